@@ -10,7 +10,6 @@ without a single ``if emulator``.
 from __future__ import annotations
 
 import importlib
-from types import ModuleType
 from typing import Any
 
 _bound: dict[int, tuple[Any, Any]] = {}
@@ -39,4 +38,4 @@ def api_for(device: Any) -> Any:
     return ttnn
 
 
-__all__ = ["api_for", "bind_api", "unbind_api", "ModuleType"]
+__all__ = ["api_for", "bind_api", "unbind_api"]
