@@ -1,0 +1,201 @@
+"""``YOLOv11PosePerformanceRunnerInfra``: the model, its inputs and its checks, shared by the basic and traced runners.
+
+It builds the torch reference (with its weights) and the TT model (with its prepared weights), prepares the
+input tensors (bf16 row-major host tensor, L1 height-sharded model input config, DRAM height-sharded staging
+config), runs the model once on whatever ``input_tensor`` holds, and validates an output against the reference
+on the same input, component by component (box, score, keypoint xy, keypoint visibility, all).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import torch
+
+from pytest_ttpose.metrics import component_pcc
+from pytest_ttpose.reference import build_reference
+from pytest_ttpose.runner.inputs import dram_staging_config, l1_input_config
+from pytest_ttpose.seam import api_for
+from pytest_ttpose.tt import build_pose_model, input_to_host_tensor
+
+ModelBuilder = Callable[..., Any]
+
+
+class PccCheckError(AssertionError):
+    """A device output fell below a PCC threshold against the torch reference."""
+
+
+def device_count(device: Any) -> int:
+    """How many chips ``device`` spans (1 for a single device, N for an N-device mesh)."""
+    get_num_devices = getattr(device, "get_num_devices", None)
+    return int(get_num_devices()) if get_num_devices is not None else 1
+
+
+class YOLOv11PosePerformanceRunnerInfra:
+    """The TT pose model on ``device`` with its reference, inputs and validation.
+
+    ``device_batch_size`` images go to each chip; on a mesh the batch is sharded on dim 0, the weights are
+    replicated by the model builder and the outputs are concatenated on dim 0, so the global batch is
+    ``device_batch_size x device_count(device)``. ``reference_model`` and ``model_builder`` default to the
+    YOLO11-pose reference (``build_reference(scale, weights, trust_weights, seed)``) and
+    ``pytest_ttpose.tt.build_pose_model``; passing others builds the same pipeline around a different model with
+    the same contract.
+    """
+
+    def __init__(
+        self,
+        device: Any,
+        device_batch_size: int = 1,
+        act_dtype: Any = None,
+        weight_dtype: Any = None,
+        resolution: tuple[int, int] = (640, 640),
+        *,
+        weights: str | None = None,
+        trust_weights: bool = False,
+        scale: str = "n",
+        math_fidelity: Any = None,
+        cache_dir: str | None = None,
+        reference_model: torch.nn.Module | None = None,
+        model_builder: ModelBuilder | None = None,
+        torch_input_tensor: torch.Tensor | None = None,
+        seed: int = 0,
+    ) -> None:
+        if device_batch_size < 1:
+            raise ValueError(f"device_batch_size must be at least 1, got {device_batch_size}")
+        height, width = resolution
+        if height % 32 or width % 32:
+            raise ValueError(f"resolution must be a multiple of 32 in both dims (the stride-32 head), got {resolution}")
+        self.device = device
+        self.ttnn = api_for(device)
+        self.device_batch_size = device_batch_size
+        self.num_devices = device_count(device)
+        self.batch_size = device_batch_size * self.num_devices
+        self.resolution = (int(height), int(width))
+        self.act_dtype = self.ttnn.bfloat8_b if act_dtype is None else act_dtype
+        self.weight_dtype = self.ttnn.bfloat8_b if weight_dtype is None else weight_dtype
+        if self.num_devices > 1:
+            self.inputs_mesh_mapper: Any = self.ttnn.ShardTensorToMesh(device, dim=0)
+            self.output_mesh_composer: Any = self.ttnn.ConcatMeshToTensor(device, dim=0)
+        else:
+            self.inputs_mesh_mapper = None
+            self.output_mesh_composer = None
+
+        if reference_model is None:
+            reference_model = build_reference(scale=scale, weights=weights, trust_weights=trust_weights, seed=seed)
+        self.reference_model = reference_model.eval()
+        build = build_pose_model if model_builder is None else model_builder
+        self.tt_model: Any = build(
+            device,
+            self.reference_model,
+            batch_size=device_batch_size,
+            resolution=self.resolution,
+            act_dtype=self.act_dtype,
+            weight_dtype=self.weight_dtype,
+            math_fidelity=math_fidelity,
+            cache_dir=cache_dir,
+        )
+        if torch_input_tensor is None:
+            generator = torch.Generator().manual_seed(seed)
+            torch_input_tensor = torch.rand((self.batch_size, 3, height, width), generator=generator)
+        self.torch_input_tensor = torch_input_tensor
+        self.input_tensor: Any = None
+        self.output_tensor: Any = None
+        self._golden: tuple[torch.Tensor, torch.Tensor] | None = None
+
+    # inputs -----------------------------------------------------------------------------------------------------
+    def host_input(self, torch_input_tensor: torch.Tensor | None = None) -> Any:
+        """The bf16 row-major NHWC host tensor (channels padded to 16) of an NCHW float batch, sharded per chip."""
+        source = self.torch_input_tensor if torch_input_tensor is None else torch_input_tensor
+        return input_to_host_tensor(self.ttnn, source, mesh_mapper=self.inputs_mesh_mapper)
+
+    def input_shape(self, host_tensor: Any) -> tuple[int, int, int, int]:
+        """The per-chip NHWC shape of the model input, with the channels the host tensor was padded to."""
+        return (self.device_batch_size, self.resolution[0], self.resolution[1], int(host_tensor.shape[-1]))
+
+    def setup_l1_sharded_input(self, torch_input_tensor: torch.Tensor | None = None) -> tuple[Any, Any]:
+        """``(host tensor, L1 height-sharded input config over the device's compute grid)``."""
+        host = self.host_input(torch_input_tensor)
+        return host, l1_input_config(self.ttnn, self.device, self.input_shape(host))
+
+    def setup_dram_sharded_input(self, torch_input_tensor: torch.Tensor | None = None) -> tuple[Any, Any, Any]:
+        """``(host tensor, DRAM height-sharded staging config over the full DRAM grid, L1 input config)``."""
+        host, l1_config = self.setup_l1_sharded_input(torch_input_tensor)
+        return host, dram_staging_config(self.ttnn, self.device, self.input_shape(host)), l1_config
+
+    # running ----------------------------------------------------------------------------------------------------
+    def run(self) -> Any:
+        """Run the TT model on ``input_tensor``; the result is kept in ``output_tensor`` and returned."""
+        self.output_tensor = self.tt_model(self.input_tensor)
+        return self.output_tensor
+
+    def output_to_torch(self, output_tensor: Any = None) -> torch.Tensor:
+        """The ``(B, 56, A)`` float torch output of a device output (default ``output_tensor``), chips concatenated."""
+        source = self.output_tensor if output_tensor is None else output_tensor
+        return self.tt_model.output_to_torch(source, mesh_composer=self.output_mesh_composer).float()
+
+    def reference_output(self, torch_input_tensor: torch.Tensor | None = None) -> torch.Tensor:
+        """The fp32 torch reference output on the same input (the default input's output is computed once)."""
+        source = self.torch_input_tensor if torch_input_tensor is None else torch_input_tensor
+        if self._golden is not None and self._golden[0] is source:
+            return self._golden[1]
+        with torch.no_grad():
+            golden = self.reference_model(source.float())
+        if source is self.torch_input_tensor:
+            self._golden = (source, golden)
+        return golden
+
+    def validate(
+        self,
+        thresholds: Mapping[str, float],
+        output_tensor: Any = None,
+        torch_input_tensor: torch.Tensor | None = None,
+    ) -> dict[str, float]:
+        """Per-component PCC of a device output against the reference on the same input.
+
+        ``thresholds`` maps components (all, box, score, kpt_xy, kpt_vis) to their least PCC; ``PccCheckError``
+        names every component below its threshold. Returns the PCC of every component.
+        """
+        calculated = self.output_to_torch(output_tensor)
+        golden = self.reference_output(torch_input_tensor)
+        if tuple(calculated.shape) != tuple(golden.shape):
+            raise PccCheckError(
+                f"device output shape {tuple(calculated.shape)} != reference shape {tuple(golden.shape)}"
+            )
+        pccs = component_pcc(golden, calculated)
+        unknown = sorted(set(thresholds) - set(pccs))
+        if unknown:
+            raise ValueError(f"unknown PCC components {unknown}; the components are {sorted(pccs)}")
+        failures = [f"{name} {pccs[name]:.6f} < {least}" for name, least in thresholds.items() if pccs[name] < least]
+        if failures:
+            measured = ", ".join(f"{name}={value:.6f}" for name, value in pccs.items())
+            raise PccCheckError(f"PCC below threshold: {'; '.join(failures)} (measured: {measured})")
+        return pccs
+
+    # memory -----------------------------------------------------------------------------------------------------
+    def dealloc_output(self) -> None:
+        """Free the device output of the last ``run()``."""
+        if self.output_tensor is not None:
+            deallocate_if_allocated(self.ttnn, self.output_tensor)
+            self.output_tensor = None
+
+    def release(self) -> None:
+        """Free the input, the output and the model's device weights (what ``release()`` of a runner ends with)."""
+        self.dealloc_output()
+        if self.input_tensor is not None:
+            deallocate_if_allocated(self.ttnn, self.input_tensor)
+            self.input_tensor = None
+        release_model = getattr(self.tt_model, "release", None)
+        if release_model is not None:
+            release_model()
+        self.tt_model = None
+
+
+def deallocate_if_allocated(ttnn: Any, tensor: Any) -> None:
+    """``ttnn.deallocate`` a device tensor unless it is already freed (a model may free its own input)."""
+    is_allocated = getattr(tensor, "is_allocated", None)
+    if is_allocated is None or is_allocated():
+        ttnn.deallocate(tensor)
+
+
+__all__ = ["PccCheckError", "YOLOv11PosePerformanceRunnerInfra", "deallocate_if_allocated", "device_count"]

@@ -1,0 +1,106 @@
+"""What the basic and the traced runner share: input checks, PCC checks, release and the context manager."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any
+
+import torch
+
+from pytest_ttpose.runner.infra import YOLOv11PosePerformanceRunnerInfra
+from pytest_ttpose.runner.inputs import check_torch_input
+
+# tt-metal's bar for the full YOLO11 model at bfloat8_b act/weights (runner and infra validate at 0.99).
+DEFAULT_PCC_THRESHOLDS: Mapping[str, float] = {"all": 0.99}
+
+
+class RunnerReleasedError(RuntimeError):
+    """A runner was used after ``release()``."""
+
+
+class PoseRunnerBase(ABC):
+    """Owns a :class:`YOLOv11PosePerformanceRunnerInfra`; subclasses define how one batch runs on the device."""
+
+    def __init__(self, infra: YOLOv11PosePerformanceRunnerInfra, pcc_thresholds: Mapping[str, float] | None) -> None:
+        self.infra = infra
+        self.device = infra.device
+        self.ttnn = infra.ttnn
+        self.pcc_thresholds: Mapping[str, float] = dict(
+            DEFAULT_PCC_THRESHOLDS if pcc_thresholds is None else pcc_thresholds
+        )
+        self._released = False
+
+    @property
+    def batch_size(self) -> int:
+        """The global batch one ``run()`` takes: device_batch_size x number of chips."""
+        return self.infra.batch_size
+
+    @property
+    def resolution(self) -> tuple[int, int]:
+        return self.infra.resolution
+
+    @property
+    def released(self) -> bool:
+        return self._released
+
+    def _ensure_live(self) -> None:
+        if self._released:
+            raise RunnerReleasedError(
+                f"this {type(self).__name__} was released; its trace and buffers are gone, create a new runner"
+            )
+
+    def _checked_input(self, torch_input_tensor: torch.Tensor | None) -> torch.Tensor:
+        self._ensure_live()
+        if torch_input_tensor is None:
+            return self.infra.torch_input_tensor
+        infra = self.infra
+        check_torch_input(
+            torch_input_tensor,
+            batch_size=infra.batch_size,
+            resolution=infra.resolution,
+            batch_origin=f"device_batch_size {infra.device_batch_size} x {infra.num_devices} device(s)",
+        )
+        return torch_input_tensor
+
+    def check_pcc(self, torch_input_tensor: torch.Tensor, output_tensor: Any) -> dict[str, float]:
+        """Validate a device output against the reference on its input; raises ``PccCheckError`` below threshold."""
+        infra = self.infra
+        return infra.validate(self.pcc_thresholds, output_tensor=output_tensor, torch_input_tensor=torch_input_tensor)
+
+    def output_to_torch(self, output_tensor: Any) -> torch.Tensor:
+        """The ``(B, 56, A)`` torch output of a tensor returned by ``run()``."""
+        self._ensure_live()
+        return self.infra.output_to_torch(output_tensor)
+
+    @abstractmethod
+    def run(self, torch_input_tensor: torch.Tensor | None = None, check_pcc: bool = False) -> Any:
+        """Run one batch (the infra's own input when ``None``) and return the device output tensor."""
+
+    def run_to_torch(self, torch_input_tensor: torch.Tensor | None = None, check_pcc: bool = False) -> torch.Tensor:
+        """``run()`` then read the output back: the ``(B, 56, A)`` torch output of this input."""
+        return self.output_to_torch(self.run(torch_input_tensor, check_pcc=check_pcc))
+
+    @abstractmethod
+    def _free_device_state(self) -> None:
+        """Free the trace (if any) and every device buffer the runner and its model hold."""
+
+    def release(self) -> None:
+        """Free everything the runner put on the device. Calling it again does nothing."""
+        if self._released:
+            return
+        self._released = True
+        self._free_device_state()
+
+    def __enter__(self) -> PoseRunnerBase:
+        self._ensure_live()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.release()
+
+
+__all__ = ["DEFAULT_PCC_THRESHOLDS", "PoseRunnerBase", "RunnerReleasedError"]

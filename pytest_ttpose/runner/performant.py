@@ -1,0 +1,201 @@
+"""``YOLOv11PosePerformantRunner``: the pose model captured in a trace and fed through two command queues.
+
+Construction follows tt-metal's sequence for its YOLOv11 runners:
+1. compile run (kernels built, program cache filled), validated, output freed;
+2. cached run (program cache hits), validated;
+3. capture: the previous output is freed, the L1 input's address is noted, the model runs inside
+   ``begin_trace_capture``/``end_trace_capture``, and the input is re-allocated from its spec inside the capture;
+   it must land at the noted address, because the trace reads its input from there on every replay.
+Every staging step is the same handshake: queue 0 records an event, queue 1 waits for it and writes the host
+input into the DRAM-sharded staging buffer, records an event, queue 0 waits for it and moves the staging buffer
+into the L1-sharded model input. Each ``run()`` then replays the trace after that handshake, resharding into the
+trace's own input buffer, and synchronizes the device before the output is returned to be read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import torch
+
+from pytest_ttpose.runner.device_check import check_device_params
+from pytest_ttpose.runner.infra import (
+    ModelBuilder,
+    YOLOv11PosePerformanceRunnerInfra,
+    deallocate_if_allocated,
+    device_count,
+)
+from pytest_ttpose.runner.lifecycle import PoseRunnerBase
+from pytest_ttpose.tt.device_params import MESH_DEVICE_PARAMS, SINGLE_DEVICE_PARAMS
+
+
+class TraceCaptureError(RuntimeError):
+    """Trace capture went wrong (e.g. the re-allocated input did not land where the trace reads it)."""
+
+
+def required_device_params(device: Any) -> Mapping[str, int]:
+    """The ``open_device`` parameters the traced runner needs on ``device`` (mesh values on a multi-chip mesh)."""
+    return MESH_DEVICE_PARAMS if device_count(device) > 1 else SINGLE_DEVICE_PARAMS
+
+
+class YOLOv11PosePerformantRunner(PoseRunnerBase):
+    """Trace + 2 command queues + DRAM-sharded staging for YOLO11-pose on a device or a data-parallel mesh.
+
+    ``run(x)`` returns the device output tensor; it is the trace's output buffer, overwritten by the next
+    ``run()``, so read it (``output_to_torch``) before running again. Release with ``release()`` or a ``with``
+    block before closing the device.
+    """
+
+    def __init__(
+        self,
+        device: Any,
+        device_batch_size: int = 1,
+        act_dtype: Any = None,
+        weight_dtype: Any = None,
+        resolution: tuple[int, int] = (640, 640),
+        *,
+        weights: str | None = None,
+        trust_weights: bool = False,
+        scale: str = "n",
+        math_fidelity: Any = None,
+        cache_dir: str | None = None,
+        reference_model: torch.nn.Module | None = None,
+        model_builder: ModelBuilder | None = None,
+        torch_input_tensor: torch.Tensor | None = None,
+        pcc_thresholds: Mapping[str, float] | None = None,
+        validate_on_capture: bool = True,
+        seed: int = 0,
+    ) -> None:
+        check_device_params(device, required_device_params(device), who="YOLOv11PosePerformantRunner")
+        infra = YOLOv11PosePerformanceRunnerInfra(
+            device,
+            device_batch_size,
+            act_dtype,
+            weight_dtype,
+            resolution,
+            weights=weights,
+            trust_weights=trust_weights,
+            scale=scale,
+            math_fidelity=math_fidelity,
+            cache_dir=cache_dir,
+            reference_model=reference_model,
+            model_builder=model_builder,
+            torch_input_tensor=torch_input_tensor,
+            seed=seed,
+        )
+        super().__init__(infra, pcc_thresholds)
+        self._validate_on_capture = validate_on_capture
+        self._trace_id: Any = None
+        self._trace_open = False
+        self._staging: Any = None
+        self._op_event: Any = None
+        try:
+            self._host_input, self._dram_config, self._l1_config = infra.setup_dram_sharded_input()
+            self._staging = self._host_input.to(device, self._dram_config)
+            self._capture_trace()
+        except BaseException:
+            self.release()
+            raise
+
+    # capture ----------------------------------------------------------------------------------------------------
+    def _stage_input(self) -> None:
+        """Host -> DRAM staging on queue 1, then DRAM -> a fresh L1 input on queue 0, ordered by events."""
+        ttnn, device, infra = self.ttnn, self.device, self.infra
+        op_event = ttnn.record_event(device, 0)
+        ttnn.wait_for_event(1, op_event)
+        ttnn.copy_host_to_device_tensor(self._host_input, self._staging, 1)
+        write_event = ttnn.record_event(device, 1)
+        ttnn.wait_for_event(0, write_event)
+        if infra.input_tensor is not None:
+            deallocate_if_allocated(ttnn, infra.input_tensor)
+        infra.input_tensor = ttnn.to_memory_config(self._staging, self._l1_config)
+
+    def _validate_capture_run(self) -> None:
+        if self._validate_on_capture:
+            self.infra.validate(self.pcc_thresholds)
+
+    def _capture_trace(self) -> None:
+        ttnn, device, infra = self.ttnn, self.device, self.infra
+
+        # 1. compile run
+        self._stage_input()
+        input_spec = infra.input_tensor.spec
+        self._op_event = ttnn.record_event(device, 0)
+        infra.run()
+        self._validate_capture_run()
+        infra.dealloc_output()
+
+        # 2. cached run
+        self._stage_input()
+        self._op_event = ttnn.record_event(device, 0)
+        infra.run()
+        self._validate_capture_run()
+
+        # 3. capture
+        self._stage_input()
+        self._op_event = ttnn.record_event(device, 0)
+        infra.dealloc_output()
+        trace_input_address = infra.input_tensor.buffer_address()
+        self._trace_id = ttnn.begin_trace_capture(device, cq_id=0)
+        self._trace_open = True
+        infra.run()
+        # The trace reads its input at trace_input_address; free it (unless the model already did) and allocate
+        # the persistent input buffer from the same spec, which the allocator must place at that address.
+        deallocate_if_allocated(ttnn, infra.input_tensor)
+        infra.input_tensor = ttnn.allocate_tensor_on_device(input_spec, device)
+        ttnn.end_trace_capture(device, self._trace_id, cq_id=0)
+        self._trace_open = False
+        landed = infra.input_tensor.buffer_address()
+        if landed != trace_input_address:
+            raise TraceCaptureError(
+                f"the re-allocated trace input landed at {landed:#x}, but the trace reads its input at "
+                f"{trace_input_address:#x}; something allocated on the device during capture (another thread or "
+                "runner?) moved it"
+            )
+
+    # steady state -----------------------------------------------------------------------------------------------
+    def _execute_trace(self, host_input: Any) -> Any:
+        ttnn, device, infra = self.ttnn, self.device, self.infra
+        ttnn.wait_for_event(1, self._op_event)
+        ttnn.copy_host_to_device_tensor(host_input, self._staging, 1)
+        write_event = ttnn.record_event(device, 1)
+        ttnn.wait_for_event(0, write_event)
+        infra.input_tensor = ttnn.reshard(self._staging, self._l1_config, infra.input_tensor)
+        self._op_event = ttnn.record_event(device, 0)
+        ttnn.execute_trace(device, self._trace_id, cq_id=0, blocking=False)
+        ttnn.synchronize_device(device)
+        return infra.output_tensor
+
+    def run(self, torch_input_tensor: torch.Tensor | None = None, check_pcc: bool = False) -> Any:
+        """Replay the trace on a ``(B, 3, H, W)`` float batch and return the device output tensor.
+
+        ``None`` runs the infra's seeded input. With ``check_pcc`` the output is compared with the reference
+        on the same input and ``PccCheckError`` is raised below ``pcc_thresholds``.
+        """
+        torch_input = self._checked_input(torch_input_tensor)
+        output = self._execute_trace(self.infra.host_input(torch_input))
+        if check_pcc:
+            self.check_pcc(torch_input, output)
+        return output
+
+    # release ----------------------------------------------------------------------------------------------------
+    def _free_device_state(self) -> None:
+        ttnn, device = self.ttnn, self.device
+        try:
+            ttnn.synchronize_device(device)
+            if self._trace_open:  # capture failed half-way: close it so it can be released
+                self._trace_open = False
+                ttnn.end_trace_capture(device, self._trace_id, cq_id=0)
+            if self._trace_id is not None:
+                trace_id, self._trace_id = self._trace_id, None
+                ttnn.release_trace(device, trace_id)
+        finally:
+            if self._staging is not None:
+                deallocate_if_allocated(ttnn, self._staging)
+                self._staging = None
+            self._op_event = None
+            self.infra.release()
+
+
+__all__ = ["TraceCaptureError", "YOLOv11PosePerformantRunner", "required_device_params"]
