@@ -1,0 +1,235 @@
+"""TtnnYoloV11Pose: YOLO11-pose (layers 0..23 of the Ultralytics yaml) in ttnn, and the model's input/output formats."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from pytest_ttpose.seam import api_for
+from pytest_ttpose.tt.blocks import C2PSA, SPPF, C3k2
+from pytest_ttpose.tt.common import Concat, Conv, Feature, ModelContext, Upsample
+from pytest_ttpose.tt.head import OUTPUT_CHANNELS, PoseHead, RawHeadOutputs
+from pytest_ttpose.tt.weights import PreparedWeights, prepare_weights
+
+INPUT_CHANNELS = 16  # RGB zero-padded to 16 channels: the smallest channel count conv2d reads efficiently
+MAX_STRIDE = 32
+HEAD_INDEX = 23
+FEATURE_INDICES: tuple[int, int, int] = (16, 19, 22)
+# yaml rows that read an earlier layer besides the previous one: Concat row -> the earlier row it joins
+CONCAT_SOURCES: dict[int, int] = {12: 6, 15: 4, 18: 13, 21: 10}
+
+
+def _is_mesh(device: Any) -> bool:
+    return int(device.get_num_devices()) > 1
+
+
+def input_to_host_tensor(api: Any, torch_nchw: torch.Tensor, mesh_mapper: Any = None) -> Any:
+    """The model's host input: float NCHW (B, 3, H, W) -> bfloat16 ROW_MAJOR [B, H, W, 16] (channels zero-padded).
+
+    ``api`` is the ttnn namespace of the target device (``api_for(device)``); ``mesh_mapper`` shards the batch over a
+    mesh (``ShardTensorToMesh(mesh, dim=0)``).
+    """
+    if torch_nchw.dim() != 4 or torch_nchw.shape[1] != 3:
+        raise ValueError(f"expected a float tensor of shape (B, 3, H, W), got {tuple(torch_nchw.shape)}")
+    height, width = int(torch_nchw.shape[2]), int(torch_nchw.shape[3])
+    if height % MAX_STRIDE or width % MAX_STRIDE:
+        raise ValueError(
+            f"input height and width must be multiples of {MAX_STRIDE}, got {height}x{width}; letterbox the image "
+            "first (pytest_ttpose.postprocess.letterbox)"
+        )
+    nhwc = torch_nchw.float().permute(0, 2, 3, 1)
+    padded = torch.nn.functional.pad(nhwc, (0, INPUT_CHANNELS - 3)).contiguous()
+    return api.from_torch(padded, dtype=api.bfloat16, layout=api.ROW_MAJOR_LAYOUT, mesh_mapper=mesh_mapper)
+
+
+def input_memory_config(device: Any, batch_size: int, resolution: tuple[int, int]) -> Any:
+    """An L1 height-sharded memory config for the model input, over the device's whole compute grid."""
+    ttnn = api_for(device)
+    grid = device.compute_with_storage_grid_size()
+    height, width = resolution
+    return ttnn.create_sharded_memory_config(
+        [1, 1, batch_size * height * width, INPUT_CHANNELS],
+        ttnn.CoreGrid(y=int(grid.y), x=int(grid.x)),
+        ttnn.ShardStrategy.HEIGHT,
+    )
+
+
+class TtnnYoloV11Pose:
+    """YOLO11-pose in ttnn for one device (or a mesh, weights replicated), batch size and resolution.
+
+    ``model(x)`` takes the [B, H, W, 16] input (see :func:`input_to_host_tensor`) and returns the decoded output as a
+    [B, 1, A, 56] TILE tensor; ``output_to_torch`` turns it into the (B, 56, A) float32 layout of the reference.
+    """
+
+    def __init__(
+        self,
+        ctx: ModelContext,
+        reference_model: nn.Module,
+        weights: PreparedWeights,
+        *,
+        batch_size: int,
+        resolution: tuple[int, int],
+    ) -> None:
+        self.ctx = ctx
+        self.device = ctx.device
+        self.batch_size = batch_size
+        self.resolution = resolution
+        self.weights_info = weights
+        layers = reference_model.model
+        convs = weights.convs
+        self.layers: list[Any] = []
+        for index in range(HEAD_INDEX):
+            module = layers[index]
+            kind = type(module).__name__
+            name = f"model.{index}"
+            if kind == "Conv":
+                stride = int(module.conv.stride[0])
+                in_channels = INPUT_CHANNELS if index == 0 else None
+                self.layers.append(Conv(ctx, convs[name], stride=stride, in_channels=in_channels))
+            elif kind == "C3k2":
+                self.layers.append(C3k2(ctx, module, convs, name))
+            elif kind == "SPPF":
+                self.layers.append(SPPF(ctx, module, convs, name))
+            elif kind == "C2PSA":
+                self.layers.append(C2PSA(ctx, module, convs, name))
+            elif kind == "Upsample":
+                self.layers.append(Upsample(ctx, int(module.scale_factor)))
+            elif kind == "Concat":
+                self.layers.append(Concat(ctx))
+            else:
+                raise ValueError(f"layer {index} is a {kind}; not a YOLO11-pose layer this TT model knows")
+        height, width = resolution
+        self.head = PoseHead(
+            ctx, layers[HEAD_INDEX], convs, f"model.{HEAD_INDEX}", batch=batch_size, height=height, width=width
+        )
+
+    @property
+    def num_anchors(self) -> int:
+        height, width = self.resolution
+        return sum((height // s) * (width // s) for s in (8, 16, 32))
+
+    def _input_feature(self, x: Any) -> Feature:
+        shape = tuple(int(d) for d in x.shape)
+        expected = (self.batch_size, self.resolution[0], self.resolution[1], INPUT_CHANNELS)
+        if shape != expected:
+            raise ValueError(
+                f"model input has shape {list(shape)}, this model was built for {list(expected)} (per device); build "
+                "it with input_to_host_tensor() and the model's batch_size and resolution"
+            )
+        return Feature(x, self.batch_size, self.resolution[0], self.resolution[1], INPUT_CHANNELS)
+
+    def run(self, x: Any) -> tuple[Any, RawHeadOutputs, dict[int, Feature], dict[str, Feature]]:
+        """Forward keeping everything: (decoded, raw head tensors, outputs of layers 0..22, per-level head maps)."""
+        outputs: dict[int, Feature] = {}
+        y = self._input_feature(x)
+        for index, layer in enumerate(self.layers):
+            if index in CONCAT_SOURCES:
+                y = layer([y, outputs[CONCAT_SOURCES[index]]])
+            else:
+                y = layer(y)
+            outputs[index] = y
+        decoded, raw, maps = self.head([outputs[i] for i in FEATURE_INDICES])
+        return decoded, raw, outputs, maps
+
+    def __call__(self, x: Any, return_raw: bool = False) -> Any:
+        """Decoded [B, 1, A, 56] output; with ``return_raw=True`` the pair (decoded, :class:`RawHeadOutputs`)."""
+        decoded, raw, _, _ = self.run(x)
+        return (decoded, raw) if return_raw else decoded
+
+    def _to_torch(self, tensor: Any, mesh_composer: Any) -> torch.Tensor:
+        return self.ctx.ttnn.to_torch(tensor, mesh_composer=mesh_composer).float()
+
+    def output_to_torch(self, output: Any, mesh_composer: Any = None) -> torch.Tensor:
+        """Decoded device output -> (B, 56, A) float32 torch tensor (DESIGN.md channel layout)."""
+        value = self._to_torch(output, mesh_composer)
+        batch = value.shape[0]
+        return value.reshape(batch, -1, OUTPUT_CHANNELS).permute(0, 2, 1).contiguous()
+
+    def raw_to_torch(self, raw: RawHeadOutputs, mesh_composer: Any = None) -> dict[str, torch.Tensor]:
+        """Raw head tensors -> {"boxes": (B, 64, A), "scores": (B, 1, A), "kpts": (B, 51, A)} float32."""
+        result: dict[str, torch.Tensor] = {}
+        for key in ("boxes", "scores", "kpts"):
+            value = self._to_torch(getattr(raw, key), mesh_composer)
+            result[key] = value.reshape(value.shape[0], -1, value.shape[-1]).permute(0, 2, 1).contiguous()
+        return result
+
+    def feature_to_torch(self, feature: Feature, mesh_composer: Any = None) -> torch.Tensor:
+        """A [1, 1, B*H*W, C] feature map -> (B, C, H, W) float32 torch tensor (B is the global batch on a mesh)."""
+        value = self._to_torch(feature.tensor, mesh_composer)
+        return value.reshape(-1, feature.height, feature.width, feature.channels).permute(0, 3, 1, 2).contiguous()
+
+    def input_mesh_mapper(self) -> Any:
+        """Shards the batch over the mesh (None on one chip)."""
+        ttnn = self.ctx.ttnn
+        return ttnn.ShardTensorToMesh(self.device, dim=0) if _is_mesh(self.device) else None
+
+    def output_mesh_composer(self) -> Any:
+        """Concatenates the per-chip outputs on the batch dim (None on one chip)."""
+        ttnn = self.ctx.ttnn
+        return ttnn.ConcatMeshToTensor(self.device, dim=0) if _is_mesh(self.device) else None
+
+
+def _dtype_is(ttnn: Any, dtype: Any, name: str) -> bool:
+    return dtype == getattr(ttnn, name)
+
+
+def build_pose_model(
+    device: Any,
+    reference_model: nn.Module,
+    *,
+    batch_size: int,
+    resolution: tuple[int, int],
+    act_dtype: Any,
+    weight_dtype: Any,
+    math_fidelity: Any = None,
+    cache_dir: Path | str | None = None,
+) -> TtnnYoloV11Pose:
+    """Build the TT model on ``device`` from ``reference_model``'s weights (BN folded, cached on disk).
+
+    ``batch_size`` is per device. ``act_dtype``/``weight_dtype`` are the device's ttnn DataTypes (bfloat16 or
+    bfloat8_b). ``math_fidelity=None`` means LoFi for bfloat8_b weights and HiFi4 otherwise.
+    """
+    ttnn = api_for(device)
+    height, width = resolution
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    if height % MAX_STRIDE or width % MAX_STRIDE or height <= 0 or width <= 0:
+        raise ValueError(f"resolution must be positive multiples of {MAX_STRIDE}, got {height}x{width}")
+    for label, dtype in (("act_dtype", act_dtype), ("weight_dtype", weight_dtype)):
+        if not (_dtype_is(ttnn, dtype, "bfloat16") or _dtype_is(ttnn, dtype, "bfloat8_b")):
+            raise ValueError(f"{label} must be ttnn.bfloat16 or ttnn.bfloat8_b of the device's ttnn, got {dtype!r}")
+    if math_fidelity is None:
+        math_fidelity = (
+            ttnn.MathFidelity.LoFi if _dtype_is(ttnn, weight_dtype, "bfloat8_b") else ttnn.MathFidelity.HiFi4
+        )
+    compute_config = ttnn.init_device_compute_kernel_config(
+        device.arch(),
+        math_fidelity=math_fidelity,
+        math_approx_mode=math_fidelity == ttnn.MathFidelity.LoFi,
+        fp32_dest_acc_en=False,
+        packer_l1_acc=False,
+    )
+    decode_compute_config = ttnn.init_device_compute_kernel_config(
+        device.arch(),
+        math_fidelity=ttnn.MathFidelity.HiFi4,
+        math_approx_mode=False,
+        fp32_dest_acc_en=True,
+        packer_l1_acc=False,
+    )
+    ctx = ModelContext(
+        device=device,
+        ttnn=ttnn,
+        act_dtype=act_dtype,
+        weight_dtype=weight_dtype,
+        compute_config=compute_config,
+        decode_compute_config=decode_compute_config,
+        weights_mesh_mapper=ttnn.ReplicateTensorToMesh(device) if _is_mesh(device) else None,
+    )
+    weights = prepare_weights(reference_model, weight_dtype, cache_dir)
+    return TtnnYoloV11Pose(ctx, reference_model, weights, batch_size=batch_size, resolution=(height, width))
+
+
+__all__ = ["INPUT_CHANNELS", "TtnnYoloV11Pose", "build_pose_model", "input_memory_config", "input_to_host_tensor"]
