@@ -7,8 +7,10 @@ work on queue 1 fails). The runner asks the device what it was opened with and n
 How each value is asked, in order, through the device's own ttnn namespace (no backend is named):
 1. the device object itself, when it reports the value it was opened with (an attribute or a no-argument method
    named like the ``open_device`` keyword);
-2. for the two memory regions, ``ttnn.get_memory_view(device, BufferType.L1_SMALL / TRACE).total_bytes_per_bank``
-   (real ttnn: the allocator's bank size of that region, which is the size the device was opened with);
+2. for the two memory regions, ``ttnn.get_memory_view(device, BufferType.L1_SMALL / TRACE)``: on ttnn 0.81 (checked
+   on a mocked n150) every L1 bank holds the whole ``l1_small_size`` (64 banks x 24576 B), while the trace region is
+   split over the DRAM banks, each rounded up (12 banks x 540672 B for 6434816), so L1_SMALL is read per bank and
+   TRACE as banks x bank size, which is at least the size asked for;
 3. for the command queues, recording an event on queue 1: it fails on a device opened with one queue.
 A value no way can tell is reported as unknown and not treated as missing.
 """
@@ -42,15 +44,17 @@ def _reported_by_device(device: Any, name: str) -> int | None:
     return None if value is None else int(value)
 
 
-def _region_bank_size(ttnn: Any, device: Any, buffer_type_name: str) -> int | None:
+def _region_size(ttnn: Any, device: Any, buffer_type_name: str, *, per_bank: bool) -> int | None:
     get_memory_view = getattr(ttnn, "get_memory_view", None)
     buffer_type = getattr(ttnn.BufferType, buffer_type_name, None)
     if get_memory_view is None or buffer_type is None:
         return None
     try:
-        return int(get_memory_view(device, buffer_type).total_bytes_per_bank)
+        view = get_memory_view(device, buffer_type)
     except Exception:  # noqa: BLE001 - a region opened with size 0 may have no bank manager to report on
         return 0
+    bank_size = int(view.total_bytes_per_bank)
+    return bank_size if per_bank else bank_size * int(view.num_banks)
 
 
 def _command_queue_count(ttnn: Any, device: Any) -> int | None:
@@ -66,10 +70,10 @@ def query_opened_params(device: Any) -> OpenedDeviceParams:
     ttnn = api_for(device)
     l1_small = _reported_by_device(device, "l1_small_size")
     if l1_small is None:
-        l1_small = _region_bank_size(ttnn, device, "L1_SMALL")
+        l1_small = _region_size(ttnn, device, "L1_SMALL", per_bank=True)
     trace_region = _reported_by_device(device, "trace_region_size")
     if trace_region is None:
-        trace_region = _region_bank_size(ttnn, device, "TRACE")
+        trace_region = _region_size(ttnn, device, "TRACE", per_bank=False)
     queues = _reported_by_device(device, "num_command_queues")
     if queues is None:
         queues = _command_queue_count(ttnn, device)
