@@ -240,6 +240,7 @@ def prepare_runtime(cache: Path | None = None) -> MockRuntime:
         if _is_complete(version_dir):  # another process finished it while we waited
             return runtime
         staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=base))
+        staging.chmod(0o755)  # mkdtemp makes it private; the runtime is an ordinary cache folder
         try:
             _build(staging, package_dir, binutils)
             if version_dir.exists():  # a half-built or broken leftover: move it aside, then drop it
