@@ -1,0 +1,68 @@
+"""Fixtures of the runner tests: emulated devices and meshes opened with the runner's device params, the tiny model."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from types import ModuleType
+from typing import Any
+
+import pytest
+from tiny_pose_model import TinyPoseReference, build_tiny_model
+
+import pytest_ttpose.emulator as emulator
+from pytest_ttpose.emulator import machine
+from pytest_ttpose.tt.device_params import MESH_DEVICE_PARAMS, SINGLE_DEVICE_PARAMS
+
+TINY_RESOLUTION = (64, 96)
+
+
+@pytest.fixture
+def ttnn() -> ModuleType:
+    """The emulator's ttnn namespace."""
+    return emulator
+
+
+@pytest.fixture
+def open_emulated() -> Iterator[Callable[..., Any]]:
+    """``open_emulated(num_devices=1, arch="wormhole_b0", **params)``: a device (1) or 1xN mesh, closed afterwards.
+
+    ``params`` default to the runner's device params (single or mesh); pass ``params={}`` for a bare device.
+    """
+    opened: list[Any] = []
+
+    def open_(num_devices: int = 1, arch: str = "wormhole_b0", params: dict[str, int] | None = None) -> Any:
+        machine.set_machine(arch, num_devices=num_devices)
+        if num_devices == 1:
+            device = emulator.open_device(device_id=0, **(SINGLE_DEVICE_PARAMS if params is None else params))
+        else:
+            device = emulator.open_mesh_device(
+                mesh_shape=emulator.MeshShape(1, num_devices), **(MESH_DEVICE_PARAMS if params is None else params)
+            )
+        opened.append(device)
+        return device
+
+    yield open_
+    for device in reversed(opened):
+        if device.get_num_devices() == 1:
+            emulator.close_device(device)
+        else:
+            emulator.close_mesh_device(device)
+    machine.set_machine("wormhole_b0", num_devices=1)
+
+
+@pytest.fixture
+def device(open_emulated: Callable[..., Any]) -> Any:
+    """One emulated Wormhole B0 opened with SINGLE_DEVICE_PARAMS."""
+    return open_emulated()
+
+
+@pytest.fixture
+def tiny_kwargs() -> dict[str, Any]:
+    """Runner keyword arguments that build the tiny stand-in model instead of YOLO11-pose."""
+    return {
+        "resolution": TINY_RESOLUTION,
+        "reference_model": TinyPoseReference(seed=0),
+        "model_builder": build_tiny_model,
+        "act_dtype": emulator.bfloat16,
+        "weight_dtype": emulator.bfloat16,
+    }
