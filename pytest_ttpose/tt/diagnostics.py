@@ -12,7 +12,15 @@ import torch
 from torch import nn
 
 from pytest_ttpose.seam import api_for
-from pytest_ttpose.tt.model import HEAD_INDEX, TtnnYoloV11Pose, input_to_host_tensor
+from pytest_ttpose.tt.common import Feature
+from pytest_ttpose.tt.model import (
+    CONCAT_SOURCES,
+    FEATURE_INDICES,
+    HEAD_INDEX,
+    TtnnYoloV11Pose,
+    feature_from_torch,
+    input_to_host_tensor,
+)
 
 
 @dataclass(frozen=True)
@@ -76,6 +84,44 @@ def layer_pcc_table(reference_model: nn.Module, tt_model: TtnnYoloV11Pose, torch
     return rows
 
 
+def isolated_layer_pcc_table(
+    reference_model: nn.Module, tt_model: TtnnYoloV11Pose, torch_input: torch.Tensor
+) -> list[LayerPcc]:
+    """Per-block PCC: every TT layer (0..22, then the head) fed the reference's own inputs for that layer.
+
+    Unlike :func:`layer_pcc_table`, errors do not accumulate from layer to layer, so each row measures one block, as
+    tt-metal's per-module tests do. One device only (the inputs are not sharded over a mesh).
+    """
+    if int(tt_model.device.get_num_devices()) > 1:
+        raise ValueError("isolated_layer_pcc_table runs on one device; use layer_pcc_table on a mesh")
+    ttnn = api_for(tt_model.device)
+    with torch.no_grad():
+        reference = reference_model.run(torch_input.float())  # type: ignore[operator]
+    ctx = tt_model.ctx
+    rows: list[LayerPcc] = []
+    for index, layer in enumerate(tt_model.layers):
+        block = type(reference_model.model[index]).__name__  # type: ignore[index]
+        if index == 0:
+            host = input_to_host_tensor(ttnn, torch_input)
+            x = ttnn.to_device(host, tt_model.device, memory_config=ttnn.DRAM_MEMORY_CONFIG)
+            output: Feature = layer(tt_model.input_feature(x))
+        elif index in CONCAT_SOURCES:
+            sources = (reference.layers[index - 1], reference.layers[CONCAT_SOURCES[index]])
+            output = layer([feature_from_torch(ctx, t) for t in sources])
+        else:
+            output = layer(feature_from_torch(ctx, reference.layers[index - 1]))
+        rows.append(_row(f"{index}.{block}", reference.layers[index], tt_model.feature_to_torch(output)))
+    feats = [feature_from_torch(ctx, reference.layers[i]) for i in FEATURE_INDICES]
+    decoded, raw, maps = tt_model.head(feats)
+    for key in sorted(maps, key=lambda k: (int(k.split(".")[1]), k)):
+        rows.append(_row(f"{HEAD_INDEX}.{key}", reference.head[key], tt_model.feature_to_torch(maps[key])))
+    tt_raw = tt_model.raw_to_torch(raw)
+    for key in ("boxes", "scores", "kpts"):
+        rows.append(_row(f"{HEAD_INDEX}.raw.{key}", reference.raw[key], tt_raw[key]))
+    rows.append(_row(f"{HEAD_INDEX}.decoded", reference.decoded, tt_model.output_to_torch(decoded)))
+    return rows
+
+
 def format_table(rows: list[LayerPcc], threshold: float | None = None) -> str:
     """A plain-text table; with a threshold, the first row below it is marked."""
     lines = [f"{'layer':<22} {'shape':<22} {'pcc':>9} {'max|err|':>10}"]
@@ -88,4 +134,4 @@ def format_table(rows: list[LayerPcc], threshold: float | None = None) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["LayerPcc", "format_table", "layer_pcc_table", "pcc"]
+__all__ = ["LayerPcc", "format_table", "isolated_layer_pcc_table", "layer_pcc_table", "pcc"]

@@ -111,7 +111,7 @@ class TtnnYoloV11Pose:
         height, width = self.resolution
         return sum((height // s) * (width // s) for s in (8, 16, 32))
 
-    def _input_feature(self, x: Any) -> Feature:
+    def input_feature(self, x: Any) -> Feature:
         shape = tuple(int(d) for d in x.shape)
         expected = (self.batch_size, self.resolution[0], self.resolution[1], INPUT_CHANNELS)
         if shape != expected:
@@ -124,7 +124,7 @@ class TtnnYoloV11Pose:
     def run(self, x: Any) -> tuple[Any, RawHeadOutputs, dict[int, Feature], dict[str, Feature]]:
         """Forward keeping everything: (decoded, raw head tensors, outputs of layers 0..22, per-level head maps)."""
         outputs: dict[int, Feature] = {}
-        y = self._input_feature(x)
+        y = self.input_feature(x)
         for index, layer in enumerate(self.layers):
             if index in CONCAT_SOURCES:
                 y = layer([y, outputs[CONCAT_SOURCES[index]]])
@@ -176,6 +176,62 @@ def _dtype_is(ttnn: Any, dtype: Any, name: str) -> bool:
     return dtype == getattr(ttnn, name)
 
 
+def make_context(device: Any, *, act_dtype: Any, weight_dtype: Any, math_fidelity: Any = None) -> ModelContext:
+    """The context every block is built with: dtypes, compute configs and (on a mesh) the weight replicator.
+
+    ``math_fidelity=None`` means LoFi for bfloat8_b weights and HiFi4 otherwise.
+    """
+    ttnn = api_for(device)
+    for label, dtype in (("act_dtype", act_dtype), ("weight_dtype", weight_dtype)):
+        if not (_dtype_is(ttnn, dtype, "bfloat16") or _dtype_is(ttnn, dtype, "bfloat8_b")):
+            raise ValueError(f"{label} must be ttnn.bfloat16 or ttnn.bfloat8_b of the device's ttnn, got {dtype!r}")
+    if math_fidelity is None:
+        low = _dtype_is(ttnn, weight_dtype, "bfloat8_b")
+        math_fidelity = ttnn.MathFidelity.LoFi if low else ttnn.MathFidelity.HiFi4
+    compute_config = ttnn.init_device_compute_kernel_config(
+        device.arch(),
+        math_fidelity=math_fidelity,
+        math_approx_mode=math_fidelity == ttnn.MathFidelity.LoFi,
+        fp32_dest_acc_en=False,
+        packer_l1_acc=False,
+    )
+    decode_compute_config = ttnn.init_device_compute_kernel_config(
+        device.arch(),
+        math_fidelity=ttnn.MathFidelity.HiFi4,
+        math_approx_mode=False,
+        fp32_dest_acc_en=True,
+        packer_l1_acc=False,
+    )
+    return ModelContext(
+        device=device,
+        ttnn=ttnn,
+        act_dtype=act_dtype,
+        weight_dtype=weight_dtype,
+        compute_config=compute_config,
+        decode_compute_config=decode_compute_config,
+        weights_mesh_mapper=ttnn.ReplicateTensorToMesh(device) if _is_mesh(device) else None,
+    )
+
+
+def feature_from_torch(ctx: ModelContext, nchw: torch.Tensor) -> Feature:
+    """A (B, C, H, W) torch tensor as a device feature map: [1, 1, B*H*W, C] TILE in DRAM with the activation dtype.
+
+    This is how a block receives its input inside the model; tests use it to run one block on a reference input.
+    """
+    ttnn = ctx.ttnn
+    batch, channels, height, width = (int(d) for d in nchw.shape)
+    flat = nchw.float().permute(0, 2, 3, 1).reshape(1, 1, batch * height * width, channels).contiguous()
+    tensor = ttnn.from_torch(
+        flat,
+        dtype=ctx.act_dtype,
+        layout=ttnn.TILE_LAYOUT,
+        device=ctx.device,
+        memory_config=ctx.dram,
+        mesh_mapper=ctx.weights_mesh_mapper,
+    )
+    return Feature(tensor, batch, height, width, channels)
+
+
 def build_pose_model(
     device: Any,
     reference_model: nn.Module,
@@ -192,44 +248,22 @@ def build_pose_model(
     ``batch_size`` is per device. ``act_dtype``/``weight_dtype`` are the device's ttnn DataTypes (bfloat16 or
     bfloat8_b). ``math_fidelity=None`` means LoFi for bfloat8_b weights and HiFi4 otherwise.
     """
-    ttnn = api_for(device)
     height, width = resolution
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     if height % MAX_STRIDE or width % MAX_STRIDE or height <= 0 or width <= 0:
         raise ValueError(f"resolution must be positive multiples of {MAX_STRIDE}, got {height}x{width}")
-    for label, dtype in (("act_dtype", act_dtype), ("weight_dtype", weight_dtype)):
-        if not (_dtype_is(ttnn, dtype, "bfloat16") or _dtype_is(ttnn, dtype, "bfloat8_b")):
-            raise ValueError(f"{label} must be ttnn.bfloat16 or ttnn.bfloat8_b of the device's ttnn, got {dtype!r}")
-    if math_fidelity is None:
-        math_fidelity = (
-            ttnn.MathFidelity.LoFi if _dtype_is(ttnn, weight_dtype, "bfloat8_b") else ttnn.MathFidelity.HiFi4
-        )
-    compute_config = ttnn.init_device_compute_kernel_config(
-        device.arch(),
-        math_fidelity=math_fidelity,
-        math_approx_mode=math_fidelity == ttnn.MathFidelity.LoFi,
-        fp32_dest_acc_en=False,
-        packer_l1_acc=False,
-    )
-    decode_compute_config = ttnn.init_device_compute_kernel_config(
-        device.arch(),
-        math_fidelity=ttnn.MathFidelity.HiFi4,
-        math_approx_mode=False,
-        fp32_dest_acc_en=True,
-        packer_l1_acc=False,
-    )
-    ctx = ModelContext(
-        device=device,
-        ttnn=ttnn,
-        act_dtype=act_dtype,
-        weight_dtype=weight_dtype,
-        compute_config=compute_config,
-        decode_compute_config=decode_compute_config,
-        weights_mesh_mapper=ttnn.ReplicateTensorToMesh(device) if _is_mesh(device) else None,
-    )
+    ctx = make_context(device, act_dtype=act_dtype, weight_dtype=weight_dtype, math_fidelity=math_fidelity)
     weights = prepare_weights(reference_model, weight_dtype, cache_dir)
     return TtnnYoloV11Pose(ctx, reference_model, weights, batch_size=batch_size, resolution=(height, width))
 
 
-__all__ = ["INPUT_CHANNELS", "TtnnYoloV11Pose", "build_pose_model", "input_memory_config", "input_to_host_tensor"]
+__all__ = [
+    "INPUT_CHANNELS",
+    "TtnnYoloV11Pose",
+    "build_pose_model",
+    "feature_from_torch",
+    "input_memory_config",
+    "input_to_host_tensor",
+    "make_context",
+]
