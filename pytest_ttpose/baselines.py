@@ -1,0 +1,252 @@
+"""The baseline store: one JSON file per device fingerprint, one entry per test node id. Standard library only.
+
+File layout (keys sorted, two-space indent, trailing newline, so diffs stay readable)::
+
+    {
+      "entries": {
+        "suites/test_pcc_pose.py::test_pcc_pose[n-640x640-b1-bfloat8_b-bfloat8_b]": {
+          "fps": 4.21,
+          "latency_ms": {"median": 237.5, "min": 231.0},
+          "pcc": {"all": 0.997, "box": 0.999, "kpt_vis": 0.985, "kpt_xy": 0.998, "score": 0.991}
+        }
+      },
+      "fingerprint": {"arch": "wormhole_b0", "backend": "emulator", "mesh_shape": "1x2", "ttnn": "emulator"},
+      "schema": "pytest-ttpose/baselines/1"
+    }
+
+Every field of an entry is optional: a PCC-only case stores ``pcc``, a perf case also ``fps`` and ``latency_ms``.
+Updates merge per field, so a run that measured PCC but not speed keeps the stored speed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+SCHEMA = "pytest-ttpose/baselines/1"
+COMPONENTS = ("all", "box", "score", "kpt_xy", "kpt_vis")
+LATENCY_KEYS = ("median", "min")
+FINGERPRINT_KEYS = ("backend", "arch", "mesh_shape", "ttnn")
+
+
+class BaselineFileError(Exception):
+    """A baseline file that cannot be used: the message names the file, the position and the problem."""
+
+    def __init__(self, path: Path, position: str, problem: str) -> None:
+        self.path = path
+        self.position = position
+        self.problem = problem
+        super().__init__(f"{path}: {position}: {problem}")
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """What makes numbers comparable: the backend, the arch, the mesh shape and the ttnn version."""
+
+    backend: str
+    arch: str
+    mesh_shape: str
+    ttnn: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {key: getattr(self, key) for key in FINGERPRINT_KEYS}
+
+    @property
+    def file_name(self) -> str:
+        raw = f"{self.backend}_{self.arch}_mesh{self.mesh_shape}_ttnn-{self.ttnn}"
+        return re.sub(r"[^A-Za-z0-9._-]+", "-", raw) + ".json"
+
+
+@dataclass(frozen=True)
+class BaselineEntry:
+    pcc: Mapping[str, float] | None = None
+    fps: float | None = None
+    latency_ms: Mapping[str, float] | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        if self.pcc is not None:
+            data["pcc"] = dict(self.pcc)
+        if self.fps is not None:
+            data["fps"] = self.fps
+        if self.latency_ms is not None:
+            data["latency_ms"] = dict(self.latency_ms)
+        return data
+
+    def merged_with(self, update: BaselineEntry) -> BaselineEntry:
+        """Fields the update carries replace the stored ones; the others stay as they were."""
+        return BaselineEntry(
+            pcc=update.pcc if update.pcc is not None else self.pcc,
+            fps=update.fps if update.fps is not None else self.fps,
+            latency_ms=update.latency_ms if update.latency_ms is not None else self.latency_ms,
+        )
+
+    @property
+    def is_empty(self) -> bool:
+        return self.pcc is None and self.fps is None and self.latency_ms is None
+
+
+def _number(value: Any, where: str, path: Path) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise BaselineFileError(path, where, f"expected a finite number, found {value!r}")
+    return float(value)
+
+
+def _number_map(value: Any, allowed: tuple[str, ...], where: str, path: Path) -> dict[str, float]:
+    if not isinstance(value, dict):
+        raise BaselineFileError(path, where, f"expected an object, found {type(value).__name__}")
+    result: dict[str, float] = {}
+    for key, item in value.items():
+        if key not in allowed:
+            raise BaselineFileError(path, f"{where}.{key}", f"unknown key; allowed: {', '.join(allowed)}")
+        result[key] = _number(item, f"{where}.{key}", path)
+    return result
+
+
+def _entry_from_json(value: Any, where: str, path: Path) -> BaselineEntry:
+    if not isinstance(value, dict):
+        raise BaselineFileError(path, where, f"expected an object, found {type(value).__name__}")
+    unknown = set(value) - {"pcc", "fps", "latency_ms"}
+    if unknown:
+        raise BaselineFileError(path, where, f"unknown keys {sorted(unknown)}; allowed: fps, latency_ms, pcc")
+    return BaselineEntry(
+        pcc=_number_map(value["pcc"], COMPONENTS, f"{where}.pcc", path) if "pcc" in value else None,
+        fps=_number(value["fps"], f"{where}.fps", path) if "fps" in value else None,
+        latency_ms=(
+            _number_map(value["latency_ms"], LATENCY_KEYS, f"{where}.latency_ms", path)
+            if "latency_ms" in value
+            else None
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class BaselineFile:
+    path: Path
+    fingerprint: Fingerprint
+    entries: Mapping[str, BaselineEntry] = field(default_factory=dict)
+    exists: bool = False
+
+    @classmethod
+    def load(cls, path: Path, fingerprint: Fingerprint) -> BaselineFile:
+        """Read and validate ``path``; a missing file is an empty store, a malformed one raises BaselineFileError."""
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return cls(path, fingerprint, {}, exists=False)
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as error:
+            position = f"line {error.lineno}, column {error.colno}"
+            raise BaselineFileError(path, position, f"not valid JSON ({error.msg})") from None
+        return cls(path, fingerprint, cls._validate(data, path, fingerprint), exists=True)
+
+    @staticmethod
+    def _validate(data: Any, path: Path, fingerprint: Fingerprint) -> dict[str, BaselineEntry]:
+        if not isinstance(data, dict):
+            raise BaselineFileError(path, "$", f"expected an object, found {type(data).__name__}")
+        unknown = set(data) - {"schema", "fingerprint", "entries"}
+        if unknown:
+            raise BaselineFileError(path, "$", f"unknown keys {sorted(unknown)}; allowed: entries, fingerprint, schema")
+        if data.get("schema") != SCHEMA:
+            raise BaselineFileError(path, "$.schema", f"expected {SCHEMA!r}, found {data.get('schema')!r}")
+        stored = data.get("fingerprint")
+        if stored != fingerprint.as_dict():
+            raise BaselineFileError(
+                path, "$.fingerprint", f"file is for {stored!r}, this session is {fingerprint.as_dict()!r}"
+            )
+        entries = data.get("entries")
+        if not isinstance(entries, dict):
+            raise BaselineFileError(path, "$.entries", f"expected an object, found {type(entries).__name__}")
+        return {
+            node_id: _entry_from_json(value, f"$.entries[{json.dumps(node_id)}]", path)
+            for node_id, value in entries.items()
+        }
+
+    def get(self, node_id: str) -> BaselineEntry | None:
+        return self.entries.get(node_id)
+
+    def updated(self, updates: Iterable[tuple[str, BaselineEntry]]) -> BaselineFile:
+        """A copy where each updated node id has its produced fields replaced; every other entry is untouched."""
+        entries = dict(self.entries)
+        for node_id, update in updates:
+            if update.is_empty:
+                continue
+            entries[node_id] = entries.get(node_id, BaselineEntry()).merged_with(update)
+        return replace(self, entries=entries)
+
+    def dumps(self) -> str:
+        document = {
+            "schema": SCHEMA,
+            "fingerprint": self.fingerprint.as_dict(),
+            "entries": {node_id: entry.as_json() for node_id, entry in self.entries.items()},
+        }
+        return json.dumps(document, indent=2, sort_keys=True) + "\n"
+
+    def write_atomic(self) -> None:
+        """Write to a temporary file in the same folder, then rename it over the target."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temp_name = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                stream.write(self.dumps())
+                stream.flush()
+                os.fsync(stream.fileno())
+            os.replace(temp_name, self.path)
+        except BaseException:
+            Path(temp_name).unlink(missing_ok=True)
+            raise
+
+
+def baseline_path(directory: Path, fingerprint: Fingerprint) -> Path:
+    return directory / fingerprint.file_name
+
+
+@dataclass(frozen=True)
+class PccFinding:
+    component: str
+    measured: float
+    threshold: float
+    baseline: float | None
+    floor: float
+    reason: str  # "threshold" or "baseline"
+
+    def describe(self) -> str:
+        baseline = "none" if self.baseline is None else f"{self.baseline:.6f}"
+        return (
+            f"PCC[{self.component}] measured {self.measured:.6f} < {self.floor:.6f} "
+            f"(threshold {self.threshold:.6f}, baseline {baseline}; failed on the {self.reason})"
+        )
+
+
+def compare_pcc(
+    measured: Mapping[str, float],
+    thresholds: Mapping[str, float],
+    baseline: Mapping[str, float] | None,
+    tolerance: float,
+) -> list[PccFinding]:
+    """Every component below its absolute threshold, or below baseline minus tolerance (when a baseline is given).
+
+    A NaN PCC fails: it means a constant or broken output, never a pass.
+    """
+    findings: list[PccFinding] = []
+    for component, value in measured.items():
+        threshold = thresholds[component]
+        stored = None if baseline is None else baseline.get(component)
+        floor_from_baseline = -math.inf if stored is None else stored - tolerance
+        if math.isnan(value) or value < threshold:
+            findings.append(PccFinding(component, value, threshold, stored, threshold, "threshold"))
+        elif value < floor_from_baseline:
+            findings.append(PccFinding(component, value, threshold, stored, floor_from_baseline, "baseline"))
+    return findings
+
+
+def fps_floor(baseline_fps: float, tolerance: float) -> float:
+    return baseline_fps * (1.0 - tolerance)

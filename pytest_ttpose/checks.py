@@ -1,0 +1,253 @@
+"""``CaseCheck``, the object behind the ``ttpose_check`` fixture: measure, record, compare with the baseline, assert.
+
+Every check records what it measured in the case's ``CaseResult`` before it asserts, so the summary table and the
+JSON report show failing cases with their numbers too.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from pytest_ttpose.baselines import COMPONENTS, BaselineEntry, PccFinding, compare_pcc, fps_floor
+from pytest_ttpose.report import PERF_MEASURED, PERF_NOT_MEASURED, CaseResult
+from pytest_ttpose.settings import pcc_threshold
+
+if TYPE_CHECKING:
+    from pytest_ttpose.session import TtposeSession
+
+# Used when a case has no dtype (neither ttpose_point nor ttpose_dtype_pair) and passes no thresholds.
+_DEFAULT_THRESHOLD_DTYPE = "bfloat16"
+
+
+def format_layer_table(rows: Any, threshold: float) -> list[str]:
+    """Rows with ``name`` and ``pcc`` (as ``tt.diagnostics.layer_pcc_table`` returns), the first below marked."""
+    lines = [f"per-layer PCC (threshold {threshold:.4f}; '<<' marks the first layer below it):"]
+    marked = False
+    for row in rows:
+        value = float(row.pcc)
+        below = math.isnan(value) or value < threshold
+        shape = getattr(row, "shape", None)
+        error = getattr(row, "max_abs_error", None)
+        text = f"  {row.name:<28} pcc {value:.6f}"
+        if shape is not None:
+            text += f"  shape {tuple(shape)}"
+        if error is not None:
+            text += f"  max|err| {float(error):.4g}"
+        if below and not marked:
+            text += "  << first below threshold"
+            marked = True
+        lines.append(text)
+    if not marked:
+        lines.append("  (no layer below the threshold: the drop is in the final output only)")
+    return lines
+
+
+class CaseCheck:
+    """PCC and perf assertions of one test case against the absolute thresholds and the stored baseline."""
+
+    def __init__(
+        self, session: TtposeSession, result: CaseResult, dtypes: tuple[str, str] | None, regen_command: str
+    ) -> None:
+        self._session = session
+        self.result = result
+        self._dtypes = dtypes
+        self.regen_command = regen_command
+
+    # helpers -----------------------------------------------------------------------------------------------------
+    @property
+    def _update(self) -> bool:
+        return self._session.settings.update_baselines
+
+    def _entry(self) -> BaselineEntry | None:
+        return self._session.load_store().get(self.result.node_id)
+
+    def _thresholds(self, override: float | Mapping[str, float] | None) -> dict[str, float]:
+        if isinstance(override, Mapping):
+            return {component: float(override[component]) for component in COMPONENTS}
+        if override is not None:
+            return dict.fromkeys(COMPONENTS, float(override))
+        act, weight = self._dtypes or (_DEFAULT_THRESHOLD_DTYPE, _DEFAULT_THRESHOLD_DTYPE)
+        return dict.fromkeys(COMPONENTS, pcc_threshold(act, weight))
+
+    def _fail(self, lines: list[str]) -> None:
+        __tracebackhide__ = True
+        message = "\n".join(lines)
+        self.result.messages.append(message)
+        pytest.fail(message, pytrace=False)
+
+    def _missing(self, what: str) -> None:
+        __tracebackhide__ = True
+        self._fail(
+            [
+                f"no {what} baseline for {self.result.node_id}",
+                f"baseline file: {self._session.baseline_file}",
+                f"create it with: {self.regen_command}",
+            ]
+        )
+
+    # PCC ---------------------------------------------------------------------------------------------------------
+    def pcc(
+        self,
+        reference_output: Any,
+        device_output: Any,
+        *,
+        layers: Callable[[], Any] | None = None,
+        thresholds: float | Mapping[str, float] | None = None,
+    ) -> dict[str, float] | None:
+        """Per-component PCC of two (B, 56, A) outputs, checked. On the ttnn-mock dry run: recorded as a dry run."""
+        __tracebackhide__ = True
+        if self._session.backend.dry_run:
+            self.result.dry_run = True
+            return None
+        from pytest_ttpose.metrics import component_pcc
+
+        return self.pcc_values(component_pcc(reference_output, device_output), layers=layers, thresholds=thresholds)
+
+    def pcc_values(
+        self,
+        values: Mapping[str, float],
+        *,
+        layers: Callable[[], Any] | None = None,
+        thresholds: float | Mapping[str, float] | None = None,
+    ) -> dict[str, float]:
+        """Check already computed per-component PCCs (any subset of all/box/score/kpt_xy/kpt_vis)."""
+        __tracebackhide__ = True
+        unknown = set(values) - set(COMPONENTS)
+        if unknown or not values:
+            raise ValueError(f"PCC components must be among {', '.join(COMPONENTS)}; got {sorted(values)}")
+        measured = {component: float(values[component]) for component in COMPONENTS if component in values}
+        floors = self._thresholds(thresholds)
+        self.result.pcc = measured
+        entry = self._entry()
+        stored = None if entry is None or entry.pcc is None else dict(entry.pcc)
+        self.result.pcc_baseline = stored
+        compared = None if self._update else stored
+        findings = compare_pcc(measured, floors, compared, self._session.settings.pcc_tolerance)
+        if findings:
+            self._fail(self._pcc_message(measured, floors, stored, findings, layers))
+        if self._update:
+            self.result.store_pcc = True
+        elif stored is None or any(component not in stored for component in measured):
+            self._missing("PCC")
+        return measured
+
+    def _pcc_message(
+        self,
+        measured: Mapping[str, float],
+        floors: Mapping[str, float],
+        stored: Mapping[str, float] | None,
+        findings: list[PccFinding],
+        layers: Callable[[], Any] | None,
+    ) -> list[str]:
+        tolerance = self._session.settings.pcc_tolerance
+        failed = {finding.component: finding for finding in findings}
+        lines = [
+            f"PCC below the bar for {self.result.node_id}",
+            f"  {'component':<10} {'measured':>10} {'threshold':>10} {'baseline':>10}  verdict",
+        ]
+        for component, value in measured.items():
+            base = None if stored is None else stored.get(component)
+            finding = failed.get(component)
+            verdict = (
+                "ok"
+                if finding is None
+                else (
+                    "FAIL below threshold"
+                    if finding.reason == "threshold"
+                    else f"FAIL below baseline - {tolerance:g} = {finding.floor:.6f}"
+                )
+            )
+            base_text = "-" if base is None else f"{base:.6f}"
+            lines.append(f"  {component:<10} {value:>10.6f} {floors[component]:>10.6f} {base_text:>10}  {verdict}")
+        lines.append(f"baseline file: {self._session.baseline_file}")
+        if any(finding.reason == "threshold" for finding in findings):
+            lines.append("the absolute threshold is not a baseline: the model output is wrong, fix the model")
+        lines.append(f"to accept the measured values as the new baseline: {self.regen_command}")
+        if layers is not None:
+            try:
+                lines.extend(format_layer_table(layers(), min(floors[c] for c in measured)))
+            except Exception as error:  # the table is a diagnosis aid; its failure must not hide the PCC failure
+                lines.append(f"per-layer PCC table unavailable: {type(error).__name__}: {error}")
+        return lines
+
+    # perf --------------------------------------------------------------------------------------------------------
+    def perf(
+        self,
+        benchmark: Any,
+        run: Callable[[], Any],
+        *,
+        device: Any = None,
+        frames: int = 1,
+        rounds: int = 3,
+        warmup_rounds: int = 1,
+    ) -> float | None:
+        """Time ``run`` with ``benchmark.pedantic`` and check FPS against the baseline of this fingerprint.
+
+        ``device`` is synchronized inside the timed call, so the time is the device's, not the enqueue's. Returns
+        the FPS, or None when nothing was measured (``--benchmark-disable``, pytest-xdist, the dry run).
+        """
+        __tracebackhide__ = True
+        session = self._session
+
+        def timed() -> None:
+            run()
+            if device is not None:
+                session.backend.synchronize(device)
+
+        if session.backend.dry_run:
+            timed()
+            self.result.perf, self.result.perf_note = PERF_NOT_MEASURED, "dry run"
+            return None
+        benchmark.pedantic(timed, rounds=rounds, warmup_rounds=warmup_rounds, iterations=1)
+        if benchmark.stats is None:
+            self.result.perf = PERF_NOT_MEASURED
+            self.result.perf_note = "pytest-benchmark is disabled (--benchmark-disable or pytest-xdist)"
+            return None
+        stats = benchmark.stats.stats
+        fps = frames / stats.median
+        latency = {"median": stats.median * 1e3, "min": stats.min * 1e3}
+        benchmark.extra_info.update(
+            {
+                "fps": fps,
+                "latency_ms_median": latency["median"],
+                "latency_ms_min": latency["min"],
+                "frames_per_call": frames,
+                "ttpose_fingerprint": session.fingerprint.as_dict(),
+            }
+        )
+        self.result.perf, self.result.fps, self.result.latency_ms = PERF_MEASURED, fps, latency
+        entry = self._entry()
+        self.result.fps_baseline = None if entry is None else entry.fps
+        if self._update:
+            self.result.store_perf = True
+            return fps
+        if self.result.fps_baseline is None:
+            self._missing("FPS")
+            return fps
+        tolerance = session.settings.perf_tolerance
+        floor = fps_floor(self.result.fps_baseline, tolerance)
+        if fps < floor:
+            self._fail(
+                [
+                    f"FPS below the bar for {self.result.node_id}",
+                    f"  measured {fps:.3f} FPS (latency median {latency['median']:.2f} ms, "
+                    f"min {latency['min']:.2f} ms)",
+                    f"  baseline {self.result.fps_baseline:.3f} FPS x (1 - {tolerance:g}) = floor {floor:.3f} FPS",
+                    f"baseline file: {session.baseline_file} (fingerprint {session.fingerprint.as_dict()})",
+                    f"to accept the measured speed as the new baseline: {self.regen_command}",
+                ]
+            )
+        return fps
+
+    # dry run -----------------------------------------------------------------------------------------------------
+    def fit(self, report: Mapping[str, Any]) -> None:
+        """Attach the dry run's fit report (peak L1 per core vs bank size); a ``summary`` key shows in the table."""
+        self.result.dry_run = self.result.dry_run or self._session.backend.dry_run
+        self.result.fit = dict(report)
+
+
+__all__ = ["CaseCheck", "format_layer_table"]

@@ -1,0 +1,161 @@
+"""The ttpose fixtures. Heavy imports (torch, ttnn, the emulator, the model) happen inside them, on first use.
+
+Device fixtures are function-scoped views of the session's ``DeviceManager`` (``ttpose_devices``), which opens
+the device or mesh once and closes it at session end; model objects are cached per matrix point on the device
+they were built on.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from pytest_ttpose.backends import Backend
+from pytest_ttpose.checks import CaseCheck
+from pytest_ttpose.options import regen_command
+from pytest_ttpose.session import DeviceManager, get_session
+from pytest_ttpose.settings import DtypePair, MatrixPoint, Settings
+
+REFERENCE_SEED = 0
+
+
+@pytest.fixture(scope="session")
+def ttpose_settings(pytestconfig: pytest.Config) -> Settings:
+    """The resolved ttpose options (backend, device, mesh, matrix, tolerances, baseline folder)."""
+    return get_session(pytestconfig).settings
+
+
+@pytest.fixture(scope="session")
+def ttpose_backend(pytestconfig: pytest.Config) -> Backend:
+    """The backend the session runs on (``ttnn``, ``emulator``, ``ttnn-mock``, or one added by a hook)."""
+    return get_session(pytestconfig).backend
+
+
+@pytest.fixture(scope="session")
+def ttpose_devices(pytestconfig: pytest.Config) -> Iterator[DeviceManager]:
+    """The session's device manager; closes whatever is open (runners released first) at session end."""
+    manager = get_session(pytestconfig).devices
+    yield manager
+    manager.close()
+
+
+@pytest.fixture
+def ttpose_device(ttpose_devices: DeviceManager) -> Any:
+    """The single device (``--ttpose-device``, or device K on xdist worker gwK), opened once per session."""
+    return ttpose_devices.device()
+
+
+@pytest.fixture
+def ttpose_mesh_device(ttpose_devices: DeviceManager) -> Any:
+    """The mesh for data-parallel cases (``--ttpose-mesh-shape``); tests using it must end in ``_dp``."""
+    return ttpose_devices.mesh()
+
+
+@pytest.fixture
+def ttpose_point(request: pytest.FixtureRequest) -> MatrixPoint:
+    """The matrix point of this case; requesting it parametrizes the test over the matrix."""
+    return _param(request, "ttpose_point")
+
+
+@pytest.fixture
+def ttpose_dtype_pair(request: pytest.FixtureRequest) -> DtypePair:
+    """The act/weight dtype pair of this case; requesting it parametrizes the test over the matrix's dtype pairs."""
+    return _param(request, "ttpose_dtype_pair")
+
+
+def _param(request: pytest.FixtureRequest, name: str) -> Any:
+    if not hasattr(request, "param"):
+        raise pytest.UsageError(f"{name} is parametrized by the ttpose plugin; request it as a test argument")
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def ttpose_reference(ttpose_settings: Settings) -> Any:
+    """The torch YOLO11-pose reference (scale and weights from the options), built once per session."""
+    reference = importlib.import_module("pytest_ttpose.reference")
+    weights = None if ttpose_settings.weights is None else str(ttpose_settings.weights)
+    model = reference.build_reference(
+        scale=ttpose_settings.model_scale,
+        weights=weights,
+        trust_weights=ttpose_settings.trust_weights,
+        seed=REFERENCE_SEED,
+    )
+    return model.eval()
+
+
+def _model_kwargs(api: Any, point: MatrixPoint, reference_model: Any) -> dict[str, Any]:
+    return {
+        "device_batch_size": point.batch_size,
+        "act_dtype": getattr(api, point.act_dtype),
+        "weight_dtype": getattr(api, point.weight_dtype),
+        "resolution": point.resolution,
+        "scale": point.scale,
+        "reference_model": reference_model,
+        "seed": REFERENCE_SEED,
+    }
+
+
+def _build(class_name: str, point: MatrixPoint, reference_model: Any) -> Any:
+    def build(handle: Any) -> Any:
+        runner = importlib.import_module("pytest_ttpose.runner")
+        api = importlib.import_module("pytest_ttpose.seam").api_for(handle)
+        return getattr(runner, class_name)(handle, **_model_kwargs(api, point, reference_model))
+
+    return build
+
+
+def _cached(devices: DeviceManager, kind: str, class_name: str, point: MatrixPoint, reference_model: Any) -> Any:
+    return devices.cached(kind, (class_name, point), _build(class_name, point, reference_model), releasable=True)
+
+
+@pytest.fixture
+def ttpose_infra(
+    ttpose_devices: DeviceManager, ttpose_device: Any, ttpose_point: MatrixPoint, ttpose_reference: Any
+) -> Any:
+    """``YOLOv11PosePerformanceRunnerInfra`` for this matrix point on the single device (cached per point)."""
+    return _cached(ttpose_devices, "device", "YOLOv11PosePerformanceRunnerInfra", ttpose_point, ttpose_reference)
+
+
+@pytest.fixture
+def ttpose_dp_infra(
+    ttpose_devices: DeviceManager, ttpose_mesh_device: Any, ttpose_point: MatrixPoint, ttpose_reference: Any
+) -> Any:
+    """The infra for this matrix point on the mesh (batch per device; cached per point)."""
+    return _cached(ttpose_devices, "mesh", "YOLOv11PosePerformanceRunnerInfra", ttpose_point, ttpose_reference)
+
+
+@pytest.fixture
+def ttpose_runner(
+    ttpose_devices: DeviceManager, ttpose_device: Any, ttpose_point: MatrixPoint, ttpose_reference: Any
+) -> Any:
+    """``YOLOv11PosePerformantRunner`` (trace + 2 CQs) for this point on the single device; released at the end."""
+    return _cached(ttpose_devices, "device", "YOLOv11PosePerformantRunner", ttpose_point, ttpose_reference)
+
+
+@pytest.fixture
+def ttpose_dp_runner(
+    ttpose_devices: DeviceManager, ttpose_mesh_device: Any, ttpose_point: MatrixPoint, ttpose_reference: Any
+) -> Any:
+    """The performant runner for this point on the mesh (data parallel); released before the mesh closes."""
+    return _cached(ttpose_devices, "mesh", "YOLOv11PosePerformantRunner", ttpose_point, ttpose_reference)
+
+
+@pytest.fixture
+def ttpose_check(request: pytest.FixtureRequest) -> CaseCheck:
+    """PCC and perf assertions of this case against thresholds and the baseline; results go to the summary."""
+    session = get_session(request.config)
+    node = request.node
+    params = getattr(getattr(node, "callspec", None), "params", {})
+    point = params.get("ttpose_point")
+    pair = params.get("ttpose_dtype_pair")
+    dtypes = (
+        (point.act_dtype, point.weight_dtype)
+        if point is not None
+        else ((pair.act, pair.weight) if pair is not None else None)
+    )
+    return CaseCheck(
+        session, session.result(node.nodeid), dtypes, regen_command(node.nodeid, session.settings.regen_args)
+    )

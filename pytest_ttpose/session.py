@@ -1,0 +1,231 @@
+"""Session state of the plugin: settings, backend, open devices, cached model objects, results and baselines.
+
+One ``TtposeSession`` lives in ``config.stash``; the hooks in ``plugin.py`` delegate to it. Devices are opened
+lazily, once, by ``DeviceManager``: a single device and a mesh share chips on real hardware, so opening one closes
+the other (the plugin orders data-parallel cases last, so each is opened once per session). Everything a device
+holds (runners with their traces, cached infra) is released before the device is closed, at session end too,
+including after a failure or Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_ttpose.backends import Backend
+from pytest_ttpose.baselines import BaselineEntry, BaselineFile, BaselineFileError, Fingerprint, baseline_path
+from pytest_ttpose.report import CaseResult, build_report, render_table, write_report
+from pytest_ttpose.settings import MeshShape, Settings
+
+WORKER_OUTPUT_KEY = "ttpose_results"
+
+
+def device_params(kind: str) -> dict[str, Any]:
+    """The one source of device parameters: ``pytest_ttpose.tt.device_params``."""
+    params = importlib.import_module("pytest_ttpose.tt.device_params")
+    return dict(params.MESH_DEVICE_PARAMS if kind == "mesh" else params.SINGLE_DEVICE_PARAMS)
+
+
+@dataclass
+class _Open:
+    kind: str  # "device" or "mesh"
+    handle: Any
+    # Objects built on this device, released (in reverse order) before it closes: runners hold traces.
+    held: list[Any] = field(default_factory=list)
+    cache: dict[Any, Any] = field(default_factory=dict)
+
+
+class DeviceManager:
+    """Opens the session's device or mesh on first use and closes it at the end (or when the other is needed)."""
+
+    def __init__(
+        self, backend: Backend, settings: Settings, params_for: Callable[[str], dict[str, Any]] = device_params
+    ) -> None:
+        self.backend = backend
+        self.settings = settings
+        self._params_for = params_for
+        self._open: _Open | None = None
+        self.opened: list[str] = []  # what was opened, in order (the header of a failure, and the tests)
+
+    def _switch(self, kind: str) -> _Open:
+        if self._open is not None and self._open.kind == kind:
+            return self._open
+        self.close()
+        params = self._params_for(kind)
+        if kind == "mesh":
+            handle = self.backend.open_mesh_device(self.settings.mesh_shape, params)
+            self.opened.append(f"mesh {self.settings.mesh_shape}")
+        else:
+            handle = self.backend.open_device(self.settings.device_id, params)
+            self.opened.append(f"device {self.settings.device_id}")
+        self._open = _Open(kind, handle)
+        return self._open
+
+    def device(self) -> Any:
+        return self._switch("device").handle
+
+    def mesh(self) -> Any:
+        return self._switch("mesh").handle
+
+    @property
+    def mesh_shape(self) -> MeshShape:
+        return self.settings.mesh_shape
+
+    def cached(self, kind: str, key: Any, build: Callable[[Any], Any], *, releasable: bool = False) -> Any:
+        """The object built by ``build(handle)`` for ``key`` on the open ``kind``; built once, held until close."""
+        state = self._switch(kind)
+        if key not in state.cache:
+            value = build(state.handle)
+            state.cache[key] = value
+            if releasable:
+                state.held.append(value)
+        return state.cache[key]
+
+    def close(self) -> None:
+        """Release every held object, then close the device; errors in releasing do not keep the device open."""
+        state, self._open = self._open, None
+        if state is None:
+            return
+        errors: list[BaseException] = []
+        for held in reversed(state.held):
+            try:
+                held.release()
+            except Exception as error:  # keep going: the device must still be closed
+                errors.append(error)
+        state.cache.clear()
+        if state.kind == "mesh":
+            self.backend.close_mesh_device(state.handle)
+        else:
+            self.backend.close_device(state.handle)
+        if errors:
+            raise errors[0]
+
+
+class TtposeSession:
+    """Everything the plugin knows during one pytest session (one per process; see ``SESSION_KEY``)."""
+
+    def __init__(self, settings: Settings, backend: Backend, *, is_worker: bool) -> None:
+        self.settings = settings
+        self.backend = backend
+        self.is_worker = is_worker
+        self.devices = DeviceManager(backend, settings)
+        self.results: dict[str, CaseResult] = {}
+        self.notes: list[str] = []
+        self._store: BaselineFile | None = None
+        self._fingerprint: Fingerprint | None = None
+        self.written: list[str] = []
+
+    # fingerprint and baselines ---------------------------------------------------------------------------------
+    @property
+    def fingerprint(self) -> Fingerprint:
+        if self._fingerprint is None:
+            self._fingerprint = self.backend.fingerprint(self.settings.mesh_shape)
+        return self._fingerprint
+
+    @property
+    def baseline_file(self) -> Path:
+        return baseline_path(self.settings.baseline_dir, self.fingerprint)
+
+    def load_store(self) -> BaselineFile:
+        """The baseline file for this fingerprint. Malformed: raises, unless this run rewrites it anyway."""
+        if self._store is None:
+            try:
+                self._store = BaselineFile.load(self.baseline_file, self.fingerprint)
+            except BaselineFileError as error:
+                if not self.settings.update_baselines:
+                    raise
+                self.notes.append(f"{error}; it will be rewritten with the entries of the tests that ran")
+                self._store = BaselineFile(self.baseline_file, self.fingerprint, {}, exists=True)
+        return self._store
+
+    # results -----------------------------------------------------------------------------------------------------
+    def result(self, node_id: str) -> CaseResult:
+        if node_id not in self.results:
+            self.results[node_id] = CaseResult(node_id)
+        return self.results[node_id]
+
+    def worker_output(self) -> list[dict[str, Any]]:
+        return [result.to_json() for result in self.results.values()]
+
+    def merge_worker_output(self, output: Iterable[dict[str, Any]]) -> None:
+        for data in output:
+            result = CaseResult.from_json(data)
+            self.results[result.node_id] = result
+
+    def baseline_updates(self) -> list[tuple[str, BaselineEntry]]:
+        """Values produced by passing cases, for ``--ttpose-update-baselines``."""
+        updates: list[tuple[str, BaselineEntry]] = []
+        for result in self.results.values():
+            if result.status != "passed":
+                continue
+            entry = BaselineEntry(
+                pcc=result.pcc if result.store_pcc else None,
+                fps=result.fps if result.store_perf else None,
+                latency_ms=result.latency_ms if result.store_perf else None,
+            )
+            if not entry.is_empty:
+                updates.append((result.node_id, entry))
+        return updates
+
+    def write_baselines(self) -> None:
+        """Merge the produced values into the file once (controller or single process), atomically."""
+        updates = self.baseline_updates()
+        if not updates:
+            return
+        try:
+            current = BaselineFile.load(self.baseline_file, self.fingerprint)
+        except BaselineFileError as error:
+            self.notes.append(f"{error}; rewritten with the entries of the tests that ran")
+            current = BaselineFile(self.baseline_file, self.fingerprint, {})
+        current.updated(updates).write_atomic()
+        self.written = [node_id for node_id, _ in updates]
+
+    # reporting ---------------------------------------------------------------------------------------------------
+    def ordered_results(self) -> list[CaseResult]:
+        return [self.results[node_id] for node_id in sorted(self.results)]
+
+    def summary_lines(self) -> list[str]:
+        lines = render_table(self.ordered_results()) if self.results else []
+        lines.append(f"baseline file: {self.baseline_file}")
+        if self.settings.update_baselines:
+            lines.append(f"baselines updated: {len(self.written)} entr{'y' if len(self.written) == 1 else 'ies'}")
+        lines.extend(self.notes)
+        return lines
+
+    def report(self) -> dict[str, Any]:
+        settings = self.settings
+        return build_report(
+            self.ordered_results(),
+            fingerprint=self.fingerprint.as_dict(),
+            baseline_file=str(self.baseline_file),
+            update_baselines=settings.update_baselines,
+            settings={
+                "backend": settings.backend,
+                "device_id": settings.device_id,
+                "mesh_shape": str(settings.mesh_shape),
+                "matrix": [point.as_dict() for point in settings.matrix],
+                "pcc_tolerance": settings.pcc_tolerance,
+                "perf_tolerance": settings.perf_tolerance,
+            },
+        )
+
+    def write_report(self) -> None:
+        if self.settings.report_path is not None:
+            write_report(self.settings.report_path, self.report())
+
+
+SESSION_KEY = pytest.StashKey[TtposeSession]()
+
+
+def get_session(config: pytest.Config) -> TtposeSession:
+    try:
+        return config.stash[SESSION_KEY]
+    except KeyError:
+        raise pytest.UsageError(
+            "pytest-ttpose is not configured in this session (was it disabled with -p no:ttpose?)"
+        ) from None
