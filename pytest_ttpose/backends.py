@@ -95,6 +95,11 @@ class Backend(ABC):
     @abstractmethod
     def close_mesh_device(self, mesh: Any) -> None: ...
 
+    def device_params(self, kind: str) -> dict[str, Any]:
+        """Open parameters of a ``"device"`` or ``"mesh"``, from ``pytest_ttpose.tt.device_params`` (the one source)."""
+        params = importlib.import_module("pytest_ttpose.tt.device_params")
+        return dict(params.MESH_DEVICE_PARAMS if kind == "mesh" else params.SINGLE_DEVICE_PARAMS)
+
     def synchronize(self, device: Any) -> None:
         from pytest_ttpose.seam import api_for
 

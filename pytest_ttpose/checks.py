@@ -165,8 +165,12 @@ class CaseCheck:
             lines.append(f"  {component:<10} {value:>10.6f} {floors[component]:>10.6f} {base_text:>10}  {verdict}")
         lines.append(f"baseline file: {self._session.baseline_file}")
         if any(finding.reason == "threshold" for finding in findings):
-            lines.append("the absolute threshold is not a baseline: the model output is wrong, fix the model")
-        lines.append(f"to accept the measured values as the new baseline: {self.regen_command}")
+            lines.append(
+                "below the absolute threshold the output is wrong: fix the model (a new baseline does not help)"
+            )
+            lines.append(f"baseline regeneration command: {self.regen_command}")
+        else:
+            lines.append(f"to accept the measured values as the new baseline: {self.regen_command}")
         if layers is not None:
             try:
                 lines.extend(format_layer_table(layers(), min(floors[c] for c in measured)))

@@ -9,7 +9,6 @@ including after a failure or Ctrl-C.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,12 +24,6 @@ from pytest_ttpose.settings import MeshShape, Settings
 WORKER_OUTPUT_KEY = "ttpose_results"
 
 
-def device_params(kind: str) -> dict[str, Any]:
-    """The one source of device parameters: ``pytest_ttpose.tt.device_params``."""
-    params = importlib.import_module("pytest_ttpose.tt.device_params")
-    return dict(params.MESH_DEVICE_PARAMS if kind == "mesh" else params.SINGLE_DEVICE_PARAMS)
-
-
 @dataclass
 class _Open:
     kind: str  # "device" or "mesh"
@@ -43,12 +36,9 @@ class _Open:
 class DeviceManager:
     """Opens the session's device or mesh on first use and closes it at the end (or when the other is needed)."""
 
-    def __init__(
-        self, backend: Backend, settings: Settings, params_for: Callable[[str], dict[str, Any]] = device_params
-    ) -> None:
+    def __init__(self, backend: Backend, settings: Settings) -> None:
         self.backend = backend
         self.settings = settings
-        self._params_for = params_for
         self._open: _Open | None = None
         self.opened: list[str] = []  # what was opened, in order (the header of a failure, and the tests)
 
@@ -56,7 +46,7 @@ class DeviceManager:
         if self._open is not None and self._open.kind == kind:
             return self._open
         self.close()
-        params = self._params_for(kind)
+        params = self.backend.device_params(kind)
         if kind == "mesh":
             handle = self.backend.open_mesh_device(self.settings.mesh_shape, params)
             self.opened.append(f"mesh {self.settings.mesh_shape}")
