@@ -25,9 +25,10 @@ bfloat8_b (TILE layout; shared exponent per 16 values):
     first converted to bfloat16 by torch as above, then packed (so it rounds three times);
   * shared exponent = the largest biased float32 exponent field in the block (255 if the block holds inf/NaN);
   * each value: an exponent field of 0 (zero or subnormal) gives 0 (flush); otherwise the 24-bit significand
-    (hidden 1 included) is shifted right by (shared - own exponent), losing the shifted-out bits (no sticky),
-    then rounded to 7 bits, round to nearest, ties to even, and SATURATED at 127: no carry into the next
-    binade, so 1.99999 in a block whose largest exponent is its own becomes 1.984375 (0x3FFE0000);
+    (hidden 1 included) is shifted right by (shared - own exponent), FORGETTING the shifted-out bits (no sticky
+    bit: 0x3F820001 in a block with 2.0 lands exactly on a tie and becomes 1.0, where exact rounding gives
+    1.03125), then rounded to 7 bits, round to nearest, ties to even, and SATURATED at 127: no carry into the
+    next binade, so 1.99999 in a block whose largest exponent is its own becomes 1.984375 (0x3FFE0000);
   * a value whose 7-bit mantissa is 0 becomes +0.0 (sign dropped; -0.0 gives +0.0);
   * unpacking renormalises each mantissa against the shared exponent: a block with inf/NaN decodes to
     +-inf (mantissa 64) or NaN (mantissa > 64) for those values and 0 for every finite value in the block;
@@ -172,6 +173,24 @@ def _rounding_ties(shape: tuple[int, ...], rng: np.random.Generator) -> torch.Te
     return _from_bits(bits)
 
 
+def _ties_after_alignment(shape: tuple[int, ...], rng: np.random.Generator) -> torch.Tensor:
+    # bfloat8_b shifts a significand to the shared exponent BEFORE rounding and forgets the bits shifted out, so a
+    # value just above a halfway point can land exactly on it and round to even (down): exact rounding differs
+    bits = np.zeros(shape, dtype=np.uint32)
+    flat = bits.reshape(-1, shape[-1])
+    for row in flat:
+        for start in range(0, shape[-1], 16):
+            exponent, shift = int(rng.integers(100, 150)), int(rng.integers(1, 4))
+            block = row[start : start + 16]
+            for i in range(len(block)):
+                aligned = (1 << (23 - shift)) | (int(rng.integers(0, 1 << (6 - shift))) << 17) | 0x10000
+                significand = (aligned << shift) | int(rng.integers(1, 1 << shift))
+                sign = int(rng.integers(0, 2)) << 31
+                block[i] = sign | (exponent << 23) | (significand & 0x7FFFFF)
+            block[rng.integers(0, len(block))] = (exponent + shift) << 23  # sets the shared exponent
+    return _from_bits(bits)
+
+
 def _random_bit_patterns(shape: tuple[int, ...], rng: np.random.Generator) -> torch.Tensor:
     return _from_bits(_random_bits(shape, rng))
 
@@ -187,6 +206,7 @@ CASES: dict[str, Callable[[tuple[int, ...], np.random.Generator], torch.Tensor]]
     "huge_range_in_block": _huge_range_in_block,
     "binade_round_up": _binade_round_up,
     "rounding_ties": _rounding_ties,
+    "ties_after_alignment": _ties_after_alignment,
     "random_bit_patterns": _random_bit_patterns,
 }
 
@@ -305,6 +325,8 @@ def test_real_ttnn_rounding_rules(real_host: ModuleType) -> None:
         0x0,
         0x0,
     ]
+    # alignment drops the shifted-out bits before rounding: 0x3F820001 next to 2.0 sits exactly on a tie -> 1.0
+    assert bfp8_row([0x40000000, 0x3F820001, 0x3F830001]) == [0x40000000, 0x3F800000, 0x3F840000]
     # inf/NaN set the shared exponent: finite neighbours vanish; NaN keeps its sign; sNaN 0x7F800001 -> inf
     assert bfp8_row([0xFFC00000, 0x7F800001, 0x3F800000]) == [0xFFC00000, 0x7F800000, 0x0]
     # blocks are 16 wide: the same values one block apart do not interact
