@@ -99,6 +99,21 @@ def decode_constants(batch: int, height: int, width: int) -> dict[str, torch.Ten
     }
 
 
+def decoded_to_torch(ttnn: Any, output: Any, mesh_composer: Any = None) -> torch.Tensor:
+    """Decoded [B, 1, A, 56] device output -> (B, 56, A) float32 torch tensor (DESIGN.md channel layout)."""
+    value = ttnn.to_torch(output, mesh_composer=mesh_composer).float()
+    return value.reshape(value.shape[0], -1, OUTPUT_CHANNELS).permute(0, 2, 1).contiguous()
+
+
+def raw_to_torch(ttnn: Any, raw: RawHeadOutputs, mesh_composer: Any = None) -> dict[str, torch.Tensor]:
+    """Raw head tensors -> {"boxes": (B, 64, A), "scores": (B, 1, A), "kpts": (B, 51, A)} float32."""
+    result: dict[str, torch.Tensor] = {}
+    for key in RAW_PARTS:
+        value = ttnn.to_torch(getattr(raw, key), mesh_composer=mesh_composer).float()
+        result[key] = value.reshape(value.shape[0], -1, value.shape[-1]).permute(0, 2, 1).contiguous()
+    return result
+
+
 class _Branch:
     """A head branch for one level: a chain of Conv/DWConv blocks and a final 1x1 conv with bias, no activation."""
 
@@ -238,4 +253,14 @@ class PoseHead:
         return self.decode(raw), raw, maps
 
 
-__all__ = ["OUTPUT_CHANNELS", "RAW_PARTS", "STRIDES", "PoseHead", "RawHeadOutputs", "anchor_grid", "decode_constants"]
+__all__ = [
+    "decoded_to_torch",
+    "raw_to_torch",
+    "OUTPUT_CHANNELS",
+    "RAW_PARTS",
+    "STRIDES",
+    "PoseHead",
+    "RawHeadOutputs",
+    "anchor_grid",
+    "decode_constants",
+]

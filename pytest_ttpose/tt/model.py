@@ -11,7 +11,7 @@ from torch import nn
 from pytest_ttpose.seam import api_for
 from pytest_ttpose.tt.blocks import C2PSA, SPPF, C3k2
 from pytest_ttpose.tt.common import Concat, Conv, Feature, ModelContext, Upsample
-from pytest_ttpose.tt.head import OUTPUT_CHANNELS, PoseHead, RawHeadOutputs
+from pytest_ttpose.tt.head import PoseHead, RawHeadOutputs, decoded_to_torch, raw_to_torch
 from pytest_ttpose.tt.weights import PreparedWeights, prepare_weights
 
 INPUT_CHANNELS = 16  # RGB zero-padded to 16 channels: the smallest channel count conv2d reads efficiently
@@ -139,26 +139,17 @@ class TtnnYoloV11Pose:
         decoded, raw, _, _ = self.run(x)
         return (decoded, raw) if return_raw else decoded
 
-    def _to_torch(self, tensor: Any, mesh_composer: Any) -> torch.Tensor:
-        return self.ctx.ttnn.to_torch(tensor, mesh_composer=mesh_composer).float()
-
     def output_to_torch(self, output: Any, mesh_composer: Any = None) -> torch.Tensor:
         """Decoded device output -> (B, 56, A) float32 torch tensor (DESIGN.md channel layout)."""
-        value = self._to_torch(output, mesh_composer)
-        batch = value.shape[0]
-        return value.reshape(batch, -1, OUTPUT_CHANNELS).permute(0, 2, 1).contiguous()
+        return decoded_to_torch(self.ctx.ttnn, output, mesh_composer)
 
     def raw_to_torch(self, raw: RawHeadOutputs, mesh_composer: Any = None) -> dict[str, torch.Tensor]:
         """Raw head tensors -> {"boxes": (B, 64, A), "scores": (B, 1, A), "kpts": (B, 51, A)} float32."""
-        result: dict[str, torch.Tensor] = {}
-        for key in ("boxes", "scores", "kpts"):
-            value = self._to_torch(getattr(raw, key), mesh_composer)
-            result[key] = value.reshape(value.shape[0], -1, value.shape[-1]).permute(0, 2, 1).contiguous()
-        return result
+        return raw_to_torch(self.ctx.ttnn, raw, mesh_composer)
 
     def feature_to_torch(self, feature: Feature, mesh_composer: Any = None) -> torch.Tensor:
         """A [1, 1, B*H*W, C] feature map -> (B, C, H, W) float32 torch tensor (B is the global batch on a mesh)."""
-        value = self._to_torch(feature.tensor, mesh_composer)
+        value = self.ctx.ttnn.to_torch(feature.tensor, mesh_composer=mesh_composer).float()
         return value.reshape(-1, feature.height, feature.width, feature.channels).permute(0, 3, 1, 2).contiguous()
 
     def input_mesh_mapper(self) -> Any:

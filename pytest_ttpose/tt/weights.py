@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import pickle
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -152,7 +153,7 @@ def prepare_weights(model: nn.Module, weight_dtype: object, cache_dir: Path | st
                 if key.endswith(".weight")
             }
             return PreparedWeights(convs, scale, content_hash, path, from_cache=True)
-        except (OSError, RuntimeError, KeyError, EOFError):
+        except (OSError, RuntimeError, KeyError, EOFError, pickle.UnpicklingError):
             pass  # unreadable or partial: rebuild below and overwrite it
     convs = fold_model(model)
     flat: dict[str, torch.Tensor] = {}

@@ -1,0 +1,116 @@
+"""The full TT model with the real yolo11n-pose weights on bus.jpg and zidane.jpg (letterboxed), on the emulator.
+
+Acceptance (issue 4): decoded PCC per component, raw-vs-raw PCC for bfloat8_b, and the same detections after the shared
+postprocessing (same person count per image, mean OKS >= 0.95).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import torch
+from torch import nn
+
+from pytest_ttpose.metrics import component_pcc, match_poses, raw_component_pcc
+from pytest_ttpose.postprocess import postprocess
+from pytest_ttpose.tt import TtnnYoloV11Pose, build_pose_model, input_to_host_tensor
+from pytest_ttpose.tt.diagnostics import format_table, layer_pcc_table
+
+from .conftest import letterboxed_images
+
+# act / weight dtype -> minimum PCC per component of the decoded (B, 56, A) output
+ACCEPTANCE: dict[str, dict[str, float]] = {
+    "bfloat16": {"all": 0.999, "box": 0.999, "score": 0.995, "kpt_xy": 0.999, "kpt_vis": 0.99},
+    "bfloat8_b": {"all": 0.99, "box": 0.99, "score": 0.98, "kpt_xy": 0.99, "kpt_vis": 0.97},
+}
+RAW_PCC_BFLOAT8_B = 0.99
+MIN_MEAN_OKS = 0.95
+
+# (resolution, batch, dtype): 320x320 for most, one 640x640 case
+POINTS = [
+    pytest.param((320, 320), 1, "bfloat16", id="320x320-b1-bfloat16"),
+    pytest.param((320, 320), 1, "bfloat8_b", id="320x320-b1-bfloat8_b"),
+    pytest.param((320, 320), 2, "bfloat16", id="320x320-b2-bfloat16"),
+    pytest.param((320, 320), 2, "bfloat8_b", id="320x320-b2-bfloat8_b"),
+    pytest.param((640, 640), 1, "bfloat8_b", id="640x640-b1-bfloat8_b"),
+]
+
+
+def _run(ttnn: Any, device: Any, model: TtnnYoloV11Pose, images: torch.Tensor) -> tuple[torch.Tensor, dict]:
+    host = input_to_host_tensor(ttnn, images)
+    x = ttnn.to_device(host, device, memory_config=ttnn.DRAM_MEMORY_CONFIG)
+    decoded, raw = model(x, return_raw=True)
+    return model.output_to_torch(decoded), model.raw_to_torch(raw)
+
+
+@pytest.mark.parametrize(("resolution", "batch", "dtype"), POINTS)
+def test_real_weights_acceptance(
+    ttnn: Any, device: Any, real_n: nn.Module, cache_dir: Any, resolution: tuple[int, int], batch: int, dtype: str
+) -> None:
+    images, infos = letterboxed_images(resolution)
+    data_type = getattr(ttnn, dtype)
+    model = build_pose_model(
+        device,
+        real_n,
+        batch_size=batch,
+        resolution=resolution,
+        act_dtype=data_type,
+        weight_dtype=data_type,
+        cache_dir=cache_dir,
+    )
+    groups = [images] if batch == 2 else [images[:1], images[1:]]
+    for group in groups:
+        with torch.no_grad():
+            reference = real_n.run(group)
+        got, got_raw = _run(ttnn, device, model, group)
+        assert got.shape == reference.decoded.shape == (batch, 56, model.num_anchors)
+        scores = component_pcc(reference.decoded, got)
+        below = {k: v for k, v in scores.items() if v < ACCEPTANCE[dtype][k]}
+        if below:
+            table = format_table(layer_pcc_table(real_n, model, group), ACCEPTANCE[dtype]["all"])
+            pytest.fail(f"PCC below the acceptance bar {below} (all: {scores})\n{table}")
+        if dtype == "bfloat8_b":
+            raw_scores = raw_component_pcc(reference.raw, got_raw)
+            assert min(raw_scores[k] for k in ("boxes", "scores", "kpts")) >= RAW_PCC_BFLOAT8_B, raw_scores
+        group_infos = infos if batch == 2 else [infos[0]] if group is groups[0] else [infos[1]]
+        expected = postprocess(reference.decoded, group_infos)
+        detected = postprocess(got, group_infos)
+        for ref_det, tt_det in zip(expected, detected, strict=True):
+            assert len(tt_det) == len(ref_det), f"{len(tt_det)} persons on device, {len(ref_det)} in the reference"
+            if len(ref_det):
+                assert match_poses(ref_det, tt_det).mean_oks >= MIN_MEAN_OKS
+
+
+def test_non_square_input_runs(ttnn: Any, device: Any, real_n: nn.Module, cache_dir: Any) -> None:
+    """A non-square resolution (256x416): output shape and the decoded PCC bar for bfloat16."""
+    images, _ = letterboxed_images((256, 416))
+    model = build_pose_model(
+        device,
+        real_n,
+        batch_size=1,
+        resolution=(256, 416),
+        act_dtype=ttnn.bfloat16,
+        weight_dtype=ttnn.bfloat16,
+        cache_dir=cache_dir,
+    )
+    got, _ = _run(ttnn, device, model, images[:1])
+    with torch.no_grad():
+        expected = real_n(images[:1])
+    assert got.shape == expected.shape == (1, 56, (32 * 52) + (16 * 26) + (8 * 13))
+    assert component_pcc(expected, got)["all"] >= ACCEPTANCE["bfloat16"]["all"]
+
+
+def test_input_must_match_built_shape(ttnn: Any, device: Any, real_n: nn.Module, cache_dir: Any) -> None:
+    model = build_pose_model(
+        device,
+        real_n,
+        batch_size=1,
+        resolution=(320, 320),
+        act_dtype=ttnn.bfloat16,
+        weight_dtype=ttnn.bfloat16,
+        cache_dir=cache_dir,
+    )
+    wrong = ttnn.to_device(input_to_host_tensor(ttnn, torch.zeros(1, 3, 256, 256)), device)
+    with pytest.raises(ValueError, match="built for"):
+        model(wrong)
