@@ -1,0 +1,110 @@
+"""Running an op on an emulated device: queue checks, output allocation, rounding, and trace recording.
+
+Every device op goes through ``launch``. The op supplies ``compute``: a pure function from the input values of one
+device to the output values (float32, before rounding). ``launch`` runs it per device, rounds to the output dtype,
+writes the output buffer and, during a trace capture, records the op by the *addresses* of its buffers, which is
+what a trace bakes in on hardware.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import torch
+
+from .device import Buffer, MeshDevice
+from .numerics import round_to_dtype
+from .tensor import Tensor
+from .types import DataType, Layout, MemoryConfig, TensorSpec
+
+Compute = Callable[[list[torch.Tensor]], torch.Tensor]
+
+# Bytes of dispatch commands one traced op adds to the trace region: a fixed header plus a launch message per core.
+TRACE_BYTES_PER_OP = 2048
+TRACE_BYTES_PER_CORE = 64
+
+
+@dataclass
+class BufferRef:
+    buffer_type: object
+    address: int
+    shape: tuple[int, ...]
+
+    @classmethod
+    def of(cls, buffer: Buffer) -> BufferRef:
+        return cls(buffer.buffer_type, buffer.address, tuple(buffer.spec.shape))
+
+
+@dataclass
+class TracedOp:
+    name: str
+    compute: Compute
+    inputs: list[BufferRef]
+    output: BufferRef
+    dtype: DataType
+
+
+def device_of(op: str, tensors: Sequence[Tensor]) -> MeshDevice:
+    devices = {id(t.device()): t.device() for t in tensors}
+    if not tensors or any(not t.on_device for t in tensors):
+        raise RuntimeError(
+            f"TT_FATAL: {op}: all input tensors must be on device (use ttnn.to_device or from_torch(device=))"
+        )
+    if len(devices) != 1:
+        raise RuntimeError(f"TT_FATAL: {op}: input tensors are on different devices")
+    device = next(iter(devices.values()))
+    assert device is not None
+    device.require_open(op)
+    return device
+
+
+def launch(
+    op: str,
+    inputs: Sequence[Tensor],
+    compute: Compute,
+    *,
+    dtype: DataType,
+    layout: Layout,
+    memory_config: MemoryConfig,
+    output_tensor: Tensor | None = None,
+    cq_id: int = 0,
+) -> Tensor:
+    device = device_of(op, inputs)
+    device.queues.check_cq(cq_id)
+    buffers = [t._buffer for t in inputs]
+    for buffer in buffers:
+        assert buffer is not None
+        buffer.require_allocated(op)
+    results = [
+        round_to_dtype(compute([b.data[d] for b in buffers]), dtype)  # type: ignore[union-attr]
+        for d in range(device.get_num_devices())
+    ]
+    spec = TensorSpec(results[0].shape, dtype, layout, memory_config=memory_config)
+    device.queues.issue(cq_id)
+    for buffer in buffers:
+        device.note_read(buffer, cq_id, op)  # type: ignore[arg-type]
+    if output_tensor is not None:
+        out_buffer = output_tensor._buffer
+        if out_buffer is None or out_buffer.device is not device:
+            raise RuntimeError(f"TT_FATAL: {op}: output_tensor must be a tensor on the same device")
+        if output_tensor.spec != spec:
+            raise RuntimeError(
+                f"TT_FATAL: {op}: output_tensor spec {output_tensor.spec} does not match the result {spec}"
+            )
+        result = output_tensor
+    else:
+        out_buffer = device.allocate(spec)
+        result = Tensor(spec, buffer=out_buffer)
+    device.note_write(out_buffer, cq_id, op)
+    out_buffer.data = results
+    device.remember_program((op, spec, tuple(b.spec for b in buffers)))  # type: ignore[union-attr]
+    if device.capturing is not None:
+        if device.capturing.cq_id != cq_id:
+            raise RuntimeError(f"TT_FATAL: {op} issued on CQ{cq_id} while CQ{device.capturing.cq_id} captures a trace")
+        cores = device.arch_spec.compute_grid[0] * device.arch_spec.compute_grid[1]
+        device.capturing.record(
+            TracedOp(op, compute, [BufferRef.of(b) for b in buffers], BufferRef.of(out_buffer), dtype),  # type: ignore[arg-type]
+            TRACE_BYTES_PER_OP + TRACE_BYTES_PER_CORE * cores,
+        )
+    return result

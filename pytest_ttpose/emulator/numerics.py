@@ -1,0 +1,138 @@
+"""TT number formats and math fidelity, vectorised in torch.
+
+Storage rounding matches the real ttnn host conversion bit for bit (checked against ttnn 0.81.1):
+- bfloat16: round to nearest even; subnormals kept; every NaN becomes the positive quiet NaN 0x7FC0.
+- bfloat8_b: blocks of 16 consecutive values along the last (padded) dimension share the largest float32
+  exponent of the block; each value keeps sign + 7 magnitude bits at step 2^(shared_exp - 133), rounded to nearest
+  even and clamped at 127; float32 subnormals flush to zero; a value that rounds to 0 loses its sign; inf and NaN
+  stay (NaN keeps its sign, quiet payload).
+
+Math fidelity follows tt-llk's FidelityMasking for Wormhole/Blackhole. The matmul unit multiplies a SrcA mantissa
+slice by a SrcB mantissa slice per phase. The right operand (weights) sits in SrcA, split after 4 bf16 mantissa bits;
+the left operand (activations) sits in SrcB, split after 6 bits. LoFi runs phase 0 (hiA*hiB); HiFi2 adds loA*hiB;
+HiFi3 adds hiA*loB; HiFi4 is the exact bf16 product.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+
+from .types import DataType, MathFidelity
+
+BFP_BLOCK = 16
+_NAN_BF16 = 0x7FC00000
+_SRC_A_HI_MASK = -(1 << (23 - 4))  # sign, exponent and the top 4 mantissa bits
+_SRC_B_HI_MASK = -(1 << (23 - 6))  # sign, exponent and the top 6 mantissa bits
+
+
+def round_bfloat16(values: torch.Tensor, canonical_nan: bool = True) -> torch.Tensor:
+    rounded = values.to(torch.bfloat16).to(torch.float32)
+    if canonical_nan:
+        nan = torch.isnan(rounded)
+        if bool(nan.any()):
+            rounded = torch.where(nan, torch.tensor(_NAN_BF16, dtype=torch.int32).view(torch.float32), rounded)
+    return rounded
+
+
+def round_bfloat8_b(values: torch.Tensor) -> torch.Tensor:
+    """Round to bfloat8_b: 16-value blocks along the last dimension (padded with zeros to a multiple of 16)."""
+    x = values.to(torch.float32)
+    if x.dim() == 0:
+        return round_bfloat8_b(x.reshape(1)).reshape(())
+    shape = x.shape
+    width = shape[-1]
+    pad = (-width) % BFP_BLOCK
+    if pad:
+        x = torch.nn.functional.pad(x, (0, pad))
+    blocks = x.reshape(-1, BFP_BLOCK)
+    # The largest magnitude carries the largest exponent, so the shared exponent comes from a per-block maximum.
+    block_max = blocks.abs().amax(dim=1, keepdim=True)
+    shared = (block_max.view(torch.int32) >> 23) & 0xFF
+    special = not bool(torch.isfinite(block_max).all())
+    tiny = bool(((shared < 8) & (shared > 0)).any())  # float32 subnormals could survive: flush them first
+    if special or tiny:
+        exponent = (blocks.view(torch.int32) >> 23) & 0xFF
+        shared = exponent.amax(dim=1, keepdim=True)
+        blocks = torch.where(exponent == 0, torch.zeros_like(blocks), blocks)
+    # q = x * 2^(133 - shared); a factor outside float32's range is applied in two exact power-of-two steps.
+    shift = (133 - shared).to(torch.float32)
+    if bool((shift.amin() >= -126) & (shift.amax() <= 127)):
+        quantized = torch.round(blocks * torch.exp2(shift)).clamp_(-127.0, 127.0)
+        result = quantized.mul_(torch.exp2(-shift))
+    else:
+        first = torch.floor(shift / 2)
+        quantized = torch.round(blocks * torch.exp2(first) * torch.exp2(shift - first)).clamp_(-127.0, 127.0)
+        result = quantized * torch.exp2(-first) * torch.exp2(first - shift)
+    result.add_(0.0)  # -0.0 -> +0.0: a zero magnitude keeps no sign
+    if special:
+        bits = blocks.view(torch.int32)
+        signed_nan = ((bits & -0x80000000) | _NAN_BF16).view(torch.float32)
+        result = torch.where(
+            ((bits >> 23) & 0xFF) == 0xFF, torch.where(torch.isnan(blocks), signed_nan, blocks), result
+        )
+    result = result.reshape(*shape[:-1], width + pad)
+    return result[..., :width] if pad else result
+
+
+def round_to_dtype(values: torch.Tensor, dtype: DataType) -> torch.Tensor:
+    """The float32 tensor holding exactly what a TT buffer of ``dtype`` stores for ``values``."""
+    if dtype == DataType.FLOAT32:
+        return values.to(torch.float32)
+    if dtype == DataType.BFLOAT16:
+        return round_bfloat16(values, canonical_nan=False)
+    if dtype == DataType.BFLOAT8_B:
+        return round_bfloat8_b(values)
+    if dtype in (DataType.UINT32, DataType.INT32, DataType.UINT16, DataType.UINT8):
+        return torch.trunc(values.to(torch.float32))
+    raise NotImplementedError(f"data type {dtype} is not supported by the emulator")
+
+
+def _keep_bits(values: torch.Tensor, mask: int) -> torch.Tensor:
+    return (values.contiguous().view(torch.int32) & mask).view(torch.float32)
+
+
+def fidelity_operands(
+    activations: torch.Tensor, weights: torch.Tensor, fidelity: MathFidelity
+) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """The (activation, weight) operand pairs whose fp32 products sum to what the TT matmul unit computes.
+
+    Operands must already hold bf16-representable values (bfloat8_b values are).
+    """
+    if fidelity == MathFidelity.HiFi4:
+        return [(activations, weights)]
+    act_hi = _keep_bits(activations, _SRC_B_HI_MASK)
+    if fidelity == MathFidelity.HiFi2:
+        return [(act_hi, weights)]
+    w_hi = _keep_bits(weights, _SRC_A_HI_MASK)
+    if fidelity == MathFidelity.LoFi:
+        return [(act_hi, w_hi)]
+    if fidelity == MathFidelity.HiFi3:
+        return [(act_hi, weights), (activations - act_hi, w_hi)]
+    raise ValueError(f"unsupported math fidelity {fidelity}")
+
+
+def fidelity_product(
+    activations: torch.Tensor,
+    weights: torch.Tensor,
+    fidelity: MathFidelity,
+    product: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+) -> torch.Tensor:
+    """Run ``product`` (a matmul or a convolution, fp32 accumulation) over the fidelity phases and sum them."""
+    pairs = fidelity_operands(activations, weights, fidelity)
+    result = product(*pairs[0])
+    for act, w in pairs[1:]:
+        result = result + product(act, w)
+    return result
+
+
+_TF32_MASK = -(1 << 13)
+
+
+def math_operand(values: torch.Tensor, dtype: DataType) -> torch.Tensor:
+    """An operand as the unpacker puts it in a source register: float32 is truncated to TF32 (10 mantissa bits);
+    bfloat16 and bfloat8_b values are already exact there."""
+    if dtype == DataType.FLOAT32:
+        return _keep_bits(values, _TF32_MASK)
+    return values

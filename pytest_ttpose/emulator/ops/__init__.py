@@ -1,0 +1,1 @@
+"""ttnn operations on emulated devices."""

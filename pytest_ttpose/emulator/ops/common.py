@@ -1,0 +1,72 @@
+"""Helpers shared by the op modules: default output memory configs, activations, argument checks."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+
+from ..tensor import Tensor
+from ..types import (
+    DataType,
+    MathFidelity,
+    MemoryConfig,
+    TensorMemoryLayout,
+    UnaryOpType,
+    UnaryWithParam,
+    WormholeComputeKernelConfig,
+)
+
+
+def output_memory_config(tensor: Tensor, out_shape: Sequence[int] | None = None) -> MemoryConfig:
+    """ttnn's default: the input's memory config, or its buffer type interleaved when a sharded layout cannot
+    carry over to an output of another shape."""
+    config = tensor.memory_config()
+    if config.is_sharded() and out_shape is not None and tuple(out_shape) != tuple(tensor.shape):
+        return MemoryConfig(TensorMemoryLayout.INTERLEAVED, config.buffer_type)
+    return config
+
+
+def apply_unary(values: torch.Tensor, activation: UnaryWithParam | str | None) -> torch.Tensor:
+    if activation is None:
+        return values
+    if isinstance(activation, str):
+        names = {
+            "relu": UnaryOpType.RELU,
+            "silu": UnaryOpType.SILU,
+            "sigmoid": UnaryOpType.SIGMOID,
+            "gelu": UnaryOpType.GELU,
+        }
+        if activation.lower() not in names:
+            raise NotImplementedError(f"activation '{activation}' is not supported by the emulator")
+        activation = UnaryWithParam(names[activation.lower()])
+    op = activation.op_type
+    if op == UnaryOpType.SILU:
+        return torch.nn.functional.silu(values)
+    if op == UnaryOpType.RELU:
+        return torch.relu(values)
+    if op == UnaryOpType.SIGMOID:
+        return torch.sigmoid(values)
+    if op == UnaryOpType.RELU6:
+        return torch.clamp(values, 0.0, 6.0)
+    if op == UnaryOpType.GELU:
+        return torch.nn.functional.gelu(values)
+    if op == UnaryOpType.TANH:
+        return torch.tanh(values)
+    if op == UnaryOpType.EXP:
+        return torch.exp(values)
+    if op == UnaryOpType.IDENTITY:
+        return values
+    raise NotImplementedError(f"activation {op} is not supported by the emulator")
+
+
+def math_fidelity(config: WormholeComputeKernelConfig | None, default: MathFidelity) -> MathFidelity:
+    if config is None or config.math_fidelity == MathFidelity.Invalid:
+        return default
+    return config.math_fidelity
+
+
+def float_dtype(dtype: DataType, op: str) -> DataType:
+    if dtype not in (DataType.BFLOAT16, DataType.BFLOAT8_B, DataType.FLOAT32, DataType.BFLOAT4_B):
+        raise NotImplementedError(f"{op}: input dtype {dtype} is not supported by the emulator")
+    return dtype

@@ -1,0 +1,305 @@
+"""conv2d and its weight/bias preparation, with the conv's math fidelity.
+
+ttnn's layout: activations [N, H, W, C] or flattened [1, 1, N*H*W, C] in, [1, 1, N*OH*OW, OC] out. Weights arrive
+as an OIHW host tensor on the first call; ``return_weights_and_bias=True`` hands back the prepared device tensors
+([1, 1, KH*KW*C/groups, OC] in the weights dtype, TILE, so bfloat8_b blocks run along OC as on TT) for later calls.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from ..device import MeshDevice
+from ..dispatch import launch
+from ..numerics import fidelity_operands, math_operand
+from ..tensor import Tensor, host_tensor, store_values, to_device
+from ..types import (
+    DRAM_MEMORY_CONFIG,
+    BufferType,
+    Conv2dConfig,
+    CoreCoord,
+    CoreRange,
+    CoreRangeSet,
+    DataType,
+    Layout,
+    MathFidelity,
+    MemoryConfig,
+    Op2DSliceConfig,
+    ShardOrientation,
+    ShardSpec,
+    TensorMemoryLayout,
+    WormholeComputeKernelConfig,
+    reject_unsupported,
+)
+from .common import apply_unary, float_dtype, math_fidelity
+
+# ttnn's conv2d resolves a missing compute config to HiFi4 (get_conv_default_compute_kernel_config).
+DEFAULT_CONV_FIDELITY = MathFidelity.HiFi4
+
+
+def _pair(value: int | Sequence[int], name: str) -> tuple[int, int]:
+    if isinstance(value, int):
+        return value, value
+    if len(value) != 2:
+        raise RuntimeError(f"TT_FATAL: conv2d: {name} must have 2 values, got {list(value)}")
+    return int(value[0]), int(value[1])
+
+
+def _padding(padding: Sequence[int]) -> tuple[int, int, int, int]:
+    """(top, bottom, left, right) from ttnn's 2- or 4-value padding."""
+    if isinstance(padding, int):
+        return padding, padding, padding, padding
+    if len(padding) == 2:
+        return int(padding[0]), int(padding[0]), int(padding[1]), int(padding[1])
+    if len(padding) == 4:
+        return int(padding[0]), int(padding[1]), int(padding[2]), int(padding[3])
+    raise RuntimeError(f"TT_FATAL: conv2d: padding must have 2 or 4 values, got {list(padding)}")
+
+
+def _weights_dtype(conv_config: Conv2dConfig | None, weight: Tensor) -> DataType:
+    if conv_config is not None and conv_config.weights_dtype is not None:
+        return conv_config.weights_dtype
+    return weight.dtype if weight.dtype in (DataType.BFLOAT16, DataType.BFLOAT8_B) else DataType.BFLOAT16
+
+
+def _prepare_weights(
+    weight: Tensor,
+    device: MeshDevice,
+    in_channels: int,
+    out_channels: int,
+    kernel: tuple[int, int],
+    groups: int,
+    weights_dtype: DataType,
+) -> Tensor:
+    if weight.conv_weight_meta is not None:
+        meta = weight.conv_weight_meta
+        if (meta["out_channels"], meta["in_channels"], meta["kernel"], meta["groups"]) != (
+            out_channels,
+            in_channels,
+            kernel,
+            groups,
+        ):
+            raise RuntimeError(
+                f"TT_FATAL: conv2d: prepared weights are for {meta['in_channels']}->{meta['out_channels']} channels, "
+                f"kernel {meta['kernel']}, groups {meta['groups']}; the call asks for {in_channels}->{out_channels}, "
+                f"kernel {kernel}, groups {groups}"
+            )
+        return weight
+    if weight.on_device:
+        raise RuntimeError("TT_FATAL: conv2d: weight_tensor must be an OIHW host tensor or weights conv2d prepared")
+    expected = (out_channels, in_channels // groups, kernel[0], kernel[1])
+    if tuple(weight.shape) != expected:
+        raise RuntimeError(
+            f"TT_FATAL: conv2d: weight_tensor shape {list(weight.shape)} does not match OIHW {list(expected)} for "
+            f"in_channels={in_channels}, out_channels={out_channels}, groups={groups}, kernel_size={list(kernel)}"
+        )
+    shards = []
+    for oihw in weight.values("conv2d weights"):
+        flat = oihw.to(torch.float32).permute(2, 3, 1, 0).reshape(1, 1, -1, out_channels)
+        shards.append(store_values(flat, weights_dtype))
+    prepared = to_device(host_tensor(shards, weights_dtype, Layout.TILE), device, DRAM_MEMORY_CONFIG)
+    prepared.conv_weight_meta = {
+        "out_channels": out_channels,
+        "in_channels": in_channels,
+        "kernel": kernel,
+        "groups": groups,
+    }
+    return prepared
+
+
+def _prepare_bias(bias: Tensor, device: MeshDevice, out_channels: int, weights_dtype: DataType) -> Tensor:
+    if bias.on_device:
+        if bias.shape[-1] != out_channels:
+            raise RuntimeError(f"TT_FATAL: conv2d: bias has {bias.shape[-1]} channels, expected {out_channels}")
+        return bias
+    if math.prod(bias.shape) != out_channels:
+        raise RuntimeError(f"TT_FATAL: conv2d: bias_tensor shape {list(bias.shape)} must hold {out_channels} values")
+    shards = [
+        store_values(b.to(torch.float32).reshape(1, 1, 1, out_channels), weights_dtype)
+        for b in bias.values("conv2d bias")
+    ]
+    return to_device(host_tensor(shards, weights_dtype, Layout.TILE), device, DRAM_MEMORY_CONFIG)
+
+
+def _oihw(stored: torch.Tensor, kernel: tuple[int, int], out_channels: int) -> torch.Tensor:
+    """The stored [1, 1, KH*KW*C, OC] weights as OIHW, cached on the stored tensor (replaced on every write)."""
+    cached = getattr(stored, "_emulator_oihw", None)
+    if cached is None:
+        cached = stored.reshape(kernel[0], kernel[1], -1, out_channels).permute(3, 2, 0, 1).contiguous()
+        stored._emulator_oihw = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def _output_memory_config(
+    device: MeshDevice, input_tensor: Tensor, conv_config: Conv2dConfig | None, rows: int, out_channels: int
+) -> MemoryConfig:
+    shard_layout = conv_config.shard_layout if conv_config is not None else None
+    if shard_layout is None and not input_tensor.memory_config().is_sharded():
+        return DRAM_MEMORY_CONFIG  # ttnn slices an interleaved-input conv through DRAM and returns it there
+    if shard_layout in (None, TensorMemoryLayout.HEIGHT_SHARDED):
+        grid_x, grid_y = device.arch_spec.compute_grid
+        cores = grid_x * grid_y
+        shard_height = math.ceil(math.ceil(rows / cores) / 32) * 32
+        used = math.ceil(rows / shard_height)
+        ranges = [CoreRange(CoreCoord(0, 0), CoreCoord(grid_x - 1, used // grid_x - 1))] if used >= grid_x else []
+        if used % grid_x:
+            row = used // grid_x
+            ranges.append(CoreRange(CoreCoord(0, row), CoreCoord(used % grid_x - 1, row)))
+        spec = ShardSpec(
+            CoreRangeSet(ranges), [shard_height, math.ceil(out_channels / 32) * 32], ShardOrientation.ROW_MAJOR
+        )
+        return MemoryConfig(TensorMemoryLayout.HEIGHT_SHARDED, BufferType.L1, spec)
+    return MemoryConfig(TensorMemoryLayout.INTERLEAVED, BufferType.L1)
+
+
+def conv2d(
+    *,
+    input_tensor: Tensor,
+    weight_tensor: Tensor,
+    device: MeshDevice,
+    in_channels: int,
+    out_channels: int,
+    batch_size: int,
+    input_height: int,
+    input_width: int,
+    kernel_size: Sequence[int],
+    stride: Sequence[int] = (1, 1),
+    padding: Sequence[int] = (0, 0),
+    dilation: Sequence[int] = (1, 1),
+    groups: int = 1,
+    dtype: DataType | None = None,
+    bias_tensor: Tensor | None = None,
+    conv_config: Conv2dConfig | None = None,
+    compute_config: WormholeComputeKernelConfig | None = None,
+    memory_config: MemoryConfig | None = None,
+    slice_config: Op2DSliceConfig | None = None,
+    return_output_dim: bool = False,
+    return_weights_and_bias: bool = False,
+) -> Any:
+    # slice_config only chooses how ttnn splits the work through DRAM/L1; the values are the same.
+    if conv_config is not None and conv_config.enable_kernel_stride_folding:
+        raise NotImplementedError("conv2d: argument 'conv_config.enable_kernel_stride_folding' is not supported")
+    reject_unsupported("conv2d", transpose_shards=conv_config.transpose_shards if conv_config else None)
+    if not isinstance(device, MeshDevice):
+        raise TypeError(f"conv2d: device must be an emulated MeshDevice, got {type(device).__name__}")
+    if in_channels % groups or out_channels % groups:
+        raise RuntimeError(f"TT_FATAL: conv2d: channels {in_channels}->{out_channels} must divide by groups {groups}")
+    kernel = _pair(kernel_size, "kernel_size")
+    stride_hw = _pair(stride, "stride")
+    dilation_hw = _pair(dilation, "dilation")
+    top, bottom, left, right = _padding(padding)
+    rows = batch_size * input_height * input_width
+    shape = list(input_tensor.shape)
+    if shape[-1] != in_channels:
+        raise RuntimeError(
+            f"TT_FATAL: conv2d: the input has {shape[-1]} channels but in_channels={in_channels} (input shape {shape})"
+        )
+    if math.prod(shape[:-1]) < rows:
+        raise RuntimeError(
+            f"TT_FATAL: conv2d: input shape {shape} holds fewer than batch_size*input_height*input_width={rows} rows"
+        )
+    in_dtype = float_dtype(input_tensor.dtype, "conv2d")
+    out_h = (input_height + top + bottom - dilation_hw[0] * (kernel[0] - 1) - 1) // stride_hw[0] + 1
+    out_w = (input_width + left + right - dilation_hw[1] * (kernel[1] - 1) - 1) // stride_hw[1] + 1
+    if out_h <= 0 or out_w <= 0:
+        raise RuntimeError(f"TT_FATAL: conv2d: output size {out_h}x{out_w} is empty")
+    weights_dtype = _weights_dtype(conv_config, weight_tensor)
+    weight = _prepare_weights(weight_tensor, device, in_channels, out_channels, kernel, groups, weights_dtype)
+    bias = _prepare_bias(bias_tensor, device, out_channels, weight.dtype) if bias_tensor is not None else None
+    fidelity = math_fidelity(compute_config, DEFAULT_CONV_FIDELITY)
+    activation = conv_config.activation if conv_config is not None else None
+    w_dtype = weight.dtype
+    pad_symmetric = top == bottom and left == right
+
+    def compute(v: list[torch.Tensor]) -> torch.Tensor:
+        x = v[0].reshape(-1, in_channels)[:rows].reshape(batch_size, input_height, input_width, in_channels)
+        x = math_operand(x.permute(0, 3, 1, 2), in_dtype)
+        if not pad_symmetric:
+            x = F.pad(x, (left, right, top, bottom))
+        w = math_operand(_oihw(v[1], kernel, out_channels), w_dtype)
+        conv_padding = (top, left) if pad_symmetric else (0, 0)
+        out = None
+        for act, wt in fidelity_operands(x, w, fidelity):
+            part = F.conv2d(act, wt, None, stride_hw, conv_padding, dilation_hw, groups)
+            out = part if out is None else out + part
+        assert out is not None
+        if len(v) == 3:
+            out = out + v[2].reshape(1, out_channels, 1, 1)
+        out = apply_unary(out, activation)
+        return out.permute(0, 2, 3, 1).reshape(1, 1, batch_size * out_h * out_w, out_channels)
+
+    out_rows = batch_size * out_h * out_w
+    config = memory_config or _output_memory_config(device, input_tensor, conv_config, out_rows, out_channels)
+    inputs = [input_tensor, weight] + ([bias] if bias is not None else [])
+    output_layout = conv_config.output_layout if conv_config is not None else Layout.TILE
+    result = launch("conv2d", inputs, compute, dtype=dtype or in_dtype, layout=output_layout, memory_config=config)
+    if conv_config is not None and conv_config.deallocate_activation:
+        input_tensor.deallocate()
+    if return_output_dim and return_weights_and_bias:
+        return result, (out_h, out_w), (weight, bias)
+    if return_output_dim:
+        return result, (out_h, out_w)
+    if return_weights_and_bias:
+        return result, (weight, bias)
+    return result
+
+
+def prepare_conv_weights(
+    *,
+    weight_tensor: Tensor,
+    input_memory_config: MemoryConfig,
+    input_layout: Layout,
+    weights_format: str,
+    in_channels: int,
+    out_channels: int,
+    batch_size: int,
+    input_height: int,
+    input_width: int,
+    kernel_size: Sequence[int],
+    stride: Sequence[int],
+    padding: Sequence[int],
+    dilation: Sequence[int],
+    has_bias: bool,
+    groups: int,
+    device: MeshDevice,
+    input_dtype: DataType,
+    output_dtype: DataType | None = None,
+    conv_config: Conv2dConfig | None = None,
+    compute_config: WormholeComputeKernelConfig | None = None,
+    slice_config: Op2DSliceConfig | None = None,
+) -> Tensor:
+    if weights_format != "OIHW":
+        raise NotImplementedError(f"prepare_conv_weights: weights_format={weights_format!r} (only 'OIHW')")
+    kernel = _pair(kernel_size, "kernel_size")
+    return _prepare_weights(
+        weight_tensor, device, in_channels, out_channels, kernel, groups, _weights_dtype(conv_config, weight_tensor)
+    )
+
+
+def prepare_conv_bias(
+    *,
+    bias_tensor: Tensor,
+    input_memory_config: MemoryConfig,
+    input_layout: Layout,
+    in_channels: int,
+    out_channels: int,
+    batch_size: int,
+    input_height: int,
+    input_width: int,
+    kernel_size: Sequence[int],
+    stride: Sequence[int],
+    padding: Sequence[int],
+    dilation: Sequence[int],
+    device: MeshDevice,
+    input_dtype: DataType,
+    groups: int = 1,
+    output_dtype: DataType | None = None,
+    conv_config: Conv2dConfig | None = None,
+    compute_config: WormholeComputeKernelConfig | None = None,
+) -> Tensor:
+    return _prepare_bias(bias_tensor, device, out_channels, _weights_dtype(conv_config, bias_tensor))

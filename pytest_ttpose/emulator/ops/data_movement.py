@@ -1,0 +1,431 @@
+"""Layout, memory-config, dtype and shape operations."""
+
+from __future__ import annotations
+
+import builtins
+import math
+from collections.abc import Sequence
+
+import torch
+
+from ..dispatch import launch
+from ..tensor import Tensor, host_tensor, store_values
+from ..types import (
+    BufferType,
+    CoreCoord,
+    CoreRange,
+    CoreRangeSet,
+    DataType,
+    Layout,
+    MemoryConfig,
+    ShardOrientation,
+    ShardSpec,
+    TensorMemoryLayout,
+    TensorSpec,
+    reject_unsupported,
+)
+from .common import output_memory_config
+
+_BLOCK_FORMATS = (DataType.BFLOAT8_B, DataType.BFLOAT4_B)
+
+
+def _same_values(values: list[torch.Tensor]) -> torch.Tensor:
+    return values[0]
+
+
+def to_layout(
+    tensor: Tensor,
+    layout: Layout,
+    dtype: DataType | None = None,
+    memory_config: MemoryConfig | None = None,
+    sub_core_grids: CoreRangeSet | None = None,
+    pad_value: float = 0.0,
+) -> Tensor:
+    reject_unsupported("to_layout", sub_core_grids=sub_core_grids)
+    out_dtype = dtype or tensor.dtype
+    if layout == Layout.ROW_MAJOR and out_dtype in _BLOCK_FORMATS:
+        out_dtype = DataType.BFLOAT16  # untilizing a block format yields bfloat16 rows
+    if out_dtype in _BLOCK_FORMATS and layout != Layout.TILE:
+        raise RuntimeError(f"TT_FATAL: Layout must be Layout::TILE for {out_dtype}")
+    if not tensor.on_device:
+        if memory_config is not None:
+            raise RuntimeError("to_layout: memory_config applies to device tensors only")
+        shards = [store_values(s, out_dtype) for s in tensor.values("to_layout")]
+        return host_tensor(shards, out_dtype, layout, tensor.tile)
+    if layout == tensor.layout and out_dtype == tensor.dtype and memory_config in (None, tensor.memory_config()):
+        return tensor
+    return launch(
+        "to_layout",
+        [tensor],
+        _same_values,
+        dtype=out_dtype,
+        layout=layout,
+        memory_config=memory_config or output_memory_config(tensor),
+    )
+
+
+def to_memory_config(
+    tensor: Tensor, memory_config: MemoryConfig, dtype: DataType | None = None, output_tensor: Tensor | None = None
+) -> Tensor:
+    if output_tensor is None and memory_config == tensor.memory_config() and dtype in (None, tensor.dtype):
+        return tensor
+    return launch(
+        "to_memory_config",
+        [tensor],
+        _same_values,
+        dtype=dtype or tensor.dtype,
+        layout=tensor.layout,
+        memory_config=memory_config,
+        output_tensor=output_tensor,
+    )
+
+
+def interleaved_to_sharded(
+    input_tensor: Tensor,
+    grid: MemoryConfig | CoreCoord | CoreRangeSet,
+    shard_shape: Sequence[int] | DataType | None = None,
+    shard_scheme: TensorMemoryLayout | None = None,
+    shard_orientation: ShardOrientation | None = None,
+    output_dtype: DataType | None = None,
+    *,
+    keep_l1_aligned: bool | None = None,
+    preallocated_output: Tensor | None = None,
+) -> Tensor:
+    reject_unsupported("interleaved_to_sharded", keep_l1_aligned=keep_l1_aligned)
+    if isinstance(grid, MemoryConfig):
+        config = grid
+        if isinstance(shard_shape, DataType):
+            output_dtype = shard_shape
+    else:
+        if shard_shape is None or shard_scheme is None or shard_orientation is None:
+            raise TypeError("interleaved_to_sharded(input, grid, shard_shape, shard_scheme, shard_orientation)")
+        core_set = (
+            grid
+            if isinstance(grid, CoreRangeSet)
+            else CoreRangeSet([CoreRange(CoreCoord(0, 0), CoreCoord(grid.x - 1, grid.y - 1))])
+        )
+        config = MemoryConfig(shard_scheme, BufferType.L1, ShardSpec(core_set, list(shard_shape), shard_orientation))  # type: ignore[arg-type]
+    if not config.is_sharded():
+        raise RuntimeError("TT_FATAL: interleaved_to_sharded needs a sharded memory config")
+    if input_tensor.memory_config().is_sharded():
+        raise RuntimeError("TT_FATAL: interleaved_to_sharded: the input tensor is already sharded (use reshard)")
+    return launch(
+        "interleaved_to_sharded",
+        [input_tensor],
+        _same_values,
+        dtype=output_dtype or input_tensor.dtype,
+        layout=input_tensor.layout,
+        memory_config=config,
+        output_tensor=preallocated_output,
+    )
+
+
+def sharded_to_interleaved(
+    input_tensor: Tensor, memory_config: MemoryConfig | None = None, output_dtype: DataType | None = None
+) -> Tensor:
+    if not input_tensor.memory_config().is_sharded():
+        raise RuntimeError("TT_FATAL: sharded_to_interleaved: the input tensor is not sharded")
+    config = memory_config or MemoryConfig(TensorMemoryLayout.INTERLEAVED, input_tensor.memory_config().buffer_type)
+    if config.is_sharded():
+        raise RuntimeError("TT_FATAL: sharded_to_interleaved needs an interleaved output memory config")
+    return launch(
+        "sharded_to_interleaved",
+        [input_tensor],
+        _same_values,
+        dtype=output_dtype or input_tensor.dtype,
+        layout=input_tensor.layout,
+        memory_config=config,
+    )
+
+
+def reshard(input_tensor: Tensor, output_memory_config: MemoryConfig, output_tensor: Tensor | None = None) -> Tensor:
+    if not output_memory_config.is_sharded():
+        raise RuntimeError("TT_FATAL: reshard needs a sharded output memory config")
+    return launch(
+        "reshard",
+        [input_tensor],
+        _same_values,
+        dtype=input_tensor.dtype,
+        layout=input_tensor.layout,
+        memory_config=output_memory_config,
+        output_tensor=output_tensor,
+    )
+
+
+def typecast(
+    input_tensor: Tensor,
+    dtype: DataType,
+    output_dtype: DataType | None = None,
+    *,
+    memory_config: MemoryConfig | None = None,
+    output_tensor: Tensor | None = None,
+    sub_core_grids: CoreRangeSet | None = None,
+) -> Tensor:
+    reject_unsupported("typecast", sub_core_grids=sub_core_grids)
+    target = output_dtype if output_dtype is not None else dtype
+    if target in _BLOCK_FORMATS and input_tensor.layout != Layout.TILE:
+        raise RuntimeError(f"TT_FATAL: typecast to {target} needs a TILE layout tensor")
+    return launch(
+        "typecast",
+        [input_tensor],
+        lambda v: v[0].to(torch.float32),
+        dtype=target,
+        layout=input_tensor.layout,
+        memory_config=memory_config or output_memory_config(input_tensor),
+        output_tensor=output_tensor,
+    )
+
+
+def clone(
+    input: Tensor,
+    *,
+    dtype: DataType | None = None,
+    memory_config: MemoryConfig | None = None,
+    compute_kernel_config: object = None,
+) -> Tensor:
+    return launch(
+        "clone",
+        [input],
+        _same_values,
+        dtype=dtype or input.dtype,
+        layout=input.layout,
+        memory_config=memory_config or input.memory_config(),
+    )
+
+
+def _resolve_shape(shape: Sequence[int], volume: int) -> list[int]:
+    dims = [int(d) for d in shape]
+    if dims.count(-1) > 1:
+        raise RuntimeError(f"TT_FATAL: reshape: only one dimension can be -1, got {dims}")
+    if -1 in dims:
+        known = math.prod(d for d in dims if d != -1)
+        dims[dims.index(-1)] = volume // known if known else 0
+    if math.prod(dims) != volume:
+        raise RuntimeError(
+            f"TT_FATAL: Attempting to reshape between two shapes with different volumes: {volume} -> {dims}"
+        )
+    return dims
+
+
+def reshape(
+    input_tensor: Tensor,
+    shape: Sequence[int],
+    padded_shape: Sequence[int] | None = None,
+    *,
+    memory_config: MemoryConfig | None = None,
+    pad_value: float | None = None,
+    reshape_tile_mode: object = None,
+    sub_core_grids: CoreRangeSet | None = None,
+    skip_padding_fill: bool = False,
+) -> Tensor:
+    reject_unsupported("reshape", reshape_tile_mode=reshape_tile_mode, sub_core_grids=sub_core_grids)
+    dims = _resolve_shape(shape, math.prod(input_tensor.shape))
+    if padded_shape is not None and list(padded_shape) != list(
+        TensorSpec(dims, input_tensor.dtype, input_tensor.layout).padded_shape
+    ):
+        raise NotImplementedError("reshape: argument 'padded_shape' other than the natural padding is not supported")
+    if not input_tensor.on_device:
+        return host_tensor(
+            [s.reshape(dims) for s in input_tensor.values("reshape")],
+            input_tensor.dtype,
+            input_tensor.layout,
+            input_tensor.tile,
+        )
+    return launch(
+        "reshape",
+        [input_tensor],
+        lambda v: v[0].reshape(dims),
+        dtype=input_tensor.dtype,
+        layout=input_tensor.layout,
+        memory_config=memory_config or output_memory_config(input_tensor, dims),
+    )
+
+
+def squeeze(input_tensor: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:
+    shape = list(input_tensor.shape)
+    dims = range(len(shape)) if dim is None else ([dim] if isinstance(dim, int) else list(dim))
+    keep = [s for i, s in enumerate(shape) if not (i in {d % len(shape) for d in dims} and s == 1)]
+    return reshape(input_tensor, keep)
+
+
+def unsqueeze(input_tensor: Tensor, dim: int) -> Tensor:
+    shape = list(input_tensor.shape)
+    shape.insert(dim % (len(shape) + 1), 1)
+    return reshape(input_tensor, shape)
+
+
+def permute(
+    input_tensor: Tensor, dims: Sequence[int], *, memory_config: MemoryConfig | None = None, pad_value: float = 0.0
+) -> Tensor:
+    order = [int(d) % len(input_tensor.shape) for d in dims]
+    if sorted(order) != list(range(len(input_tensor.shape))):
+        raise RuntimeError(
+            f"TT_FATAL: permute: dims {list(dims)} are not a permutation of rank {len(input_tensor.shape)}"
+        )
+    out_shape = [input_tensor.shape[d] for d in order]
+    return launch(
+        "permute",
+        [input_tensor],
+        lambda v: v[0].permute(order).contiguous(),
+        dtype=input_tensor.dtype,
+        layout=input_tensor.layout,
+        memory_config=memory_config or output_memory_config(input_tensor, out_shape),
+    )
+
+
+def transpose(
+    input_tensor: Tensor, dim1: int, dim2: int, *, memory_config: MemoryConfig | None = None, pad_value: float = 0.0
+) -> Tensor:
+    rank = len(input_tensor.shape)
+    order = list(range(rank))
+    order[dim1 % rank], order[dim2 % rank] = order[dim2 % rank], order[dim1 % rank]
+    return permute(input_tensor, order, memory_config=memory_config)
+
+
+def pad(
+    input_tensor: Tensor,
+    padding: Sequence[Sequence[int]] | Sequence[int],
+    value: float | Sequence[int] = 0.0,
+    pad_value: float | None = None,
+    *,
+    use_multicore: bool = True,
+    memory_config: MemoryConfig | None = None,
+    sub_core_grids: CoreRangeSet | None = None,
+) -> Tensor:
+    """``pad(t, [(before, after), ...], value)`` or ``pad(t, output_padded_shape, input_tensor_start, value)``."""
+    reject_unsupported("pad", sub_core_grids=sub_core_grids)
+    rank = len(input_tensor.shape)
+    if padding and isinstance(padding[0], int):  # (output_padded_shape, input_tensor_start, value)
+        start = list(value)  # type: ignore[arg-type]
+        fill = float(pad_value or 0.0)
+        pairs = [(start[i], int(padding[i]) - input_tensor.shape[i] - start[i]) for i in range(rank)]  # type: ignore[index]
+    else:
+        fill = float(value)  # type: ignore[arg-type]
+        pairs = [tuple(p) for p in padding]  # type: ignore[misc]
+        pairs = [(0, 0)] * (rank - len(pairs)) + pairs
+    if any(b < 0 or a < 0 for b, a in pairs):
+        raise RuntimeError(f"TT_FATAL: pad: negative padding {pairs}")
+    flat = [amount for pair in reversed(pairs) for amount in pair]
+    if not input_tensor.on_device:
+        shards = [torch.nn.functional.pad(s.to(torch.float32), flat, value=fill) for s in input_tensor.values("pad")]
+        return host_tensor(
+            [store_values(s, input_tensor.dtype) for s in shards],
+            input_tensor.dtype,
+            input_tensor.layout,
+            input_tensor.tile,
+        )
+    out_shape = [s + b + a for s, (b, a) in zip(input_tensor.shape, pairs, strict=False)]
+    return launch(
+        "pad",
+        [input_tensor],
+        lambda v: torch.nn.functional.pad(v[0], flat, value=fill),
+        dtype=input_tensor.dtype,
+        layout=input_tensor.layout,
+        memory_config=memory_config or output_memory_config(input_tensor, out_shape),
+    )
+
+
+def slice(  # noqa: A001 - ttnn's name
+    input_tensor: Tensor,
+    slice_start: Sequence[int],
+    slice_end: Sequence[int],
+    slice_step: Sequence[int] | None = None,
+    *,
+    memory_config: MemoryConfig | None = None,
+    output_tensor: Tensor | None = None,
+    pad_value: float | None = None,
+    sub_core_grids: CoreRangeSet | None = None,
+) -> Tensor:
+    reject_unsupported("slice", sub_core_grids=sub_core_grids)
+    rank = len(input_tensor.shape)
+    steps = list(slice_step) if slice_step is not None else [1] * rank
+    if len(slice_start) != rank or len(slice_end) != rank or len(steps) != rank:
+        raise RuntimeError(f"TT_FATAL: slice: starts/ends/steps must have rank {rank}")
+    index = tuple(
+        builtins.slice(int(s), min(int(e), dim), int(st))
+        for s, e, st, dim in zip(slice_start, slice_end, steps, input_tensor.shape, strict=False)
+    )
+    out_shape = [len(range(*ix.indices(dim))) for ix, dim in zip(index, input_tensor.shape, strict=False)]
+    if any(d <= 0 for d in out_shape):
+        raise RuntimeError(
+            f"TT_FATAL: slice: empty output {out_shape} for starts {list(slice_start)} ends {list(slice_end)}"
+        )
+    return launch(
+        "slice",
+        [input_tensor],
+        lambda v: v[0][index].contiguous(),
+        dtype=input_tensor.dtype,
+        layout=input_tensor.layout,
+        memory_config=memory_config or output_memory_config(input_tensor, out_shape),
+        output_tensor=output_tensor,
+    )
+
+
+def concat(
+    tensors: Sequence[Tensor],
+    dim: int = 0,
+    *,
+    memory_config: MemoryConfig | None = None,
+    output_tensor: Tensor | None = None,
+    groups: int = 1,
+    sub_core_grids: CoreRangeSet | None = None,
+) -> Tensor:
+    reject_unsupported("concat", sub_core_grids=sub_core_grids, groups=None if groups == 1 else groups)
+    if not tensors:
+        raise RuntimeError("TT_FATAL: concat needs at least one tensor")
+    first = tensors[0]
+    rank = len(first.shape)
+    axis = dim % rank
+    for t in tensors[1:]:
+        if len(t.shape) != rank or any(
+            a != b for i, (a, b) in enumerate(zip(t.shape, first.shape, strict=False)) if i != axis
+        ):
+            raise RuntimeError(
+                f"TT_FATAL: concat: all tensors must have the same shape except along dim {dim}: "
+                f"{[list(x.shape) for x in tensors]}"
+            )
+        if t.dtype != first.dtype or t.layout != first.layout:
+            raise RuntimeError("TT_FATAL: concat: all tensors must have the same dtype and layout")
+    out_shape = list(first.shape)
+    out_shape[axis] = sum(t.shape[axis] for t in tensors)
+    config = memory_config or output_memory_config(first, out_shape)
+    return launch(
+        "concat",
+        list(tensors),
+        lambda v: torch.cat(v, dim=axis),
+        dtype=first.dtype,
+        layout=first.layout,
+        memory_config=config,
+        output_tensor=output_tensor,
+    )
+
+
+def split(
+    input_tensor: Tensor, split_size: int | Sequence[int], dim: int = 0, *, memory_config: MemoryConfig | None = None
+) -> list[Tensor]:
+    rank = len(input_tensor.shape)
+    axis = dim % rank
+    total = input_tensor.shape[axis]
+    sizes = [int(split_size)] * math.ceil(total / int(split_size)) if isinstance(split_size, int) else list(split_size)
+    if isinstance(split_size, int):
+        sizes[-1] = total - int(split_size) * (len(sizes) - 1)
+    if sum(sizes) != total:
+        raise RuntimeError(f"TT_FATAL: split sizes {sizes} do not add up to dimension {dim} of size {total}")
+    pieces, offset = [], 0
+    for size in sizes:
+        start = [0] * rank
+        end = list(input_tensor.shape)
+        start[axis], end[axis] = offset, offset + size
+        pieces.append(slice(input_tensor, start, end, memory_config=memory_config))
+        offset += size
+    return pieces
+
+
+def reallocate(tensor: Tensor, memory_config: MemoryConfig | None = None) -> Tensor:
+    """Move a device tensor to a fresh allocation (defragmenting L1), freeing the old one."""
+    config = memory_config or tensor.memory_config()
+    moved = launch(
+        "reallocate", [tensor], lambda v: v[0].clone(), dtype=tensor.dtype, layout=tensor.layout, memory_config=config
+    )
+    tensor._buffer.free()  # type: ignore[union-attr]
+    return moved

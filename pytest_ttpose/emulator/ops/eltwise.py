@@ -1,0 +1,215 @@
+"""Elementwise ops: binary arithmetic with broadcasting, activations, softmax.
+
+Math runs in float32 on the stored (already rounded) inputs and the result is rounded to the output dtype, which
+is how the FPU/SFPU results land in a TT buffer; the SFPU's approximations of exp/sigmoid are not modelled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import torch
+
+from ..dispatch import launch
+from ..tensor import Tensor
+from ..types import CoreRangeSet, DataType, MemoryConfig, UnaryWithParam, reject_unsupported
+from .common import apply_unary, output_memory_config
+
+
+def _broadcast_shape(a: Sequence[int], b: Sequence[int], op: str) -> list[int]:
+    try:
+        return list(torch.broadcast_shapes(tuple(a), tuple(b)))
+    except RuntimeError as error:
+        raise RuntimeError(f"TT_FATAL: {op}: shapes {list(a)} and {list(b)} cannot be broadcast") from error
+
+
+def _binary(
+    op: str,
+    fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    input_tensor_a: Tensor | float,
+    input_tensor_b: Tensor | float,
+    dtype: DataType | None,
+    memory_config: MemoryConfig | None,
+    output_tensor: Tensor | None,
+    activations: Sequence[UnaryWithParam] | None,
+    **unsupported: object,
+) -> Tensor:
+    reject_unsupported(op, **unsupported)
+    if not isinstance(input_tensor_a, Tensor):  # scalar op tensor: swap so the tensor leads
+        scalar_a = float(input_tensor_a)
+        return _binary(
+            op,
+            lambda b, a: fn(a, b),
+            input_tensor_b,
+            scalar_a,
+            dtype,
+            memory_config,  # type: ignore[arg-type]
+            output_tensor,
+            activations,
+        )
+    chain = list(activations or [])
+
+    def finish(values: torch.Tensor) -> torch.Tensor:
+        for activation in chain:
+            values = apply_unary(values, activation)
+        return values
+
+    if isinstance(input_tensor_b, Tensor):
+        out_shape = _broadcast_shape(input_tensor_a.shape, input_tensor_b.shape, op)
+        if input_tensor_a.layout != input_tensor_b.layout:
+            raise RuntimeError(f"TT_FATAL: {op}: both inputs must have the same layout")
+        inputs = [input_tensor_a, input_tensor_b]
+
+        def compute(v: list[torch.Tensor]) -> torch.Tensor:
+            return finish(fn(v[0], v[1]))
+    else:
+        scalar = float(input_tensor_b)
+        out_shape = list(input_tensor_a.shape)
+        inputs = [input_tensor_a]
+
+        def compute(v: list[torch.Tensor]) -> torch.Tensor:
+            return finish(fn(v[0], torch.tensor(scalar, dtype=torch.float32)))
+
+    return launch(
+        op,
+        inputs,
+        compute,
+        dtype=dtype or input_tensor_a.dtype,
+        layout=input_tensor_a.layout,
+        memory_config=memory_config or output_memory_config(input_tensor_a, out_shape),
+        output_tensor=output_tensor,
+    )
+
+
+def _binary_op(op: str, fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> Callable[..., Tensor]:
+    def binary(
+        input_tensor_a: Tensor | float,
+        input_tensor_b: Tensor | float,
+        *,
+        fast_and_approximate_mode: bool = False,
+        dtype: DataType | None = None,
+        memory_config: MemoryConfig | None = None,
+        output_tensor: Tensor | None = None,
+        activations: Sequence[UnaryWithParam] | None = None,
+        input_tensor_a_activations: Sequence[UnaryWithParam] | None = None,
+        input_tensor_b_activations: Sequence[UnaryWithParam] | None = None,
+        sub_core_grids: CoreRangeSet | None = None,
+        sub_device_id: object = None,
+    ) -> Tensor:
+        return _binary(
+            op,
+            fn,
+            input_tensor_a,
+            input_tensor_b,
+            dtype,
+            memory_config,
+            output_tensor,
+            activations,
+            input_tensor_a_activations=input_tensor_a_activations,
+            input_tensor_b_activations=input_tensor_b_activations,
+            sub_core_grids=sub_core_grids,
+            sub_device_id=sub_device_id,
+        )
+
+    binary.__name__ = binary.__qualname__ = op
+    binary.__doc__ = f"ttnn.{op}: elementwise with broadcasting; a scalar may stand for either input."
+    return binary
+
+
+add = _binary_op("add", torch.add)
+subtract = _binary_op("subtract", torch.sub)
+multiply = _binary_op("multiply", torch.mul)
+divide = _binary_op("divide", torch.div)
+maximum = _binary_op("maximum", torch.maximum)
+minimum = _binary_op("minimum", torch.minimum)
+sub, mul = subtract, multiply
+
+
+def _unary_op(op: str, fn: Callable[[torch.Tensor], torch.Tensor]) -> Callable[..., Tensor]:
+    def unary(
+        input_tensor: Tensor,
+        *,
+        memory_config: MemoryConfig | None = None,
+        output_tensor: Tensor | None = None,
+        sub_core_grids: CoreRangeSet | None = None,
+    ) -> Tensor:
+        reject_unsupported(op, sub_core_grids=sub_core_grids)
+        return launch(
+            op,
+            [input_tensor],
+            lambda v: fn(v[0]),
+            dtype=input_tensor.dtype,
+            layout=input_tensor.layout,
+            memory_config=memory_config or output_memory_config(input_tensor),
+            output_tensor=output_tensor,
+        )
+
+    unary.__name__ = unary.__qualname__ = op
+    unary.__doc__ = f"ttnn.{op}: computed in float32, rounded to the input dtype."
+    return unary
+
+
+silu = _unary_op("silu", torch.nn.functional.silu)
+relu = _unary_op("relu", torch.relu)
+neg = _unary_op("neg", torch.neg)
+
+
+def exp(
+    input_tensor: Tensor,
+    *,
+    fast_and_approximate_mode: bool = False,
+    memory_config: MemoryConfig | None = None,
+    output_tensor: Tensor | None = None,
+    sub_core_grids: CoreRangeSet | None = None,
+) -> Tensor:
+    reject_unsupported("exp", sub_core_grids=sub_core_grids)
+    return launch(
+        "exp",
+        [input_tensor],
+        lambda v: torch.exp(v[0]),
+        dtype=input_tensor.dtype,
+        layout=input_tensor.layout,
+        memory_config=memory_config or output_memory_config(input_tensor),
+        output_tensor=output_tensor,
+    )
+
+
+def sigmoid(
+    input_tensor: Tensor,
+    *,
+    vector_mode: int = 4,
+    mode: object = None,
+    memory_config: MemoryConfig | None = None,
+    output_tensor: Tensor | None = None,
+    sub_core_grids: CoreRangeSet | None = None,
+) -> Tensor:
+    reject_unsupported("sigmoid", mode=mode, sub_core_grids=sub_core_grids)
+    return launch(
+        "sigmoid",
+        [input_tensor],
+        lambda v: torch.sigmoid(v[0]),
+        dtype=input_tensor.dtype,
+        layout=input_tensor.layout,
+        memory_config=memory_config or output_memory_config(input_tensor),
+        output_tensor=output_tensor,
+    )
+
+
+def softmax(
+    input_tensor: Tensor,
+    dim: int = -1,
+    *,
+    memory_config: MemoryConfig | None = None,
+    compute_kernel_config: object = None,
+    numeric_stable: bool = True,
+) -> Tensor:
+    rank = len(input_tensor.shape)
+    axis = dim % rank
+    return launch(
+        "softmax",
+        [input_tensor],
+        lambda v: torch.softmax(v[0], dim=axis),
+        dtype=input_tensor.dtype,
+        layout=input_tensor.layout,
+        memory_config=memory_config or output_memory_config(input_tensor),
+    )

@@ -1,0 +1,146 @@
+"""matmul and linear with the matmul unit's math fidelity."""
+
+from __future__ import annotations
+
+import torch
+
+from ..dispatch import launch
+from ..numerics import fidelity_product, math_operand
+from ..tensor import Tensor
+from ..types import (
+    DataType,
+    Layout,
+    MathFidelity,
+    MemoryConfig,
+    UnaryWithParam,
+    WormholeComputeKernelConfig,
+    reject_unsupported,
+)
+from .common import apply_unary, float_dtype, math_fidelity, output_memory_config
+
+# ttnn's matmul resolves a missing compute config with init_device_compute_kernel_config's defaults (LoFi).
+DEFAULT_MATMUL_FIDELITY = MathFidelity.LoFi
+
+
+def _matmul(
+    op: str,
+    a: Tensor,
+    b: Tensor,
+    bias: Tensor | None,
+    transpose_a: bool,
+    transpose_b: bool,
+    memory_config: MemoryConfig | None,
+    dtype: DataType | None,
+    activation: str | UnaryWithParam | None,
+    compute_kernel_config: WormholeComputeKernelConfig | None,
+    optional_output_tensor: Tensor | None,
+) -> Tensor:
+    for name, t in (("input_tensor_a", a), ("input_tensor_b", b)):
+        if t.layout != Layout.TILE:
+            raise RuntimeError(f"TT_FATAL: {op}: {name} must be in TILE layout, got {t.layout}")
+        float_dtype(t.dtype, op)
+    a_shape = list(a.shape)
+    b_shape = list(b.shape)
+    if transpose_a:
+        a_shape[-1], a_shape[-2] = a_shape[-2], a_shape[-1]
+    if transpose_b:
+        b_shape[-1], b_shape[-2] = b_shape[-2], b_shape[-1]
+    if a_shape[-1] != b_shape[-2]:
+        raise RuntimeError(
+            f"TT_FATAL: a_shape[-1] == b_shape[-2]: The width of the first tensor must be equal to the height of the "
+            f"second tensor. Mismatch: width={a_shape[-1]} height={b_shape[-2]}"
+        )
+    fidelity = math_fidelity(compute_kernel_config, DEFAULT_MATMUL_FIDELITY)
+    a_dtype, b_dtype = a.dtype, b.dtype
+    inputs = [a, b] + ([bias] if bias is not None else [])
+
+    def compute(v: list[torch.Tensor]) -> torch.Tensor:
+        lhs = math_operand(v[0], a_dtype)
+        rhs = math_operand(v[1], b_dtype)
+        if transpose_a:
+            lhs = lhs.transpose(-1, -2)
+        if transpose_b:
+            rhs = rhs.transpose(-1, -2)
+        out = fidelity_product(lhs.contiguous(), rhs.contiguous(), fidelity, torch.matmul)
+        if len(v) == 3:
+            out = out + v[2]
+        return apply_unary(out, activation)
+
+    out_shape = list(torch.broadcast_shapes(tuple(a_shape[:-2]), tuple(b_shape[:-2]))) + [a_shape[-2], b_shape[-1]]
+    return launch(
+        op,
+        inputs,
+        compute,
+        dtype=dtype or a.dtype,
+        layout=Layout.TILE,
+        memory_config=memory_config or output_memory_config(a, out_shape),
+        output_tensor=optional_output_tensor,
+    )
+
+
+def matmul(
+    input_tensor_a: Tensor,
+    input_tensor_b: Tensor,
+    *,
+    transpose_a: bool = False,
+    transpose_b: bool = False,
+    memory_config: MemoryConfig | None = None,
+    dtype: DataType | None = None,
+    program_config: object = None,
+    activation: str | UnaryWithParam | None = None,
+    compute_kernel_config: WormholeComputeKernelConfig | None = None,
+    core_grid: object = None,
+    output_tile: object = None,
+    optional_output_tensor: Tensor | None = None,
+    global_cb: object = None,
+    sub_device_id: object = None,
+) -> Tensor:
+    # program_config and core_grid only choose how the work is spread over cores: the values do not change.
+    reject_unsupported("matmul", output_tile=output_tile, global_cb=global_cb, sub_device_id=sub_device_id)
+    return _matmul(
+        "matmul",
+        input_tensor_a,
+        input_tensor_b,
+        None,
+        transpose_a,
+        transpose_b,
+        memory_config,
+        dtype,
+        activation,
+        compute_kernel_config,
+        optional_output_tensor,
+    )
+
+
+def linear(
+    input_tensor_a: Tensor,
+    input_tensor_b: Tensor,
+    *,
+    bias: Tensor | None = None,
+    transpose_a: bool = False,
+    transpose_b: bool = False,
+    memory_config: MemoryConfig | None = None,
+    dtype: DataType | None = None,
+    program_config: object = None,
+    activation: str | UnaryWithParam | None = None,
+    compute_kernel_config: WormholeComputeKernelConfig | None = None,
+    core_grid: object = None,
+    output_tile: object = None,
+    optional_output_tensor: Tensor | None = None,
+    global_cb: object = None,
+    sub_device_id: object = None,
+) -> Tensor:
+    reject_unsupported("linear", output_tile=output_tile, global_cb=global_cb, sub_device_id=sub_device_id)
+    return _matmul(
+        "linear",
+        input_tensor_a,
+        input_tensor_b,
+        bias,
+        transpose_a,
+        transpose_b,
+        memory_config,
+        dtype,
+        activation,
+        compute_kernel_config,
+        optional_output_tensor,
+    )

@@ -1,0 +1,117 @@
+"""max_pool2d and upsample in ttnn's channels-last layouts."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+
+from ..dispatch import launch
+from ..tensor import Tensor
+from ..types import DataType, Layout, MemoryConfig, TensorMemoryLayout, reject_unsupported
+from .common import output_memory_config
+from .conv import _pair
+
+
+def max_pool2d(
+    input_tensor: Tensor,
+    batch_size: int,
+    input_h: int,
+    input_w: int,
+    channels: int,
+    kernel_size: Sequence[int],
+    stride: Sequence[int],
+    padding: Sequence[int],
+    dilation: Sequence[int],
+    ceil_mode: bool = False,
+    *,
+    memory_config: MemoryConfig | None = None,
+    dram_slice_config: object = None,
+    applied_shard_scheme: TensorMemoryLayout | None = None,
+    deallocate_input: bool = False,
+    reallocate_halo_output: bool = True,
+    return_indices: bool = False,
+    dtype: DataType = DataType.BFLOAT16,
+    output_layout: Layout = Layout.ROW_MAJOR,
+    config_tensor_in_dram: bool = False,
+) -> Tensor:
+    reject_unsupported("max_pool2d", return_indices=return_indices)
+    kernel = _pair(kernel_size, "kernel_size")
+    stride_hw = _pair(stride, "stride")
+    dilation_hw = _pair(dilation, "dilation")
+    if len(padding) == 4:
+        top, bottom, left, right = (int(p) for p in padding)
+    else:
+        (top, left), (bottom, right) = _pair(padding, "padding"), _pair(padding, "padding")
+    rows = batch_size * input_h * input_w
+    shape = list(input_tensor.shape)
+    if shape[-1] != channels or math.prod(shape[:-1]) < rows:
+        raise RuntimeError(
+            f"TT_FATAL: max_pool2d: input shape {shape} does not hold batch_size={batch_size} x {input_h}x{input_w} "
+            f"x channels={channels}"
+        )
+
+    def size(extent: int, lo: int, hi: int, k: int, s: int, d: int) -> int:
+        span = extent + lo + hi - d * (k - 1) - 1
+        return (math.ceil(span / s) if ceil_mode else span // s) + 1
+
+    out_h = size(input_h, top, bottom, kernel[0], stride_hw[0], dilation_hw[0])
+    out_w = size(input_w, left, right, kernel[1], stride_hw[1], dilation_hw[1])
+
+    def compute(v: list[torch.Tensor]) -> torch.Tensor:
+        x = v[0].reshape(-1, channels)[:rows].reshape(batch_size, input_h, input_w, channels).permute(0, 3, 1, 2)
+        x = F.pad(x, (left, right, top, bottom), value=float("-inf"))
+        out = F.max_pool2d(x, kernel, stride_hw, 0, dilation_hw, ceil_mode=ceil_mode)[:, :, :out_h, :out_w]
+        return out.permute(0, 2, 3, 1).reshape(1, 1, batch_size * out_h * out_w, channels)
+
+    out_shape = [1, 1, batch_size * out_h * out_w, channels]
+    result = launch(
+        "max_pool2d",
+        [input_tensor],
+        compute,
+        dtype=dtype,
+        layout=output_layout,
+        memory_config=memory_config or output_memory_config(input_tensor, out_shape),
+    )
+    if deallocate_input:
+        input_tensor.deallocate()
+    return result
+
+
+def upsample(
+    input_tensor: Tensor,
+    scale_factor: int | float | Sequence[int] | Sequence[float],
+    *,
+    mode: str = "nearest",
+    memory_config: MemoryConfig | None = None,
+    compute_kernel_config: object = None,
+) -> Tensor:
+    if mode not in ("nearest", "bilinear"):
+        raise NotImplementedError(f"upsample: mode={mode!r} is not supported (nearest, bilinear)")
+    if len(input_tensor.shape) != 4:
+        raise RuntimeError(f"TT_FATAL: upsample expects an [N, H, W, C] tensor, got {list(input_tensor.shape)}")
+    if isinstance(scale_factor, (int, float)):
+        scale_h = scale_w = scale_factor
+    else:
+        scale_h, scale_w = scale_factor
+    n, h, w, c = input_tensor.shape
+    out_shape = [n, int(h * scale_h), int(w * scale_w), c]
+
+    def compute(v: list[torch.Tensor]) -> torch.Tensor:
+        x = v[0].permute(0, 3, 1, 2)
+        if mode == "nearest":
+            out = F.interpolate(x, size=out_shape[1:3], mode="nearest")
+        else:
+            out = F.interpolate(x, size=out_shape[1:3], mode="bilinear", align_corners=False)
+        return out.permute(0, 2, 3, 1).contiguous()
+
+    return launch(
+        "upsample",
+        [input_tensor],
+        compute,
+        dtype=input_tensor.dtype,
+        layout=input_tensor.layout,
+        memory_config=memory_config or output_memory_config(input_tensor, out_shape),
+    )

@@ -1,0 +1,403 @@
+"""Tensors on the host and on emulated devices, and the host <-> device transfers.
+
+Values are kept as torch tensors holding exactly what the TT format stores (float32 for float formats, int64 for
+integer formats), one per device of a mesh, in the tensor's logical shape: TILE layout pads to 32x32 only in the
+sizes the device allocates and in ``padded_shape``, so the padding can never leak into ``to_torch``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import torch
+
+from .device import Buffer, MeshDevice
+from .numerics import round_bfloat8_b, round_bfloat16
+from .types import (
+    DRAM_MEMORY_CONFIG,
+    DataType,
+    Layout,
+    MemoryConfig,
+    Shape,
+    TensorSpec,
+    Tile,
+    queue_index,
+    reject_unsupported,
+)
+
+if TYPE_CHECKING:
+    from .mesh import MeshComposer, MeshMapper
+
+_INTEGER_TYPES = (DataType.UINT32, DataType.INT32, DataType.UINT16, DataType.UINT8)
+_TORCH_OUTPUT_DTYPE = {
+    DataType.BFLOAT16: torch.bfloat16,
+    DataType.BFLOAT8_B: torch.float32,
+    DataType.BFLOAT4_B: torch.float32,
+    DataType.FLOAT32: torch.float32,
+    DataType.UINT32: torch.uint32,
+    DataType.INT32: torch.int32,
+    DataType.UINT16: torch.uint16,
+    DataType.UINT8: torch.uint8,
+}
+_DTYPE_FROM_TORCH = {
+    torch.float32: DataType.FLOAT32,
+    torch.float64: DataType.FLOAT32,
+    torch.float16: DataType.BFLOAT16,
+    torch.bfloat16: DataType.BFLOAT16,
+    torch.int32: DataType.INT32,
+    torch.int64: DataType.UINT32,
+    torch.uint8: DataType.UINT8,
+}
+
+
+def store_values(values: torch.Tensor, dtype: DataType, pad_value: float | None = None) -> torch.Tensor:
+    """What a TT buffer of ``dtype`` holds for ``values`` (the host conversion of ``from_torch``)."""
+    if dtype in _INTEGER_TYPES:
+        integers = values if not values.is_floating_point() else torch.trunc(values.double())
+        integers = integers.to(torch.int64)
+        bits = {DataType.UINT32: 32, DataType.INT32: 32, DataType.UINT16: 16, DataType.UINT8: 8}[dtype]
+        if dtype != DataType.INT32:
+            integers = integers % (1 << bits)
+        return integers
+    floats = values.to(torch.float32)
+    if dtype == DataType.FLOAT32:
+        return floats.clone() if floats is values else floats
+    if dtype == DataType.BFLOAT16:
+        return round_bfloat16(floats)
+    if dtype == DataType.BFLOAT8_B:
+        width = floats.shape[-1] if floats.dim() else 1
+        if pad_value and width % 32:
+            padded = torch.nn.functional.pad(floats, (0, (-width) % 32), value=float(pad_value))
+            return round_bfloat8_b(padded)[..., :width].contiguous()
+        return round_bfloat8_b(floats)
+    raise NotImplementedError(f"from_torch: dtype {dtype} is not supported by the emulator")
+
+
+class Tensor:
+    """A ttnn tensor: host storage (one torch tensor per mesh shard) or a device buffer."""
+
+    def __init__(self, spec: TensorSpec, host: list[torch.Tensor] | None = None, buffer: Buffer | None = None) -> None:
+        self._spec = spec
+        self._host = host
+        self._buffer = buffer
+        self.conv_weight_meta: dict[str, Any] | None = None  # set on weights prepared for conv2d
+
+    # properties ------------------------------------------------------------------------------------------------
+    @property
+    def spec(self) -> TensorSpec:
+        return self._spec
+
+    @property
+    def shape(self) -> Shape:
+        return self._spec.shape
+
+    @property
+    def padded_shape(self) -> Shape:
+        return self._spec.padded_shape
+
+    @property
+    def dtype(self) -> DataType:
+        return self._spec.dtype
+
+    @property
+    def layout(self) -> Layout:
+        return self._spec.layout
+
+    @property
+    def tile(self) -> Tile:
+        return self._spec.tile
+
+    def get_dtype(self) -> DataType:
+        return self.dtype
+
+    def get_layout(self) -> Layout:
+        return self.layout
+
+    def memory_config(self) -> MemoryConfig:
+        return self._spec.memory_config
+
+    def is_sharded(self) -> bool:
+        return self._buffer is not None and self._spec.memory_config.is_sharded()
+
+    def volume(self) -> int:
+        return math.prod(self.padded_shape)
+
+    def logical_volume(self) -> int:
+        return math.prod(self.shape)
+
+    def element_size(self) -> int:
+        return {DataType.FLOAT32: 4, DataType.UINT32: 4, DataType.INT32: 4, DataType.BFLOAT16: 2}.get(self.dtype, 1)
+
+    def storage_type(self) -> str:
+        return "StorageType.DEVICE" if self._buffer is not None else "StorageType.HOST"
+
+    def is_allocated(self) -> bool:
+        return self._buffer.allocated if self._buffer is not None else self._host is not None
+
+    def device(self) -> MeshDevice | None:
+        return self._buffer.device if self._buffer is not None else None
+
+    def buffer_address(self) -> int:
+        if self._buffer is None:
+            raise RuntimeError("TT_FATAL: buffer_address: the tensor is not on a device")
+        self._buffer.require_allocated("buffer_address")
+        return self._buffer.address
+
+    @property
+    def on_device(self) -> bool:
+        return self._buffer is not None
+
+    @property
+    def num_shards(self) -> int:
+        if self._buffer is not None:
+            return self._buffer.device.get_num_devices()
+        return len(self._host or [])
+
+    def values(self, what: str) -> list[torch.Tensor]:
+        """The stored values, one tensor per shard (no checks of queues: internal use)."""
+        if self._buffer is not None:
+            self._buffer.require_allocated(what)
+            return self._buffer.data
+        if self._host is None:
+            raise RuntimeError(f"TT_FATAL: {what}: the host tensor has been deallocated")
+        return self._host
+
+    # methods ---------------------------------------------------------------------------------------------------
+    def to(
+        self, device: MeshDevice | Layout, mem_config: MemoryConfig | None = None, cq_id: int | None = None
+    ) -> Tensor:
+        if isinstance(device, Layout):
+            from .ops.data_movement import to_layout
+
+            return to_layout(self, device)
+        return to_device(self, device, mem_config, queue_id=cq_id)
+
+    def cpu(self, blocking: bool = True, cq_id: int | None = None) -> Tensor:
+        return from_device(self, blocking, queue_id=cq_id)
+
+    def to_torch(self, mesh_composer: MeshComposer | None = None) -> torch.Tensor:
+        return to_torch(self, mesh_composer=mesh_composer)
+
+    def deallocate(self, force: bool = False) -> None:
+        deallocate(self, force)
+
+    def reshape(self, *shape: int | Sequence[int]) -> Tensor:
+        from .ops.data_movement import reshape
+
+        dims = shape[0] if len(shape) == 1 and not isinstance(shape[0], int) else shape
+        return reshape(self, list(dims))  # type: ignore[arg-type]
+
+    def __repr__(self) -> str:
+        where = "device" if self._buffer is not None else "host"
+        return f"ttnn.Tensor(shape={self.shape}, dtype={self.dtype}, layout={self.layout}, storage={where})"
+
+
+def host_tensor(shards: list[torch.Tensor], dtype: DataType, layout: Layout, tile: Tile | None = None) -> Tensor:
+    return Tensor(TensorSpec(shards[0].shape, dtype, layout, tile=tile), host=shards)
+
+
+def _require_not_capturing(device: MeshDevice, reading: bool) -> None:
+    if device.capturing is not None:
+        kind = "Reads" if reading else "Writes"
+        raise RuntimeError(
+            f"TT_FATAL: {kind} are not supported during trace capture (trace {device.capturing.trace_id} on "
+            f"CQ{device.capturing.cq_id}); move host transfers outside begin_trace_capture/end_trace_capture"
+        )
+
+
+def write_shards(buffer: Buffer, shards: list[torch.Tensor], cq_id: int, what: str) -> None:
+    device = buffer.device
+    _require_not_capturing(device, reading=False)
+    device.queues.check_cq(cq_id)
+    if len(shards) != device.get_num_devices():
+        raise RuntimeError(
+            f"TT_FATAL: {what}: the host tensor has {len(shards)} shard(s) but the mesh has "
+            f"{device.get_num_devices()} device(s); use mesh_mapper=ReplicateTensorToMesh or ShardTensorToMesh"
+        )
+    device.queues.issue(cq_id)
+    device.note_write(buffer, cq_id, what)
+    buffer.data = [s.clone() for s in shards]
+
+
+def to_device(
+    tensor: Tensor, device: MeshDevice, memory_config: MemoryConfig | None = None, *, queue_id: int | None = None
+) -> Tensor:
+    if tensor.on_device:
+        if tensor.device() is device:
+            return tensor
+        raise RuntimeError("TT_FATAL: to_device: the tensor is already on another device")
+    if not isinstance(device, MeshDevice):
+        raise TypeError(f"to_device: expected an emulated MeshDevice, got {type(device).__name__}")
+    shards = tensor.values("to_device")
+    if len(shards) == 1 and device.get_num_devices() > 1:
+        raise RuntimeError(
+            f"TT_FATAL: to_device: a single host tensor cannot go to a mesh of {device.get_num_devices()} devices; "
+            "create it with mesh_mapper=ttnn.ReplicateTensorToMesh(mesh) or ttnn.ShardTensorToMesh(mesh, dim)"
+        )
+    _require_not_capturing(device, reading=False)
+    spec = tensor.spec.with_memory_config(memory_config or DRAM_MEMORY_CONFIG)
+    buffer = device.allocate(spec)
+    write_shards(buffer, shards, queue_index(queue_id), "to_device")
+    return Tensor(spec, buffer=buffer)
+
+
+def read_shards(tensor: Tensor, cq_id: int, what: str) -> list[torch.Tensor]:
+    if tensor._buffer is None:
+        return tensor.values(what)
+    buffer = tensor._buffer
+    device = buffer.device
+    _require_not_capturing(device, reading=True)
+    device.queues.check_cq(cq_id)
+    device.note_host_read(buffer, cq_id, what)
+    return [d.clone() for d in buffer.data]
+
+
+def from_device(tensor: Tensor, blocking: bool = True, *, queue_id: int | None = None) -> Tensor:
+    if not tensor.on_device:
+        return tensor
+    shards = read_shards(tensor, queue_index(queue_id), "from_device")
+    return Tensor(TensorSpec(tensor.shape, tensor.dtype, tensor.layout, tile=tensor.tile), host=shards)
+
+
+def from_torch(
+    tensor: torch.Tensor | None,
+    dtype: DataType | None = None,
+    *,
+    spec: TensorSpec | None = None,
+    tile: Tile | None = None,
+    pad_value: float | None = None,
+    layout: Layout | None = None,
+    device: MeshDevice | None = None,
+    memory_config: MemoryConfig | None = None,
+    mesh_mapper: MeshMapper | None = None,
+    cq_id: int | None = None,
+    preserve_nan_values: bool = False,
+    col_tilize: bool = False,
+    enable_bfloat_opt: bool = False,
+) -> Tensor | None:
+    reject_unsupported("from_torch", col_tilize=col_tilize, enable_bfloat_opt=enable_bfloat_opt)
+    if tensor is None:
+        return None
+    if not isinstance(tensor, torch.Tensor):
+        raise TypeError(f"from_torch: expected a torch.Tensor, got {type(tensor).__name__}")
+    if spec is not None:
+        if dtype is not None or layout is not None or memory_config is not None:
+            raise RuntimeError("from_torch: pass either spec or dtype/layout/memory_config, not both")
+        dtype, layout, memory_config = spec.dtype, spec.layout, spec.memory_config
+        if tuple(spec.shape) != tuple(tensor.shape):
+            raise RuntimeError(
+                f"from_torch: spec shape {spec.shape} does not match the tensor shape {list(tensor.shape)}"
+            )
+    if dtype is None:
+        if tensor.dtype not in _DTYPE_FROM_TORCH:
+            raise NotImplementedError(f"from_torch: torch dtype {tensor.dtype} is not supported by the emulator")
+        dtype = _DTYPE_FROM_TORCH[tensor.dtype]
+    if layout is None:
+        layout = Layout.TILE if dtype in (DataType.BFLOAT8_B, DataType.BFLOAT4_B) else Layout.ROW_MAJOR
+    if dtype in (DataType.BFLOAT8_B, DataType.BFLOAT4_B) and layout != Layout.TILE:
+        raise RuntimeError(f"TT_FATAL: Layout must be Layout::TILE for bfloat8_b or bfloat4_b! (got {layout})")
+    if memory_config is not None and device is None:
+        raise RuntimeError("from_torch: memory_config needs a device")
+    pieces = mesh_mapper.map(tensor) if mesh_mapper is not None else [tensor]
+    shards = [store_values(piece.detach(), dtype, pad_value) for piece in pieces]
+    result = host_tensor(shards, dtype, layout, tile)
+    if device is not None:
+        result = to_device(result, device, memory_config, queue_id=cq_id)
+    return result
+
+
+def to_torch(
+    tensor: Tensor,
+    dtype: torch.dtype | None = None,
+    *,
+    torch_rank: int | None = None,
+    mesh_composer: MeshComposer | None = None,
+    device: MeshDevice | None = None,
+    cq_id: int | None = None,
+) -> torch.Tensor:
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"to_torch: expected an emulator ttnn.Tensor, got {type(tensor).__name__}")
+    shards = read_shards(tensor, queue_index(cq_id), "to_torch")
+    out_dtype = _TORCH_OUTPUT_DTYPE[tensor.dtype]
+    shards = [s.to(out_dtype) for s in shards]
+    if mesh_composer is not None:
+        result = mesh_composer.compose(shards)
+    elif len(shards) == 1:
+        result = shards[0]
+    else:
+        raise RuntimeError(
+            f"to_torch: the tensor is distributed over {len(shards)} devices; pass "
+            "mesh_composer=ttnn.ConcatMeshToTensor(mesh_device, dim=0) to gather it"
+        )
+    if torch_rank is not None:
+        while result.dim() > torch_rank:
+            if result.shape[0] != 1:
+                raise RuntimeError(f"to_torch: cannot squeeze {list(result.shape)} to rank {torch_rank}")
+            result = result.squeeze(0)
+    return result.to(dtype) if dtype is not None else result
+
+
+def allocate_tensor_on_device(
+    tensor_spec: TensorSpec | Sequence[int],
+    mesh_device: Any,
+    *overload_args: Any,
+    memory_config: MemoryConfig | None = None,
+) -> Tensor:
+    """``allocate_tensor_on_device(spec, mesh_device)`` or ``allocate_tensor_on_device(shape, dtype, layout,
+    mesh_device, memory_config=None)`` (both ttnn overloads)."""
+    if isinstance(tensor_spec, TensorSpec):
+        if overload_args:
+            raise TypeError("allocate_tensor_on_device(tensor_spec, mesh_device) takes no further arguments")
+        spec, target = tensor_spec, mesh_device
+    else:
+        if len(overload_args) not in (2, 3):
+            raise TypeError("allocate_tensor_on_device(shape, dtype, layout, mesh_device, memory_config=None)")
+        layout, target = overload_args[0], overload_args[1]
+        if len(overload_args) == 3:
+            memory_config = overload_args[2]
+        spec = TensorSpec(tensor_spec, mesh_device, layout, memory_config=memory_config or DRAM_MEMORY_CONFIG)
+    if not isinstance(target, MeshDevice):
+        raise TypeError(f"allocate_tensor_on_device: expected an emulated MeshDevice, got {type(target).__name__}")
+    buffer = target.allocate(spec)
+    storage = _storage_dtype(spec.dtype)
+    buffer.data = [torch.zeros(tuple(spec.shape), dtype=storage) for _ in range(target.get_num_devices())]
+    return Tensor(spec, buffer=buffer)
+
+
+def _storage_dtype(dtype: DataType) -> torch.dtype:
+    return torch.int64 if dtype in _INTEGER_TYPES else torch.float32
+
+
+def copy_host_to_device_tensor(host_tensor: Tensor, device_tensor: Tensor, cq_id: int | None = None) -> None:
+    if host_tensor.on_device or not device_tensor.on_device:
+        raise RuntimeError("TT_FATAL: copy_host_to_device_tensor copies a host tensor into a device tensor")
+    for name in ("shape", "dtype", "layout"):
+        if getattr(host_tensor, name) != getattr(device_tensor, name):
+            raise RuntimeError(
+                f"TT_FATAL: copy_host_to_device_tensor: host tensor {name} {getattr(host_tensor, name)} does not "
+                f"match device tensor {name} {getattr(device_tensor, name)}"
+            )
+    write_shards(
+        device_tensor._buffer,
+        host_tensor.values("copy_host_to_device_tensor"),
+        queue_index(cq_id),
+        "copy_host_to_device_tensor",
+    )  # type: ignore[arg-type]
+
+
+def deallocate(tensor: Tensor, force: bool = True) -> None:
+    if tensor._buffer is not None:
+        tensor._buffer.free()
+    else:
+        tensor._host = None
+
+
+def from_host_shards(tensors: Sequence[Tensor], mesh_shape: Any) -> Tensor:
+    shards = [s for t in tensors for s in t.values("from_host_shards")]
+    expected = math.prod(mesh_shape)
+    if len(shards) != expected:
+        raise RuntimeError(f"TT_FATAL: from_host_shards got {len(shards)} shards for a mesh of {expected} devices")
+    first = tensors[0]
+    return host_tensor(shards, first.dtype, first.layout, first.tile)
