@@ -73,6 +73,11 @@ class Backend(ABC):
     def arch(self) -> str: ...
 
     @property
+    def arch_if_known(self) -> str | None:
+        """The arch when it is known without importing ttnn (for the session header), else None."""
+        return self.arch
+
+    @property
     def ttnn_version(self) -> str:
         """The ttnn version recorded in the fingerprint."""
         return installed_ttnn_version() or "none"
@@ -201,6 +206,10 @@ class TtnnBackend(Backend):
     @property
     def device_count(self) -> int:
         return len(self._ids)
+
+    @property
+    def arch_if_known(self) -> str | None:
+        return self._arch
 
     @property
     def arch(self) -> str:

@@ -47,16 +47,15 @@ def header_lines(config: pytest.Config) -> list[str]:
         return []
     settings, backend = session.settings, session.backend
     how = f" (auto: {'Tenstorrent device found' if settings.backend == 'ttnn' else 'no Tenstorrent device'})"
-    arch = backend.arch if settings.backend != "ttnn" else "read from the device"
+    arch = backend.arch_if_known
     devices = f"device {settings.device_id} of {settings.device_count}, mesh {settings.mesh_shape}"
     ttnn_version = installed_ttnn_version() or "not installed"
-    try:
-        baseline = str(session.baseline_file)
-    except Exception:  # the ttnn arch is only known once ttnn is imported; do not import it for a header
-        baseline = f"{settings.baseline_dir}/<fingerprint>.json"
+    # On hardware the arch (part of the fingerprint) needs ttnn: no import just for a header line.
+    baseline = str(session.baseline_file) if arch is not None else f"{settings.baseline_dir}/<fingerprint>.json"
     mode = "UPDATE (entries of the tests that run are rewritten)" if settings.update_baselines else "read-only"
     return [
-        f"ttpose: backend {settings.backend}{how if settings.requested_backend == 'auto' else ''}, arch {arch}, "
+        f"ttpose: backend {settings.backend}{how if settings.requested_backend == 'auto' else ''}, "
+        f"arch {arch or 'read from the device'}, "
         f"{devices}, ttnn {ttnn_version}",
         f"ttpose: baselines {baseline} [{mode}]",
         f"ttpose: matrix {settings.describe_matrix()}",
