@@ -39,7 +39,8 @@ UNPROVEN_CLAIMS: tuple[str, ...] = (
     "circular buffers next to live L1 tensors: mock ttnn skips that run-time clash check; read the fit report",
 )
 
-# Events are remembered by identity until waited for; a bound keeps a runner that never waits from growing forever.
+# Recorded events are remembered by identity (an event may be waited for many times); the newest ones are kept so a
+# long runner loop does not grow memory forever.
 _MAX_TRACKED_EVENTS = 4096
 _warned = False
 
@@ -139,7 +140,7 @@ class MockTtnn:
             "traces_captured": sum(trace.state != "capturing" for trace in traces),
             "trace_executions": sum(trace.executions for trace in traces),
             "traces_released": sum(trace.state == "released" for trace in traces),
-            "events_pending": len(self._events),
+            "events_recorded": len(self._events),
         }
 
     # --- devices ----------------------------------------------------------------------------------------------
@@ -281,7 +282,7 @@ class MockTtnn:
     def wait_for_event(self, cq_id: Any, mesh_event: Any) -> None:
         if not isinstance(mesh_event, self.real.MeshEvent):
             raise MockTraceError(f"wait_for_event: expected a ttnn.MeshEvent, got {type(mesh_event).__name__}")
-        tracked = self._events.pop(id(mesh_event), None)
+        tracked = self._events.get(id(mesh_event))  # an event may be waited for more than once
         if tracked is None or tracked.event is not mesh_event:
             raise MockTraceError(
                 "wait_for_event: the event was not recorded through this dry-run namespace (ttnn.record_event on a "
