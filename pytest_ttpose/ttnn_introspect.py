@@ -375,6 +375,8 @@ def _same_default(ours: Any, theirs: Any) -> bool | None:
             type(theirs).__name__,
             getattr(theirs, "name", theirs),
         )
+    if ours is None and isinstance(theirs, list | tuple) and not theirs:
+        return True
     numbers = (int, float)
     if all(isinstance(v, numbers) and not isinstance(v, bool) for v in (ours, theirs)):
         return bool(ours == theirs)
@@ -388,14 +390,6 @@ def _same_default(ours: Any, theirs: Any) -> bool | None:
     return None
 
 
-def _positional_index_matches(name: str, index: int, overload: Overload) -> bool:
-    kinds = (ParamKind.POSITIONAL_ONLY, ParamKind.POSITIONAL_OR_KEYWORD)
-    positional = [p for p in overload.params if p.kind in kinds]
-    if index < len(positional):
-        return positional[index].name == name or positional[index].kind is ParamKind.POSITIONAL_ONLY
-    return overload.accepts_extra_positionals
-
-
 def _accepts_keyword(name: str, overload: Overload, doc_only: Sequence[str]) -> bool:
     real = overload.param(name)
     if real is not None:
@@ -407,29 +401,44 @@ def signature_problems(ours: inspect.Signature, real: ApiSignature) -> list[str]
     """What a caller written against ``ours`` could do that ``real`` rejects or does differently.
 
     * every parameter ``ours`` takes by keyword is a keyword the real callable takes;
-    * a parameter ``ours`` takes by position sits at the same position in a real call form;
-    * where both state a default, the defaults agree (opaque ttnn objects are not compared);
+    * a parameter ``ours`` takes by position is positional in a real call form, at the same index when the real
+      form has that name (a name real ttnn lacks is reported once, as a keyword problem);
+    * where both state a default, the defaults agree (opaque ttnn objects are not compared; ``None`` stands for
+      an empty list, the Python idiom for a mutable default);
     * ``*args``/``**kwargs`` in ``ours`` are accepted only if the real callable has them too.
     """
     problems: list[str] = []
-    forms = "; ".join(o.text for o in real.overloads)
+    keyword_only_in_real: list[str] = []
     position = 0
     for param in ours.parameters.values():
         if param.kind is inspect.Parameter.VAR_POSITIONAL:
             if not any(o.accepts_extra_positionals for o in real.overloads):
-                problems.append(f"takes *{param.name}, real ttnn takes no extra positional arguments ({forms})")
+                problems.append(f"takes *{param.name}; real ttnn takes no extra positional arguments")
             continue
         if param.kind is inspect.Parameter.VAR_KEYWORD:
             if not any(o.accepts_any_keyword for o in real.overloads):
-                problems.append(f"takes **{param.name}, real ttnn takes no arbitrary keywords ({forms})")
+                problems.append(f"takes **{param.name}; real ttnn takes no arbitrary keywords")
             continue
         by_position = param.kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
         by_keyword = param.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+        known = param.name in real.names
         if by_keyword and not any(_accepts_keyword(param.name, o, real.doc_only) for o in real.overloads):
-            problems.append(f"parameter {param.name!r} is not a keyword real ttnn accepts ({forms})")
+            only_positional = known and any(
+                (p := o.param(param.name)) is not None and p.kind is ParamKind.POSITIONAL_ONLY for o in real.overloads
+            )
+            problems.append(
+                f"{param.name!r} can be passed by keyword here; real ttnn takes it only by position"
+                if only_positional
+                else f"{param.name!r} is not a parameter name real ttnn accepts"
+            )
         if by_position:
-            if not any(_positional_index_matches(param.name, position, o) for o in real.overloads):
-                problems.append(f"parameter {param.name!r} is positional #{position}, real ttnn differs ({forms})")
+            verdict = _positional_verdict(param.name, position, real.overloads)
+            if verdict == "keyword-only":
+                keyword_only_in_real.append(param.name)
+            elif verdict == "moved":
+                problems.append(f"{param.name!r} is positional argument #{position} here, not in real ttnn")
+            elif verdict == "extra" and not by_keyword:
+                problems.append(f"takes positional argument #{position} ({param.name!r}); real ttnn has no such slot")
             position += 1
         if param.default is inspect.Parameter.empty:
             continue
@@ -437,20 +446,47 @@ def signature_problems(ours: inspect.Signature, real: ApiSignature) -> list[str]
         real_defaults = [p.default for p in stated if p is not None and p.has_stated_default]
         verdicts = [_same_default(param.default, d) for d in real_defaults]
         if real_defaults and False in verdicts and True not in verdicts and None not in verdicts:
-            problems.append(
-                f"parameter {param.name!r} defaults to {param.default!r}, real ttnn to {real_defaults[0]!r}"
-            )
+            problems.append(f"{param.name!r} defaults to {param.default!r}, in real ttnn to {real_defaults[0]!r}")
+    if keyword_only_in_real:
+        problems.insert(0, f"positional here but keyword-only in real ttnn: {', '.join(keyword_only_in_real)}")
     return problems
 
 
+def _positional_verdict(name: str, index: int, overloads: Sequence[Overload]) -> str:
+    """'ok', 'keyword-only' (real takes it, never by position), 'moved' (at another index in every real form) or
+    'extra' (real ttnn has neither the name nor a free position)."""
+    kinds = (ParamKind.POSITIONAL_ONLY, ParamKind.POSITIONAL_OR_KEYWORD)
+    for overload in overloads:
+        positional = [p for p in overload.params if p.kind in kinds]
+        if index < len(positional):
+            if positional[index].name == name or positional[index].kind is ParamKind.POSITIONAL_ONLY:
+                return "ok"
+            if all(p.name != name for p in overload.params):
+                return "ok"  # a name real ttnn lacks: reported once, by the keyword check
+        elif overload.accepts_extra_positionals:
+            return "ok"
+    if all(p.name != name for o in overloads for p in o.params):
+        return "extra"  # real ttnn has no such parameter and no free position for it
+    in_real_positional = any(p.name == name and p.kind in kinds for o in overloads for p in o.params)
+    return "moved" if in_real_positional else "keyword-only"
+
+
+def call_forms(real: Any) -> list[str]:
+    """The real callable's signatures as it states them (for error messages); empty if it has none."""
+    try:
+        return [o.text for o in signature_of(real).overloads]
+    except TypeError:
+        return []
+
+
 def _public_members(cls: type) -> dict[str, Any]:
-    """Attributes a class defines itself (not inherited from object or Enum), public names only."""
+    """Public attributes a class defines itself or inherits from non-builtin bases (int, tuple, Enum excluded)."""
     skip: set[str] = set(dir(object))
     if issubclass(cls, enum.Enum):
         skip |= set(dir(enum.Enum)) | set(cls.__members__)
     members: dict[str, Any] = {}
     for klass in reversed(cls.__mro__):
-        if klass in (object, enum.Enum) or klass.__module__ == "enum":
+        if klass.__module__ in ("builtins", "enum"):  # int, tuple, Enum: not the emulator's own API
             continue
         for name, value in vars(klass).items():
             if not name.startswith("_") and name not in skip:
@@ -552,6 +588,7 @@ __all__ = [
     "Overload",
     "Param",
     "ParamKind",
+    "call_forms",
     "conformance_problems",
     "doc_optional_names",
     "doc_param_names",

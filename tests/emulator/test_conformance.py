@@ -22,6 +22,7 @@ from pytest_ttpose.ttnn_introspect import (
     REQUIRED,
     UNKNOWN_DEFAULT,
     ParamKind,
+    call_forms,
     conformance_problems,
     parse_nb_signature,
     signature_of,
@@ -56,8 +57,12 @@ def test_emulator_exports(emulator: ModuleType) -> None:
 @pytest.mark.parametrize("name", _emulator_api_names())
 def test_emulator_name_conforms_to_real_ttnn(name: str, emulator: ModuleType, real_ttnn: ModuleType) -> None:
     assert hasattr(real_ttnn, name), f"ttnn.{name} does not exist in the real ttnn 0.81; the emulator must not add it"
-    problems = conformance_problems(getattr(emulator, name), getattr(real_ttnn, name))
-    assert not problems, f"emulator's ttnn.{name} departs from the real ttnn:\n  " + "\n  ".join(problems)
+    real = getattr(real_ttnn, name)
+    problems = conformance_problems(getattr(emulator, name), real)
+    forms = "".join(f"\n    {form}" for form in call_forms(real))
+    assert not problems, (
+        f"emulator's ttnn.{name} departs from the real ttnn:\n  " + "\n  ".join(problems) + f"\n  real forms:{forms}"
+    )
 
 
 # ---------------------------------------------------------------- the checker rejects what it must (real ttnn)
@@ -90,11 +95,11 @@ def _matmul_kwargs(input_tensor_a: Any, input_tensor_b: Any, **kwargs: Any) -> N
 @pytest.mark.parametrize(
     ("fake", "real_name", "expected"),
     [
-        (_concat_wrong_name, "concat", ["'input_tensor' is not a keyword", "'input_tensor' is positional #0"]),
+        (_concat_wrong_name, "concat", ["'input_tensor' is not a parameter name"]),
         (
             _execute_trace_wrong,
             "execute_trace",
-            ["'cq_id' is positional #2", "'cq_id' defaults to 0", "'blocking' is positional #3", "'blocking' defaults"],
+            ["keyword-only in real ttnn: cq_id, blocking", "'cq_id' defaults to 0", "'blocking' defaults to False"],
         ),
         (_conv2d_wrong_default, "conv2d", ["'stride' defaults to (2, 2)"]),
         (_matmul_kwargs, "matmul", ["takes **kwargs"]),
@@ -213,3 +218,10 @@ def test_signature_problems_without_ttnn() -> None:
     assert signature_problems(inspect.signature(lambda tensors, dim=0: None), real) == []
     problems = signature_problems(inspect.signature(lambda tensors, dim=1, *, groups=1: None), real)
     assert len(problems) == 2 and "'dim' defaults to 1" in problems[0] and "'groups'" in problems[1]
+    moved = signature_problems(inspect.signature(lambda dim, tensors: None), real)
+    assert moved == [
+        "'dim' is positional argument #0 here, not in real ttnn",
+        "'tensors' is positional argument #1 here, not in real ttnn",
+    ]
+    extra = signature_problems(inspect.signature(lambda tensors, dim, axis, /: None), real)
+    assert extra == ["takes positional argument #2 ('axis'); real ttnn has no such slot"]
