@@ -1,0 +1,89 @@
+"""Trace capture and replay semantics."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+import pytest_ttpose.emulator as ttnn
+
+
+def _capture(device: ttnn.MeshDevice) -> tuple[ttnn.Tensor, ttnn.Tensor, ttnn.MeshTraceId]:
+    inp = ttnn.from_torch(torch.randn(1, 1, 32, 64), dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT, device=device)
+    tid = ttnn.begin_trace_capture(device, cq_id=0)
+    out = ttnn.multiply(ttnn.silu(inp), 2.0)
+    ttnn.end_trace_capture(device, tid, cq_id=0)
+    return inp, out, tid
+
+
+def test_replay_reads_the_current_input_and_writes_the_same_output(device: ttnn.MeshDevice) -> None:
+    inp, out, tid = _capture(device)
+    address = out.buffer_address()
+    new_image = torch.randn(1, 1, 32, 64)
+    ttnn.copy_host_to_device_tensor(ttnn.from_torch(new_image, dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT), inp)
+    ttnn.execute_trace(device, tid, cq_id=0, blocking=True)
+    expected = torch.nn.functional.silu(new_image.to(torch.bfloat16).float()).to(torch.bfloat16).float() * 2
+    assert out.buffer_address() == address
+    assert torch.equal(ttnn.to_torch(out).float(), expected.to(torch.bfloat16).float())
+
+
+def test_replay_follows_addresses_of_reallocated_inputs(device: ttnn.MeshDevice) -> None:
+    inp = ttnn.from_torch(torch.randn(1, 1, 32, 32), dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT, device=device)
+    spec, address = inp.spec, inp.buffer_address()
+    tid = ttnn.begin_trace_capture(device, cq_id=0)
+    out = ttnn.relu(inp)
+    ttnn.deallocate(inp)
+    inp = ttnn.allocate_tensor_on_device(spec, device)
+    ttnn.end_trace_capture(device, tid, cq_id=0)
+    assert inp.buffer_address() == address
+    image = -torch.ones(1, 1, 32, 32)
+    image[0, 0, 0, 0] = 5.0
+    ttnn.copy_host_to_device_tensor(ttnn.from_torch(image, dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT), inp)
+    ttnn.execute_trace(device, tid, cq_id=0)
+    assert ttnn.to_torch(out).float().sum().item() == 5.0
+
+
+def test_host_reads_and_writes_during_capture_raise(device: ttnn.MeshDevice) -> None:
+    inp = ttnn.from_torch(torch.randn(32, 32), dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT, device=device)
+    tid = ttnn.begin_trace_capture(device, cq_id=0)
+    with pytest.raises(RuntimeError, match="Reads are not supported during trace capture"):
+        ttnn.to_torch(inp)
+    with pytest.raises(RuntimeError, match="Writes are not supported during trace capture"):
+        ttnn.from_torch(torch.randn(32, 32), dtype=ttnn.bfloat16, device=device)
+    host = ttnn.from_torch(torch.randn(32, 32), dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT)
+    with pytest.raises(RuntimeError, match="Writes are not supported during trace capture"):
+        ttnn.copy_host_to_device_tensor(host, inp)
+    ttnn.end_trace_capture(device, tid, cq_id=0)
+
+
+def test_trace_memory_counts_against_the_region_and_release_frees_it() -> None:
+    small = ttnn.open_device(device_id=0, trace_region_size=4096)
+    inp = ttnn.from_torch(torch.randn(32, 32), dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT, device=small)
+    tid = ttnn.begin_trace_capture(small, cq_id=0)
+    ttnn.relu(ttnn.relu(inp))
+    with pytest.raises(RuntimeError, match="allocated for trace region"):
+        ttnn.end_trace_capture(small, tid, cq_id=0)
+    ttnn.close_device(small)
+
+
+def test_release_frees_trace_memory_and_a_released_trace_cannot_run(device: ttnn.MeshDevice) -> None:
+    _, _, tid = _capture(device)
+    assert device.memory.trace_bytes_used > 0
+    ttnn.release_trace(device, tid)
+    assert device.memory.trace_bytes_used == 0
+    with pytest.raises(RuntimeError, match="released or never captured"):
+        ttnn.execute_trace(device, tid, cq_id=0)
+
+
+def test_trace_needs_a_trace_region() -> None:
+    dev = ttnn.open_device(device_id=0)
+    with pytest.raises(RuntimeError, match="trace_region_size"):
+        ttnn.begin_trace_capture(dev, cq_id=0)
+    ttnn.close_device(dev)
+
+
+def test_replay_of_a_deallocated_input_raises(device: ttnn.MeshDevice) -> None:
+    inp, _, tid = _capture(device)
+    ttnn.deallocate(inp)
+    with pytest.raises(RuntimeError, match="no buffer is allocated"):
+        ttnn.execute_trace(device, tid, cq_id=0)
