@@ -272,8 +272,8 @@ def _overload_from_inspect(signature: inspect.Signature) -> Overload:
     return Overload(params, f"({', '.join(str(p) for p in signature.parameters.values())})")
 
 
-_SECTION_START = re.compile(r"^(Args|Arguments|Keyword Args|Keyword Arguments|Parameters):$")
-_SECTION_END = re.compile(r"^(Returns?|Examples?|Notes?|Raises|Yields|Example usage|Usage)\b:?")
+_SECTION_START = re.compile(r"^(Args|Arguments|Keyword Args|Keyword Arguments|Parameters):$", re.IGNORECASE)
+_SECTION_END = re.compile(r"^(Returns?|Examples?|Notes?|Raises|Yields|Example usage|Usage)\b:?", re.IGNORECASE)
 _DOC_PARAM = re.compile(r"^\*{0,2}(\w+)\s*\(")
 
 
@@ -421,11 +421,11 @@ def signature_problems(ours: inspect.Signature, real: ApiSignature) -> list[str]
             continue
         by_position = param.kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
         by_keyword = param.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
-        known = param.name in real.names
         if by_keyword and not any(_accepts_keyword(param.name, o, real.doc_only) for o in real.overloads):
-            only_positional = known and any(
+            named_positional_only = any(
                 (p := o.param(param.name)) is not None and p.kind is ParamKind.POSITIONAL_ONLY for o in real.overloads
             )
+            only_positional = named_positional_only or (by_position and _positional_only_at(position, real.overloads))
             problems.append(
                 f"{param.name!r} can be passed by keyword here; real ttnn takes it only by position"
                 if only_positional
@@ -450,6 +450,15 @@ def signature_problems(ours: inspect.Signature, real: ApiSignature) -> list[str]
     if keyword_only_in_real:
         problems.insert(0, f"positional here but keyword-only in real ttnn: {', '.join(keyword_only_in_real)}")
     return problems
+
+
+def _positional_only_at(index: int, overloads: Sequence[Overload]) -> bool:
+    kinds = (ParamKind.POSITIONAL_ONLY, ParamKind.POSITIONAL_OR_KEYWORD)
+    for overload in overloads:
+        positional = [p for p in overload.params if p.kind in kinds]
+        if index < len(positional) and positional[index].kind is ParamKind.POSITIONAL_ONLY:
+            return True
+    return False
 
 
 def _positional_verdict(name: str, index: int, overloads: Sequence[Overload]) -> str:

@@ -122,6 +122,24 @@ def test_checker_accepts_right_fakes(fake: Any, real_name: str, real_ttnn: Modul
     assert conformance_problems(fake, getattr(real_ttnn, real_name)) == []
 
 
+def test_checker_tells_positional_only_parameters(real_ttnn: ModuleType) -> None:
+    class CoreCoord:  # ttnn binds CoreCoord(arg0, arg1, /): CoreCoord(x=1, y=2) fails on hardware
+        def __init__(self, x: int, y: int) -> None:
+            pass
+
+    problems = conformance_problems(CoreCoord, real_ttnn.CoreCoord)
+    assert problems == [
+        "constructor: 'x' can be passed by keyword here; real ttnn takes it only by position",
+        "constructor: 'y' can be passed by keyword here; real ttnn takes it only by position",
+    ]
+
+    class PositionalCoreCoord:
+        def __init__(self, x: int, y: int, /) -> None:
+            pass
+
+    assert conformance_problems(PositionalCoreCoord, real_ttnn.CoreCoord) == []
+
+
 def test_checker_compares_enum_members_and_values(real_ttnn: ModuleType) -> None:
     class DataType(enum.Enum):
         BFLOAT16 = 0
