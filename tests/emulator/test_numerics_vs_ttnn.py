@@ -226,13 +226,17 @@ def assert_same_bits(ours: torch.Tensor, theirs: torch.Tensor, source: torch.Ten
     differ = _bits(ours) != _bits(theirs)
     if not bool(differ.any()):
         return
+    digits = 2 * ours.element_size()
+
+    def hex_bits(x: torch.Tensor, at: tuple[int, ...]) -> str:
+        return f"0x{int(_bits(x)[at]) & ((1 << (4 * digits)) - 1):0{digits}x}"
+
     lines = []
     for index in differ.nonzero()[:8].tolist():
         at = tuple(index)
         lines.append(
-            f"  at {at}: input {float(source[at])!r} -> ours {float(ours[at])!r} "
-            f"(0x{int(_bits(ours)[at]) & 0xFFFFFFFF:08x}), real {float(theirs[at])!r} "
-            f"(0x{int(_bits(theirs)[at]) & 0xFFFFFFFF:08x})"
+            f"  at {at}: input {float(source[at])!r} -> ours {float(ours[at])!r} ({hex_bits(ours, at)}), "
+            f"real {float(theirs[at])!r} ({hex_bits(theirs, at)})"
         )
     raise AssertionError(f"{context}: {int(differ.sum())} of {differ.numel()} values differ\n" + "\n".join(lines))
 
