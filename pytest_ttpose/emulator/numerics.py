@@ -56,22 +56,35 @@ def round_bfloat8_b(values: torch.Tensor) -> torch.Tensor:
         exponent = (blocks.view(torch.int32) >> 23) & 0xFF
         shared = exponent.amax(dim=1, keepdim=True)
         blocks = torch.where(exponent == 0, torch.zeros_like(blocks), blocks)
-    # q = x * 2^(133 - shared); a factor outside float32's range is applied in two exact power-of-two steps.
-    shift = (133 - shared).to(torch.float32)
+    # ttnn aligns each 24-bit mantissa to the shared exponent by a truncating shift, then rounds the aligned value
+    # to 7 bits (nearest, ties to even): q = round(trunc(x * 2^(150 - shared)) / 2^17). All scalings are exact
+    # powers of two; a factor outside float32's range is applied in two steps.
+    shift = (150 - shared).to(torch.float32)
     if bool((shift.amin() >= -126) & (shift.amax() <= 127)):
-        quantized = torch.round(blocks * torch.exp2(shift)).clamp_(-127.0, 127.0)
-        result = quantized.mul_(torch.exp2(-shift))
+        aligned = torch.trunc(blocks * torch.exp2(shift))
     else:
         first = torch.floor(shift / 2)
-        quantized = torch.round(blocks * torch.exp2(first) * torch.exp2(shift - first)).clamp_(-127.0, 127.0)
-        result = quantized * torch.exp2(-first) * torch.exp2(first - shift)
+        aligned = torch.trunc(blocks * torch.exp2(first) * torch.exp2(shift - first))
+    quantized = torch.round(aligned.mul_(2.0**-17)).clamp_(-127.0, 127.0)
+    step = (shared - 133).to(torch.float32)
+    if bool((step.amin() >= -126) & (step.amax() <= 127)):
+        result = quantized.mul_(torch.exp2(step))
+    else:
+        first = torch.floor(step / 2)
+        result = quantized * torch.exp2(first) * torch.exp2(step - first)
     result.add_(0.0)  # -0.0 -> +0.0: a zero magnitude keeps no sign
     if special:
+        # inf and NaN keep exponent 255 and take the rounded magnitude's low 6 bits as mantissa (so a NaN whose
+        # magnitude rounds to 64 becomes inf), as ttnn's packer does.
         bits = blocks.view(torch.int32)
-        signed_nan = ((bits & -0x80000000) | _NAN_BF16).view(torch.float32)
-        result = torch.where(
-            ((bits >> 23) & 0xFF) == 0xFF, torch.where(torch.isnan(blocks), signed_nan, blocks), result
-        )
+        is_special = ((bits >> 23) & 0xFF) == 0xFF
+        mantissa = (bits & 0x7FFFFF) | 0x800000
+        kept = mantissa >> 17
+        rest = mantissa & 0x1FFFF
+        up = (rest > 0x10000) | ((rest == 0x10000) & ((kept & 1) == 1))
+        q = torch.clamp(kept + up.to(torch.int32), max=127)
+        special_bits = (bits & -0x80000000) | 0x7F800000 | ((q & 63) << 17)
+        result = torch.where(is_special, special_bits.view(torch.float32), result)
     result = result.reshape(*shape[:-1], width + pad)
     return result[..., :width] if pad else result
 

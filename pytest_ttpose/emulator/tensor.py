@@ -61,10 +61,14 @@ def store_values(values: torch.Tensor, dtype: DataType, pad_value: float | None 
         if dtype != DataType.INT32:
             integers = integers % (1 << bits)
         return integers
+    if dtype in (DataType.BFLOAT8_B, DataType.BFLOAT4_B) and values.dtype not in (torch.float32, torch.bfloat16):
+        values = values.to(torch.bfloat16)  # ttnn converts other float types to bfloat16 before packing blocks
     floats = values.to(torch.float32)
     if dtype == DataType.FLOAT32:
         return floats.clone() if floats is values else floats
     if dtype == DataType.BFLOAT16:
+        if values.dtype != torch.float32:  # ttnn lets torch convert other types, keeping torch's NaN bits
+            return values.to(torch.bfloat16).to(torch.float32)
         return round_bfloat16(floats)
     if dtype == DataType.BFLOAT8_B:
         width = floats.shape[-1] if floats.dim() else 1
@@ -320,8 +324,7 @@ def to_torch(
     if not isinstance(tensor, Tensor):
         raise TypeError(f"to_torch: expected an emulator ttnn.Tensor, got {type(tensor).__name__}")
     shards = read_shards(tensor, queue_index(cq_id), "to_torch")
-    out_dtype = _TORCH_OUTPUT_DTYPE[tensor.dtype]
-    shards = [s.to(out_dtype) for s in shards]
+    shards = [_to_torch_dtype(s, tensor.dtype) for s in shards]
     if mesh_composer is not None:
         result = mesh_composer.compose(shards)
     elif len(shards) == 1:
@@ -337,6 +340,13 @@ def to_torch(
                 raise RuntimeError(f"to_torch: cannot squeeze {list(result.shape)} to rank {torch_rank}")
             result = result.squeeze(0)
     return result.to(dtype) if dtype is not None else result
+
+
+def _to_torch_dtype(values: torch.Tensor, dtype: DataType) -> torch.Tensor:
+    if dtype == DataType.BFLOAT16:
+        # The stored values are exact bfloat16 numbers: take their top 16 bits, so NaN keeps ttnn's 0x7FC0 pattern.
+        return (values.contiguous().view(torch.int32) >> 16).to(torch.int16).view(torch.bfloat16)
+    return values.to(_TORCH_OUTPUT_DTYPE[dtype])
 
 
 def allocate_tensor_on_device(
