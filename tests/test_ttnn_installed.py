@@ -13,13 +13,14 @@ import pytest
 def test_import_ttnn_gives_the_real_package_0_81(real_ttnn: ModuleType) -> None:
     version = importlib.metadata.version("ttnn")
     assert version.startswith("0.81."), f"pytest-ttpose is built against ttnn 0.81.x, found {version}"
+    assert real_ttnn.__file__ is not None, "`import ttnn` gave a namespace package, not the installed ttnn"
     package_dir = Path(real_ttnn.__file__).resolve().parent
     installed = {"site-packages", "dist-packages"} & set(package_dir.parts)
     assert package_dir.name == "ttnn" and installed, (
         f"`import ttnn` resolved to {package_dir}, not an installed package"
     )
     compiled = sys.modules.get("ttnn._ttnn")
-    assert compiled is not None and Path(compiled.__file__).suffix == ".so", "ttnn's compiled core was not loaded"
+    assert compiled is not None and Path(str(compiled.__file__)).suffix == ".so", "ttnn's compiled core was not loaded"
     for name in ("from_torch", "to_torch", "open_device", "conv2d", "bfloat8_b", "TILE_LAYOUT"):
         assert hasattr(real_ttnn, name), f"real ttnn lacks {name}"
 

@@ -204,7 +204,8 @@ def test_parse_generated_signature_with_default_after_required() -> None:
     overload = parse_nb_signature(text, (None,))
     assert overload.positional == ("cq_id", "mesh_event")
     assert overload.required == ("mesh_event",)
-    assert overload.param("cq_id") is not None and overload.param("cq_id").default is None
+    cq_id = overload.param("cq_id")
+    assert cq_id is not None and cq_id.default is None
     assert not overload.hand_written
 
 
@@ -227,7 +228,8 @@ def test_parse_quoted_types_with_commas_and_unreadable_defaults() -> None:
     )
     overload = parse_nb_signature(text, (None,))
     assert [p.name for p in overload.params] == ["a", "program_config", "extra", "kwargs"]
-    assert overload.param("extra") is not None and overload.param("extra").default is UNKNOWN_DEFAULT
+    extra = overload.param("extra")
+    assert extra is not None and extra.default is UNKNOWN_DEFAULT
     assert overload.params[-1].kind is ParamKind.VAR_KEYWORD and overload.accepts_any_keyword
 
 
