@@ -9,6 +9,7 @@ on the same input, component by component (box, score, keypoint xy, keypoint vis
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from types import FunctionType, MethodType, ModuleType
 from typing import Any
 
 import torch
@@ -180,15 +181,50 @@ class YOLOv11PosePerformanceRunnerInfra:
             self.output_tensor = None
 
     def release(self) -> None:
-        """Free the input, the output and the model's device weights (what ``release()`` of a runner ends with)."""
+        """Free the input, the output and every device tensor the TT model holds (its prepared weights).
+
+        A model with a ``release()`` method frees itself first; then the model's object graph is searched for
+        ttnn tensors that are still allocated, because not every backend frees a dropped tensor (the emulator only
+        frees on ``deallocate``) and a model need not list its weights.
+        """
         self.dealloc_output()
         if self.input_tensor is not None:
             deallocate_if_allocated(self.ttnn, self.input_tensor)
             self.input_tensor = None
+        if self.tt_model is None:
+            return
         release_model = getattr(self.tt_model, "release", None)
-        if release_model is not None:
+        if callable(release_model):
             release_model()
+        for tensor in tensors_held_by(self.ttnn, self.tt_model, skip=(self.device,)):
+            deallocate_if_allocated(self.ttnn, tensor)
         self.tt_model = None
+
+
+def tensors_held_by(ttnn: Any, root: Any, skip: tuple[Any, ...] = ()) -> list[Any]:
+    """Every ``ttnn.Tensor`` reachable from ``root`` through attributes, lists, tuples, sets and dict values.
+
+    Devices in ``skip``, torch modules and tensors, types, functions and modules are not entered.
+    """
+    found: list[Any] = []
+    seen = {id(item) for item in skip}
+    stack = [root]
+    while stack:
+        item = stack.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, ttnn.Tensor):
+            found.append(item)
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple | set | frozenset):
+            stack.extend(item)
+        elif isinstance(item, torch.nn.Module | torch.Tensor | type | ModuleType | FunctionType | MethodType):
+            continue
+        elif hasattr(item, "__dict__"):
+            stack.extend(vars(item).values())
+    return found
 
 
 def deallocate_if_allocated(ttnn: Any, tensor: Any) -> None:
@@ -198,4 +234,10 @@ def deallocate_if_allocated(ttnn: Any, tensor: Any) -> None:
         ttnn.deallocate(tensor)
 
 
-__all__ = ["PccCheckError", "YOLOv11PosePerformanceRunnerInfra", "deallocate_if_allocated", "device_count"]
+__all__ = [
+    "PccCheckError",
+    "YOLOv11PosePerformanceRunnerInfra",
+    "deallocate_if_allocated",
+    "device_count",
+    "tensors_held_by",
+]

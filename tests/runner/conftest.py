@@ -22,15 +22,14 @@ def ttnn() -> ModuleType:
     return emulator
 
 
-@pytest.fixture
-def open_emulated() -> Iterator[Callable[..., Any]]:
-    """``open_emulated(num_devices=1, arch="wormhole_b0", **params)``: a device (1) or 1xN mesh, closed afterwards.
+class EmulatedDevices:
+    """Opens emulated devices (1) or 1xN meshes with the runner's device params; closes what is left open."""
 
-    ``params`` default to the runner's device params (single or mesh); pass ``params={}`` for a bare device.
-    """
-    opened: list[Any] = []
+    def __init__(self) -> None:
+        self.opened: list[Any] = []
 
-    def open_(num_devices: int = 1, arch: str = "wormhole_b0", params: dict[str, int] | None = None) -> Any:
+    def open(self, num_devices: int = 1, arch: str = "wormhole_b0", params: dict[str, int] | None = None) -> Any:
+        """``params`` default to the runner's device params (single or mesh); ``params={}`` opens a bare device."""
         machine.set_machine(arch, num_devices=num_devices)
         if num_devices == 1:
             device = emulator.open_device(device_id=0, **(SINGLE_DEVICE_PARAMS if params is None else params))
@@ -38,16 +37,33 @@ def open_emulated() -> Iterator[Callable[..., Any]]:
             device = emulator.open_mesh_device(
                 mesh_shape=emulator.MeshShape(1, num_devices), **(MESH_DEVICE_PARAMS if params is None else params)
             )
-        opened.append(device)
+        self.opened.append(device)
         return device
 
-    yield open_
-    for device in reversed(opened):
+    def close(self, device: Any) -> None:
+        self.opened.remove(device)
         if device.get_num_devices() == 1:
             emulator.close_device(device)
         else:
             emulator.close_mesh_device(device)
-    machine.set_machine("wormhole_b0", num_devices=1)
+
+    def close_all(self) -> None:
+        for device in reversed(list(self.opened)):
+            self.close(device)
+        machine.set_machine("wormhole_b0", num_devices=1)
+
+
+@pytest.fixture
+def emulated() -> Iterator[EmulatedDevices]:
+    devices = EmulatedDevices()
+    yield devices
+    devices.close_all()
+
+
+@pytest.fixture
+def open_emulated(emulated: EmulatedDevices) -> Callable[..., Any]:
+    """``open_emulated(num_devices=1, arch="wormhole_b0", params=None)``; see :meth:`EmulatedDevices.open`."""
+    return emulated.open
 
 
 @pytest.fixture

@@ -62,9 +62,17 @@ def test_a_bare_mesh_is_told_the_mesh_values(open_emulated: Callable[..., Any], 
     assert "ttnn.open_mesh_device(mesh_shape=ttnn.MeshShape(1, 2), l1_small_size=24576" in message
 
 
-def test_the_basic_runner_needs_only_l1_small(open_emulated: Callable[..., Any], tiny_kwargs: dict) -> None:
+def test_the_basic_runner_needs_only_l1_small(emulated: Any, tiny_kwargs: dict) -> None:
+    bare = emulated.open(params={})
     with pytest.raises(DeviceParamsError, match="use l1_small_size=24576") as error:
-        YOLOv11PoseBasicRunner(open_emulated(params={}), **tiny_kwargs)
+        YOLOv11PoseBasicRunner(bare, **tiny_kwargs)
     assert "trace_region_size" not in str(error.value)
-    with YOLOv11PoseBasicRunner(open_emulated(params={"l1_small_size": 24576}), **tiny_kwargs) as runner:
+    emulated.close(bare)
+
+    device = emulated.open(params={"l1_small_size": 24576})
+    with YOLOv11PoseBasicRunner(device, **tiny_kwargs) as runner:
         assert runner.run_to_torch().shape[1] == 56
+    with pytest.raises(DeviceParamsError) as error:
+        YOLOv11PosePerformantRunner(device, **tiny_kwargs)
+    lacks = str(error.value).split("lacks:")[1].split("\nopen it")[0]
+    assert "trace_region_size" in lacks and "num_command_queues" in lacks and "l1_small_size" not in lacks

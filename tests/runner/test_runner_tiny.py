@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -146,14 +145,13 @@ def test_bad_input_is_refused_before_reaching_the_device(device: Any, tiny_kwarg
 
 
 @pytest.mark.parametrize("num_devices", [2, 4])
-def test_a_mesh_matches_single_device_runs_on_each_slice(
-    open_emulated: Callable[..., Any], tiny_kwargs: dict, num_devices: int
-) -> None:
+def test_a_mesh_matches_single_device_runs_on_each_slice(emulated: Any, tiny_kwargs: dict, num_devices: int) -> None:
     batch = seeded_images(num_devices * 2, tiny_kwargs["resolution"], 7)
-    single = open_emulated()
+    single = emulated.open()
     with YOLOv11PosePerformantRunner(single, device_batch_size=2, **tiny_kwargs) as runner:
         expected = torch.cat([runner.run_to_torch(batch[i : i + 2]) for i in range(0, len(batch), 2)])
-    mesh = open_emulated(num_devices=num_devices)
+    emulated.close(single)
+    mesh = emulated.open(num_devices=num_devices)
     with YOLOv11PosePerformantRunner(mesh, device_batch_size=2, **tiny_kwargs) as runner:
         assert runner.batch_size == num_devices * 2
         got = runner.run_to_torch(batch, check_pcc=True)
