@@ -21,6 +21,7 @@ import importlib.metadata
 import importlib.util
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -53,7 +54,7 @@ _COMPILER_NAME = "riscv-tt-elf-g++"
 _STUB_OBJECT_NAME = "kernel_stub.o"
 _STAMP_NAME = "ttpose-mock-runtime.json"
 # Bump when the layout of a prepared runtime changes, so older caches are not reused.
-_LAYOUT_VERSION = 1
+_LAYOUT_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -210,9 +211,13 @@ def _build(target: Path, package_dir: Path, binutils: dict[str, str]) -> None:
         check=True,
         capture_output=True,
     )
+    shutil.copyfile(_COMPILER_SOURCE, bin_dir / _COMPILER_SOURCE.name)
     compiler = bin_dir / _COMPILER_NAME
-    # -I -S: isolated and without site-packages, so each of the many compile steps starts fast.
-    compiler.write_text(f"#!{sys.executable} -IS\n" + _COMPILER_SOURCE.read_text(encoding="utf-8"), encoding="utf-8")
+    # A sh launcher rather than a "#!python" line: a shebang breaks on interpreter paths with spaces or of great
+    # length. -I -S: isolated and without site-packages, so each of the many compile steps starts fast. The script
+    # is found next to the launcher (ttnn runs it by its absolute path): this folder is renamed once built.
+    interpreter = shlex.join([sys.executable, "-I", "-S"])
+    compiler.write_text(f'#!/bin/sh\nexec {interpreter} "${{0%/*}}/{_COMPILER_SOURCE.name}" "$@"\n', encoding="utf-8")
     compiler.chmod(0o755)
     (target / "kernel-cache").mkdir()
     stamp = {
@@ -231,6 +236,11 @@ def prepare_runtime(cache: Path | None = None) -> MockRuntime:
     version = ttnn_version()
     base = (cache if cache is not None else cache_dir()) / "ttnn-mock"
     version_dir = base / f"{version}-{_runtime_key(package_dir)}"
+    if any(character.isspace() for character in str(version_dir)):
+        raise MockSetupError(
+            f"the ttnn mock runtime cannot live in {base}: tt-metal runs the kernel compiler through a shell without "
+            f"quoting, so the path must not contain whitespace; set {CACHE_DIR_ENV} to a folder without spaces"
+        )
     runtime = MockRuntime(version_dir / "root", version_dir / "kernel-cache", version)
     if _is_complete(version_dir):
         return runtime

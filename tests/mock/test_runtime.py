@@ -78,6 +78,11 @@ def test_missing_binutils_say_how_to_install_them(tmp_path: Path, monkeypatch: p
         prepare_runtime(tmp_path)
 
 
+def test_a_cache_path_with_spaces_is_refused_with_the_fix(tmp_path: Path) -> None:
+    with pytest.raises(MockSetupError, match="TTPOSE_CACHE_DIR to a folder without spaces"):
+        prepare_runtime(tmp_path / "my cache")
+
+
 def test_unknown_arch_lists_the_choices() -> None:
     with pytest.raises(MockSetupError, match="n150, n300, p150, 2xp150"):
         cluster_for("n151")
