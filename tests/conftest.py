@@ -89,15 +89,15 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    message = _guard.failure_message(os.environ)
-    if message is None:
-        return
-    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.ensure_newline()
-        reporter.write_line(message, red=True, bold=True)
-    if session.exitstatus == pytest.ExitCode.OK:
+    if _guard.failure_message(os.environ) is not None and session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    message = _guard.failure_message(os.environ)
+    if message is not None:
+        terminalreporter.section(REQUIRES_TTNN, red=True, bold=True)
+        terminalreporter.write_line(message, red=True)
 
 
 @pytest.fixture(scope="session")

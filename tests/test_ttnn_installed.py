@@ -72,14 +72,12 @@ def test_sessionfinish_turns_a_green_ci_run_red(
     guard = ttnn_skip_guard_type()
     guard.record(_report("tests/a.py::needs_ttnn", skipped=True, requires_ttnn=True))
     monkeypatch.setattr(conftest, "_guard", guard)
-    no_terminal = SimpleNamespace(pluginmanager=SimpleNamespace(get_plugin=lambda name: None))
-
     monkeypatch.setenv("CI", "true")
-    session = SimpleNamespace(exitstatus=pytest.ExitCode.OK, config=no_terminal)
+    session = SimpleNamespace(exitstatus=pytest.ExitCode.OK)
     conftest.pytest_sessionfinish(session, pytest.ExitCode.OK)
     assert session.exitstatus == pytest.ExitCode.TESTS_FAILED
 
     monkeypatch.delenv("CI")
-    session = SimpleNamespace(exitstatus=pytest.ExitCode.OK, config=no_terminal)
+    session = SimpleNamespace(exitstatus=pytest.ExitCode.OK)
     conftest.pytest_sessionfinish(session, pytest.ExitCode.OK)
     assert session.exitstatus == pytest.ExitCode.OK
