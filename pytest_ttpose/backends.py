@@ -9,7 +9,6 @@ which raises instead of returning 0 when no chip is present.
 from __future__ import annotations
 
 import importlib
-import importlib.metadata
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -38,6 +37,8 @@ def tt_device_ids(device_dir: Path | None = None) -> list[int]:
 
 
 def installed_ttnn_version() -> str | None:
+    import importlib.metadata  # not at module level: it is slow to import and only the header and fingerprint need it
+
     try:
         return importlib.metadata.version("ttnn")
     except importlib.metadata.PackageNotFoundError:

@@ -207,6 +207,8 @@ class CaseCheck:
             self.result.perf, self.result.perf_note = PERF_NOT_MEASURED, "dry run"
             return None
         benchmark.pedantic(timed, rounds=rounds, warmup_rounds=warmup_rounds, iterations=1)
+        entry = self._entry()
+        self.result.fps_baseline = None if entry is None else entry.fps
         if benchmark.stats is None:
             self.result.perf = PERF_NOT_MEASURED
             self.result.perf_note = "pytest-benchmark is disabled (--benchmark-disable or pytest-xdist)"
@@ -224,8 +226,6 @@ class CaseCheck:
             }
         )
         self.result.perf, self.result.fps, self.result.latency_ms = PERF_MEASURED, fps, latency
-        entry = self._entry()
-        self.result.fps_baseline = None if entry is None else entry.fps
         if self._update:
             self.result.store_perf = True
             return fps

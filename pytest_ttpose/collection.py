@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from pytest_ttpose import options
+from pytest_ttpose import configuration
 from pytest_ttpose.backends import BackendUnavailable, builtin_backends, installed_ttnn_version
 from pytest_ttpose.baselines import BaselineFileError
 from pytest_ttpose.session import SESSION_KEY, WORKER_OUTPUT_KEY, TtposeSession
@@ -23,12 +23,16 @@ def session_of(config: pytest.Config) -> TtposeSession | None:
 
 
 def configure(config: pytest.Config) -> None:
+    from pytest_ttpose import fixtures
+
+    if not config.pluginmanager.is_registered(fixtures):
+        config.pluginmanager.register(fixtures, "ttpose-fixtures")
     config.addinivalue_line("markers", MARKER_HELP)
     if config.getoption("help", False) or config.getoption("version", False):
         return
     backends = builtin_backends()
     config.hook.pytest_ttpose_add_backends(backends=backends)
-    settings, backend = options.resolve(config, backends)
+    settings, backend = configuration.resolve(config, backends)
     try:
         backend.prepare()
     except BackendUnavailable as error:

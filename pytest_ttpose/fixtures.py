@@ -15,7 +15,7 @@ import pytest
 
 from pytest_ttpose.backends import Backend
 from pytest_ttpose.checks import CaseCheck
-from pytest_ttpose.options import regen_command
+from pytest_ttpose.configuration import regen_command
 from pytest_ttpose.session import DeviceManager, get_session
 from pytest_ttpose.settings import DtypePair, MatrixPoint, Settings
 

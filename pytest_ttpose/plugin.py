@@ -6,11 +6,19 @@ Importing this module loads neither torch nor ttnn nor ultralytics: they load wh
 from __future__ import annotations
 
 from collections.abc import Generator
+from types import ModuleType
 from typing import Any
 
 import pytest
 
-from pytest_ttpose import collection, fixtures, hookspec, options
+from pytest_ttpose import hookspec, options
+
+
+def _impl() -> ModuleType:
+    """The hook implementations, imported on first use so that importing the plugin stays cheap."""
+    from pytest_ttpose import collection
+
+    return collection
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -25,50 +33,48 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     """Register the fixtures and marker, resolve the options (usage errors here), set up the session state."""
-    if not config.pluginmanager.is_registered(fixtures):
-        config.pluginmanager.register(fixtures, "ttpose-fixtures")
-    collection.configure(config)
+    _impl().configure(config)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
     """Backend, arch, devices, ttnn version, baseline file, update mode and matrix."""
-    return collection.header_lines(config)
+    return _impl().header_lines(config)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Parametrize tests that request ``ttpose_point`` / ``ttpose_dtype_pair`` over the matrix."""
-    collection.parametrize(metafunc)
+    _impl().parametrize(metafunc)
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark data-parallel cases before -k/-m deselection runs, skip impossible ones, order them last."""
-    collection.modify_items(config, items)
+    _impl().modify_items(config, items)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     """Validate the baseline file before any case runs."""
-    collection.load_baselines(session)
+    _impl().load_baselines(session)
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
     """Record each phase's outcome in the case's result."""
     report = yield
-    collection.record_phase(item, report)
+    _impl().record_phase(item, report)
     return report
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Workers publish their results; the controller writes baselines (on request) and the JSON report once."""
-    collection.finish(session, exitstatus)
+    _impl().finish(session, exitstatus)
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
     """The ttpose table, printed once by the controller."""
-    collection.terminal_summary(terminalreporter, config)
+    _impl().terminal_summary(terminalreporter, config)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     """Close any device still open (after an interrupted session fixture teardown)."""
-    collection.unconfigure(config)
+    _impl().unconfigure(config)

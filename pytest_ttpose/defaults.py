@@ -1,0 +1,29 @@
+"""Option defaults and vocabularies: constants only, so the plugin's import and ``--help`` stay cheap."""
+
+from __future__ import annotations
+
+DTYPES = ("bfloat16", "bfloat8_b", "bfloat4_b", "float32")
+MODEL_SCALES = ("n", "s", "m", "l", "x")
+ARCHS = ("wormhole_b0", "blackhole")
+# Named Tenstorrent systems: arch and number of chips. The ttnn-mock backend needs one of these; the emulator also
+# accepts a bare arch.
+SYSTEMS: dict[str, tuple[str, int]] = {
+    "n150": ("wormhole_b0", 1),
+    "n300": ("wormhole_b0", 2),
+    "p150": ("blackhole", 1),
+    "2xp150": ("blackhole", 2),
+}
+
+DEFAULT_DTYPES = "bfloat8_b/bfloat8_b,bfloat16/bfloat16"
+DEFAULT_RESOLUTIONS = "640x640,320x320"
+DEFAULT_BATCH_SIZES = "1,2"
+DEFAULT_MODEL_SCALE = "n"
+DEFAULT_BASELINE_DIR = "baselines"
+DEFAULT_PCC_TOLERANCE = 0.002
+# The YOLO11 head has stride 32: any other input size leaves a partial cell.
+RESOLUTION_MULTIPLE = 32
+
+
+# The absolute PCC floor of a case, per dtype: the looser of its activation and weight dtype applies. These catch a
+# broken model; the baseline (minus --ttpose-pcc-tolerance) catches a regression of a working one.
+ABSOLUTE_PCC_THRESHOLDS: dict[str, float] = {"float32": 0.999, "bfloat16": 0.99, "bfloat8_b": 0.97, "bfloat4_b": 0.93}
