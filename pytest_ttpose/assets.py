@@ -52,7 +52,7 @@ def load_image(name_or_path: str | Path, rgb: bool = False) -> np.ndarray:
     """
     import cv2
 
-    path = asset_path(name_or_path) if str(name_or_path) in ASSET_NAMES else Path(name_or_path)
+    path = asset_path(str(name_or_path)) if str(name_or_path) in ASSET_NAMES else Path(name_or_path)
     if not path.is_file():
         raise AssetError(f"image file {path} does not exist")
     image = cv2.imread(str(path), cv2.IMREAD_COLOR)

@@ -1,8 +1,8 @@
 """Accuracy metrics: PCC with tt-metal's semantics, per output component, and (re-exported) pose OKS matching.
 
 :func:`comp_pcc` follows ``comp_pcc`` of tt-metal (``models/common/utility_functions.py``): both all-NaN -> 1.0, one
-all-NaN -> 0.0, one all-zero and the other not -> 0.0, NaN and +-inf replaced by 0 in each tensor, equal -> 1.0, otherwise
-the Pearson correlation of the flattened tensors in float64.
+all-NaN -> 0.0, one all-zero and the other not -> 0.0, NaN and +-inf replaced by 0 in each tensor, equal -> 1.0,
+otherwise the Pearson correlation of the flattened tensors in float64.
 One deliberate difference: where tt-metal returns 1.0 because the correlation is undefined (a constant tensor), this
 returns 1.0 only when the two tensors are close (``np.allclose``), else 0.0, so a constant wrong output fails.
 """
@@ -95,11 +95,13 @@ def component_pcc(golden: torch.Tensor | np.ndarray, calculated: torch.Tensor | 
 def raw_component_pcc(
     golden: Mapping[str, torch.Tensor | np.ndarray], calculated: Mapping[str, torch.Tensor | np.ndarray]
 ) -> dict[str, float]:
-    """PCC of the raw head tensors: ``boxes``, ``scores``, ``kpts``, and the raw kpts split into ``kpt_xy``/``kpt_vis``."""
+    """PCC of the raw head tensors ``boxes``, ``scores``, ``kpts``, and of the kpts split into xy and visibility."""
     result: dict[str, float] = {}
     for key in ("boxes", "scores", "kpts"):
         if key not in golden or key not in calculated:
-            raise ValueError(f"raw outputs need the key {key!r}: golden has {sorted(golden)}, calculated {sorted(calculated)}")
+            raise ValueError(
+                f"raw outputs need the key {key!r}: golden has {sorted(golden)}, calculated {sorted(calculated)}"
+            )
         g = _to_float64(golden[key])
         c = _to_float64(calculated[key])
         if g.shape != c.shape:

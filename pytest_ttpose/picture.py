@@ -28,7 +28,11 @@ _UNMATCHED_BOX = (0, 0, 255)
 
 
 def _draw_panel(
-    image_bgr: np.ndarray, detections: PoseDetections, oks_of: list[float | None], title: str, box_colour: tuple[int, int, int]
+    image_bgr: np.ndarray,
+    detections: PoseDetections,
+    oks_of: list[float | None],
+    title: str,
+    box_colour: tuple[int, int, int],
 ) -> np.ndarray:
     import cv2
 
@@ -43,7 +47,7 @@ def _draw_panel(
         label = f"#{index} {detections.scores[index]:.2f} " + (f"OKS {oks:.3f}" if oks is not None else "unmatched")
         cv2.putText(canvas, label, (x1, max(y1 - 4, 12)), cv2.FONT_HERSHEY_SIMPLEX, font_scale, colour, thickness)
         keypoints = detections.keypoints[index]
-        for (a, b), limb_colour in zip(SKELETON_1_BASED, _LIMB_COLOURS):
+        for (a, b), limb_colour in zip(SKELETON_1_BASED, _LIMB_COLOURS, strict=True):
             pa, pb = keypoints[a - 1], keypoints[b - 1]
             if pa[2] < VISIBILITY_THRESHOLD or pb[2] < VISIBILITY_THRESHOLD:
                 continue
@@ -53,7 +57,15 @@ def _draw_panel(
         for x, y, vis in keypoints:
             if vis >= VISIBILITY_THRESHOLD:
                 cv2.circle(canvas, (int(round(float(x))), int(round(float(y)))), thickness + 2, (0, 0, 255), -1)
-    cv2.putText(canvas, title, (8, 8 + int(30 * font_scale)), cv2.FONT_HERSHEY_SIMPLEX, font_scale * 1.3, (255, 255, 255), thickness + 1)
+    cv2.putText(
+        canvas,
+        title,
+        (8, 8 + int(30 * font_scale)),
+        cv2.FONT_HERSHEY_SIMPLEX,
+        font_scale * 1.3,
+        (255, 255, 255),
+        thickness + 1,
+    )
     return canvas
 
 

@@ -241,7 +241,7 @@ def postprocess(
     detections = [PoseDetections.from_nms_rows(rows) for rows in per_image]
     if letterbox_infos is None:
         return detections
-    return [d.to_original(info) for d, info in zip(detections, letterbox_infos)]
+    return [d.to_original(info) for d, info in zip(detections, letterbox_infos, strict=True)]
 
 
 # --------------------------------------------------------------------------------------------------------------- OKS

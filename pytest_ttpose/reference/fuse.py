@@ -51,7 +51,7 @@ def fuse(model: nn.Module, inplace: bool = False) -> nn.Module:
             ).requires_grad_(False)
             with torch.no_grad():
                 fused.weight.copy_(weight)
-                fused.bias.copy_(bias)
+                fused.bias.copy_(bias)  # type: ignore[union-attr]  # bias=True above
             module.conv = fused.to(weight.dtype)
             module.bn = nn.Identity()  # type: ignore[assignment]
     return target.eval()

@@ -202,7 +202,7 @@ class YoloV11Pose(nn.Module):
         h, w = input_hw
         if h % MAX_STRIDE or w % MAX_STRIDE:
             raise ValueError(f"input height and width must be multiples of {MAX_STRIDE}, got {h}x{w}")
-        sizes = [(h // int(s), w // int(s)) for s in self.head.stride.tolist()]
+        sizes = [(h // int(s), w // int(s)) for s in self.head.stride]
         anchors = sum(a * b for a, b in sizes)
         if raw["boxes"].shape[-1] != anchors:
             raise ValueError(f"raw tensors have {raw['boxes'].shape[-1]} anchors, a {h}x{w} input gives {anchors}")

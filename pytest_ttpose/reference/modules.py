@@ -28,9 +28,7 @@ def autopad(kernel: int, dilation: int = 1) -> int:
 class Conv(nn.Module):
     """Conv2d (no bias) -> BatchNorm2d -> SiLU (or identity when ``act=False``)."""
 
-    def __init__(
-        self, c1: int, c2: int, k: int = 1, s: int = 1, g: int = 1, d: int = 1, act: bool = True
-    ) -> None:
+    def __init__(self, c1: int, c2: int, k: int = 1, s: int = 1, g: int = 1, d: int = 1, act: bool = True) -> None:
         super().__init__()
         self.conv = nn.Conv2d(c1, c2, k, s, autopad(k, d), groups=g, dilation=d, bias=False)
         self.bn: nn.Module = nn.BatchNorm2d(c2, eps=BN_EPS, momentum=BN_MOMENTUM)
@@ -210,7 +208,7 @@ def make_anchors(
     Anchors run row-major over (y, x) inside a level, as the flattened head maps do.
     """
     points, stride_columns = [], []
-    for (h, w), stride in zip(feature_sizes, strides):
+    for (h, w), stride in zip(feature_sizes, strides, strict=True):
         sx = torch.arange(w, dtype=dtype) + offset
         sy = torch.arange(h, dtype=dtype) + offset
         grid_y, grid_x = torch.meshgrid(sy, sx, indexing="ij")
@@ -220,7 +218,7 @@ def make_anchors(
 
 
 class Pose(nn.Module):
-    """YOLO11 pose head (Ultralytics ``Pose`` with ``legacy=False``): box (cv2), class (cv3, depthwise), keypoints (cv4).
+    """YOLO11 pose head (Ultralytics ``Pose``, ``legacy=False``): box (cv2), class (cv3, depthwise), keypoints (cv4).
 
     ``forward`` returns the raw head tensors; ``decode`` turns them into the (B, 4 + nc + 51, A) eval output.
     """
@@ -234,12 +232,14 @@ class Pose(nn.Module):
         self.reg_max = reg_max
         self.kpt_shape = kpt_shape
         self.nk = kpt_shape[0] * kpt_shape[1]
-        self.register_buffer("stride", torch.tensor([8.0, 16.0, 32.0][: self.nl]), persistent=False)
+        self.stride: tuple[float, ...] = (8.0, 16.0, 32.0)[: self.nl]
         box_channels = max((16, ch[0] // 4, reg_max * 4))
         cls_channels = max(ch[0], min(nc, 100))
         kpt_channels = max(ch[0] // 4, self.nk)
         self.cv2 = nn.ModuleList(
-            nn.Sequential(Conv(x, box_channels, 3), Conv(box_channels, box_channels, 3), nn.Conv2d(box_channels, 4 * reg_max, 1))
+            nn.Sequential(
+                Conv(x, box_channels, 3), Conv(box_channels, box_channels, 3), nn.Conv2d(box_channels, 4 * reg_max, 1)
+            )
             for x in ch
         )
         self.cv3 = nn.ModuleList(
@@ -252,12 +252,14 @@ class Pose(nn.Module):
         )
         self.dfl = DFL(reg_max)
         self.cv4 = nn.ModuleList(
-            nn.Sequential(Conv(x, kpt_channels, 3), Conv(kpt_channels, kpt_channels, 3), nn.Conv2d(kpt_channels, self.nk, 1))
+            nn.Sequential(
+                Conv(x, kpt_channels, 3), Conv(kpt_channels, kpt_channels, 3), nn.Conv2d(kpt_channels, self.nk, 1)
+            )
             for x in ch
         )
 
     def level_maps(self, feats: list[torch.Tensor]) -> dict[str, torch.Tensor]:
-        """Per-level (B, C, H, W) outputs of the three branches, keyed ``box.<level>``, ``score.<level>``, ``kpt.<level>``."""
+        """Per-level (B, C, H, W) branch outputs, keyed ``box.<level>``, ``score.<level>``, ``kpt.<level>``."""
         maps: dict[str, torch.Tensor] = {}
         for i in range(self.nl):
             maps[f"box.{i}"] = self.cv2[i](feats[i])
@@ -275,7 +277,7 @@ class Pose(nn.Module):
 
     def decode(self, raw: dict[str, torch.Tensor], feature_sizes: list[tuple[int, int]]) -> torch.Tensor:
         """Decode raw head tensors into (B, 4 + nc + nk, A): box cx, cy, w, h and keypoints in input pixels."""
-        anchors, strides = make_anchors(feature_sizes, self.stride.tolist(), raw["boxes"].dtype)
+        anchors, strides = make_anchors(feature_sizes, list(self.stride), raw["boxes"].dtype)
         distances = self.dfl(raw["boxes"])
         lt, rb = distances.chunk(2, 1)
         anchor_points = anchors.unsqueeze(0)

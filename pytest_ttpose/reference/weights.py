@@ -81,7 +81,7 @@ def sha256_file(path: Path) -> str:
 
 
 def weights_content_hash(weights: Mapping[str, torch.Tensor] | nn.Module) -> str:
-    """sha256 over every (key, dtype, shape, bytes) of a state dict or a model, keys sorted: equal weights, equal hash."""
+    """sha256 over every (key, dtype, shape, bytes) of a state dict or model, keys sorted: equal weights, equal hash."""
     state = weights.state_dict() if isinstance(weights, nn.Module) else weights
     digest = hashlib.sha256()
     for key in sorted(state):
@@ -109,19 +109,25 @@ def _plain_state_dict(obj: object, source: str) -> StateDict:
     """Tensors only, float tensors in float32 (released checkpoints are fp16)."""
     if isinstance(obj, nn.Module):
         obj = obj.state_dict()
-    if isinstance(obj, Mapping) and ("model" in obj or "ema" in obj) and not all(
-        isinstance(v, torch.Tensor) for v in obj.values()
+    if (
+        isinstance(obj, Mapping)
+        and ("model" in obj or "ema" in obj)
+        and not all(isinstance(v, torch.Tensor) for v in obj.values())
     ):
         inner = obj.get("ema") or obj.get("model")
         if inner is None:
             raise WeightsError(f"{source}: checkpoint holds neither 'ema' nor 'model' weights")
         return _plain_state_dict(inner, source)
-    if not isinstance(obj, Mapping) or not all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in obj.items()):
+    if not isinstance(obj, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in obj.items()
+    ):
         raise WeightsError(
             f"{source}: holds a {type(obj).__name__}, not a state dict (a mapping of names to tensors) "
             "nor an Ultralytics checkpoint"
         )
-    return {k: (v.detach().float() if v.is_floating_point() else v.detach()).clone().contiguous() for k, v in obj.items()}
+    return {
+        k: (v.detach().float() if v.is_floating_point() else v.detach()).clone().contiguous() for k, v in obj.items()
+    }
 
 
 def _load_plain(path: Path) -> StateDict:
@@ -265,10 +271,10 @@ def _seeded_init(model: YoloV11Pose, seed: int) -> None:
                 module.reset_parameters()
         head = model.head
         assert isinstance(head, Pose)
-        for level, (box_branch, cls_branch) in enumerate(zip(head.cv2, head.cv3)):
-            box_branch[-1].bias.fill_(2.0)
-            stride = float(head.stride[level])
-            cls_branch[-1].bias.fill_(math.log(5 / head.nc / (640 / stride) ** 2))
+        for box_branch, cls_branch, stride in zip(head.cv2, head.cv3, head.stride, strict=True):
+            box_conv, cls_conv = box_branch[-1], cls_branch[-1]  # type: ignore[index]
+            box_conv.bias.fill_(2.0)
+            cls_conv.bias.fill_(math.log(5 / head.nc / (640 / stride) ** 2))
 
 
 def _calibration_batches() -> list[torch.Tensor]:
@@ -298,7 +304,7 @@ def _calibrate_batchnorm(model: YoloV11Pose) -> None:
 
 
 def seeded_state_dict(scale: str, seed: int = 0, use_cache: bool = True) -> StateDict:
-    """Seeded, BatchNorm-calibrated weights for ``scale`` (see the module doc); cached on disk unless ``use_cache=False``."""
+    """Seeded, BatchNorm-calibrated weights for ``scale`` (see the module doc), cached unless ``use_cache=False``."""
     if scale not in SCALES:
         raise WeightsError(f"unknown YOLO11-pose scale {scale!r}; choose one of {', '.join(SCALES)}")
     cached = cache_dir() / f"yolo11{scale}-pose-seeded-{seed}-r{SEEDED_RECIPE_VERSION}.state_dict.pt"

@@ -10,7 +10,7 @@ import torch
 
 from pytest_ttpose.postprocess import preprocess
 from pytest_ttpose.reference import HEAD_INDEX, YoloV11Pose, anchor_count, build_reference, fold_conv_bn, fuse
-from pytest_ttpose.reference.modules import SPPF, C2PSA, C3k2, Conv, Pose
+from pytest_ttpose.reference.modules import C2PSA, SPPF, C3k2, Conv, Pose
 
 DECODED_TOLERANCE_PX = 1e-3
 RAW_TOLERANCE = 1e-4
@@ -69,7 +69,9 @@ def test_keys_and_shapes_match(scale: str) -> None:
     from ultralytics.nn.tasks import PoseModel
 
     ours = {k: tuple(v.shape) for k, v in YoloV11Pose(scale).state_dict().items()}
-    golden = {k: tuple(v.shape) for k, v in PoseModel(f"yolo11{scale}-pose.yaml", nc=1, verbose=False).state_dict().items()}
+    golden = {
+        k: tuple(v.shape) for k, v in PoseModel(f"yolo11{scale}-pose.yaml", nc=1, verbose=False).state_dict().items()
+    }
     assert ours == golden
 
 

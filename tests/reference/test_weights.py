@@ -87,7 +87,9 @@ def test_plain_state_dict_file_loads(tmp_path: Path, real_state_dict: dict[str, 
     model = build_reference("n", weights=path)
     assert model.weights_source == str(path)
     assert model.layers[0].conv.weight.dtype == torch.float32  # fp16 files are widened
-    torch.testing.assert_close(model.layers[0].conv.weight, real_state_dict["model.0.conv.weight"], atol=1e-3, rtol=1e-3)
+    torch.testing.assert_close(
+        model.layers[0].conv.weight, real_state_dict["model.0.conv.weight"], atol=1e-3, rtol=1e-3
+    )
 
 
 def test_wrong_scale_lists_the_first_mismatches(tmp_path: Path, real_state_dict: dict[str, torch.Tensor]) -> None:
@@ -168,14 +170,19 @@ def test_seeded_init_is_deterministic(empty_cache: Path) -> None:
 
 def test_seeds_differ() -> None:
     models = [YoloV11Pose("n") for _ in range(3)]
-    for model, seed in zip(models, (0, 0, 1)):
+    for model, seed in zip(models, (0, 0, 1), strict=True):
         weights_module._seeded_init(model, seed)
     same = [models[0].state_dict()[k] for k in ("model.0.conv.weight", "model.23.cv4.2.2.bias")]
-    assert all(torch.equal(a, models[1].state_dict()[k]) for a, k in zip(same, ("model.0.conv.weight", "model.23.cv4.2.2.bias")))
+    assert all(
+        torch.equal(a, models[1].state_dict()[k])
+        for a, k in zip(same, ("model.0.conv.weight", "model.23.cv4.2.2.bias"), strict=True)
+    )
     assert not torch.equal(models[0].state_dict()["model.0.conv.weight"], models[2].state_dict()["model.0.conv.weight"])
     # Ultralytics' bias_init: box 2.0, class log(5 / nc / (640 / stride)^2).
     assert torch.all(models[2].state_dict()["model.23.cv2.1.2.bias"] == 2.0)
-    torch.testing.assert_close(models[2].state_dict()["model.23.cv3.0.2.bias"], torch.tensor([math.log(5 / (640 / 8) ** 2)]))
+    torch.testing.assert_close(
+        models[2].state_dict()["model.23.cv3.0.2.bias"], torch.tensor([math.log(5 / (640 / 8) ** 2)])
+    )
 
 
 def test_weights_content_hash_tracks_values(real_state_dict: dict[str, torch.Tensor]) -> None:
