@@ -42,7 +42,6 @@ class MeshShape(tuple):
             size *= d
         return size
 
-    @property
     def dims(self) -> int:
         return len(self)
 
@@ -100,7 +99,7 @@ class Buffer:
         self.spec = spec
         self.buffer_type = spec.memory_config.buffer_type
         self.id = next(_buffer_ids)
-        num_banks = device.num_banks(self.buffer_type)
+        num_banks = device._num_banks(self.buffer_type)
         self.size_per_bank, self.size = allocation_size(spec, num_banks)
         self.address = device.memory.allocate(self.buffer_type, self.size_per_bank, self.size)
         self.data: list[torch.Tensor] = []
@@ -204,20 +203,20 @@ class MeshDevice:
 
     # emulator internals ---------------------------------------------------------------------------------------
     @property
-    def arch_spec(self) -> ArchSpec:
+    def _arch_spec(self) -> ArchSpec:
         return self._arch
 
-    def num_banks(self, buffer_type: BufferType) -> int:
+    def _num_banks(self, buffer_type: BufferType) -> int:
         if buffer_type == BufferType.DRAM:
             return self._arch.dram_banks
         return self._arch.compute_grid[0] * self._arch.compute_grid[1]
 
-    def require_open(self, what: str) -> None:
+    def _require_open(self, what: str) -> None:
         if self.closed:
             raise RuntimeError(f"TT_FATAL: {what}: the device has been closed")
 
-    def allocate(self, spec: TensorSpec) -> Buffer:
-        self.require_open("allocate")
+    def _allocate(self, spec: TensorSpec) -> Buffer:
+        self._require_open("allocate")
         validate_memory_config(spec, self._arch.compute_grid, (self._arch.dram_banks, 1))
         if self.capturing is None and any(not t.released for t in self.traces.values()):
             warnings.warn(
@@ -228,12 +227,12 @@ class MeshDevice:
             )
         return Buffer(self, spec)
 
-    def remember_program(self, key: Any) -> None:
+    def _remember_program(self, key: Any) -> None:
         if self.program_cache_enabled:
             self.program_cache.add(key)
 
     # queue ordering ------------------------------------------------------------------------------------------
-    def note_read(self, buffer: Buffer, cq_id: int, what: str) -> None:
+    def _note_read(self, buffer: Buffer, cq_id: int, what: str) -> None:
         buffer.require_allocated(what)
         if buffer.last_write is not None:
             writer, sequence = buffer.last_write
@@ -245,7 +244,7 @@ class MeshDevice:
                 )
         buffer.last_reads[cq_id] = self.queues.issued[cq_id]
 
-    def note_write(self, buffer: Buffer, cq_id: int, what: str) -> None:
+    def _note_write(self, buffer: Buffer, cq_id: int, what: str) -> None:
         buffer.require_allocated(what)
         others = dict(buffer.last_reads)
         if buffer.last_write is not None:
@@ -260,7 +259,7 @@ class MeshDevice:
         buffer.last_write = (cq_id, self.queues.issued[cq_id])
         buffer.last_reads = {}
 
-    def note_host_read(self, buffer: Buffer, cq_id: int, what: str) -> None:
+    def _note_host_read(self, buffer: Buffer, cq_id: int, what: str) -> None:
         buffer.require_allocated(what)
         if buffer.last_write is not None:
             writer, sequence = buffer.last_write

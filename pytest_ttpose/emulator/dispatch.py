@@ -16,7 +16,7 @@ import torch
 from .device import Buffer, MeshDevice
 from .numerics import round_to_dtype
 from .tensor import Tensor
-from .types import DataType, Layout, MemoryConfig, TensorSpec
+from .types import DataType, Layout, MemoryConfig, make_spec
 
 Compute = Callable[[list[torch.Tensor]], torch.Tensor]
 
@@ -47,7 +47,7 @@ class TracedOp:
 
 def device_of(op: str, tensors: Sequence[Tensor]) -> MeshDevice:
     devices = {id(t.device()): t.device() for t in tensors}
-    if not tensors or any(not t.on_device for t in tensors):
+    if not tensors or any(not t._on_device for t in tensors):
         raise RuntimeError(
             f"TT_FATAL: {op}: all input tensors must be on device (use ttnn.to_device or from_torch(device=))"
         )
@@ -55,7 +55,7 @@ def device_of(op: str, tensors: Sequence[Tensor]) -> MeshDevice:
         raise RuntimeError(f"TT_FATAL: {op}: input tensors are on different devices")
     device = next(iter(devices.values()))
     assert device is not None
-    device.require_open(op)
+    device._require_open(op)
     return device
 
 
@@ -80,10 +80,10 @@ def launch(
         round_to_dtype(compute([b.data[d] for b in buffers]), dtype)  # type: ignore[union-attr]
         for d in range(device.get_num_devices())
     ]
-    spec = TensorSpec(results[0].shape, dtype, layout, memory_config=memory_config)
+    spec = make_spec(results[0].shape, dtype, layout, memory_config)
     device.queues.issue(cq_id)
     for buffer in buffers:
-        device.note_read(buffer, cq_id, op)  # type: ignore[arg-type]
+        device._note_read(buffer, cq_id, op)  # type: ignore[arg-type]
     if output_tensor is not None:
         out_buffer = output_tensor._buffer
         if out_buffer is None or out_buffer.device is not device:
@@ -94,15 +94,15 @@ def launch(
             )
         result = output_tensor
     else:
-        out_buffer = device.allocate(spec)
-        result = Tensor(spec, buffer=out_buffer)
-    device.note_write(out_buffer, cq_id, op)
+        out_buffer = device._allocate(spec)
+        result = Tensor._create(spec, buffer=out_buffer)
+    device._note_write(out_buffer, cq_id, op)
     out_buffer.data = results
-    device.remember_program((op, spec, tuple(b.spec for b in buffers)))  # type: ignore[union-attr]
+    device._remember_program((op, spec, tuple(b.spec for b in buffers)))  # type: ignore[union-attr]
     if device.capturing is not None:
         if device.capturing.cq_id != cq_id:
             raise RuntimeError(f"TT_FATAL: {op} issued on CQ{cq_id} while CQ{device.capturing.cq_id} captures a trace")
-        cores = device.arch_spec.compute_grid[0] * device.arch_spec.compute_grid[1]
+        cores = device._arch_spec.compute_grid[0] * device._arch_spec.compute_grid[1]
         device.capturing.record(
             TracedOp(op, compute, [BufferRef.of(b) for b in buffers], BufferRef.of(out_buffer), dtype),  # type: ignore[arg-type]
             TRACE_BYTES_PER_OP + TRACE_BYTES_PER_CORE * cores,

@@ -22,6 +22,7 @@ from .types import (
     TensorMemoryLayout,
     TensorSpec,
     element_bytes,
+    spec_padded_shape,
     tile_bytes,
 )
 
@@ -151,7 +152,7 @@ class DeviceMemory:
 
 def page_layout(spec: TensorSpec) -> tuple[int, int]:
     """(number of pages, page size in bytes) of a tensor in device memory."""
-    padded = spec.padded_shape
+    padded = spec_padded_shape(spec)
     if spec.layout == Layout.TILE:
         height = math.prod(padded[:-1]) if len(padded) > 1 else 1
         pages = (height // TILE_SIZE) * (padded[-1] // TILE_SIZE)
@@ -162,7 +163,7 @@ def page_layout(spec: TensorSpec) -> tuple[int, int]:
 
 
 def physical_2d(spec: TensorSpec) -> tuple[int, int]:
-    padded = spec.padded_shape
+    padded = spec_padded_shape(spec)
     width = padded[-1] if len(padded) else 1
     return (math.prod(padded[:-1]) if len(padded) > 1 else 1), width
 

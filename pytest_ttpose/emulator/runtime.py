@@ -104,10 +104,11 @@ def close_device(device: MeshDevice) -> None:
             del opened[device_id]
 
 
-close_mesh_device = close_device
+def close_mesh_device(mesh_device: MeshDevice) -> None:
+    close_device(mesh_device)
 
 
-def CloseDevice(device: MeshDevice) -> None:
+def CloseDevice(device: MeshDevice, /) -> None:
     close_device(device)
 
 

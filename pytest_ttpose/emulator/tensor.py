@@ -23,8 +23,10 @@ from .types import (
     Shape,
     TensorSpec,
     Tile,
+    make_spec,
     queue_index,
     reject_unsupported,
+    spec_padded_shape,
 )
 
 if TYPE_CHECKING:
@@ -82,11 +84,21 @@ def store_values(values: torch.Tensor, dtype: DataType, pad_value: float | None 
 class Tensor:
     """A ttnn tensor: host storage (one torch tensor per mesh shard) or a device buffer."""
 
-    def __init__(self, spec: TensorSpec, host: list[torch.Tensor] | None = None, buffer: Buffer | None = None) -> None:
-        self._spec = spec
-        self._host = host
-        self._buffer = buffer
-        self.conv_weight_meta: dict[str, Any] | None = None  # set on weights prepared for conv2d
+    def __init__(self, arg: Tensor, /) -> None:
+        """``ttnn.Tensor(other)``: a second handle on the same storage (ttnn's copy constructor)."""
+        self._spec = arg._spec
+        self._host = arg._host
+        self._buffer = arg._buffer
+        self._conv_weight_meta = arg.__conv_weight_meta
+
+    @classmethod
+    def _create(cls, spec: TensorSpec, host: list[torch.Tensor] | None = None, buffer: Buffer | None = None) -> Tensor:
+        tensor = cls.__new__(cls)
+        tensor._spec = spec
+        tensor._host = host
+        tensor._buffer = buffer
+        tensor._conv_weight_meta: dict[str, Any] | None = None  # set on weights prepared for conv2d
+        return tensor
 
     # properties ------------------------------------------------------------------------------------------------
     @property
@@ -99,7 +111,7 @@ class Tensor:
 
     @property
     def padded_shape(self) -> Shape:
-        return self._spec.padded_shape
+        return spec_padded_shape(self._spec)
 
     @property
     def dtype(self) -> DataType:
@@ -150,16 +162,16 @@ class Tensor:
         return self._buffer.address
 
     @property
-    def on_device(self) -> bool:
+    def _on_device(self) -> bool:
         return self._buffer is not None
 
     @property
-    def num_shards(self) -> int:
+    def _num_shards(self) -> int:
         if self._buffer is not None:
             return self._buffer.device.get_num_devices()
         return len(self._host or [])
 
-    def values(self, what: str) -> list[torch.Tensor]:
+    def _values(self, what: str) -> list[torch.Tensor]:
         """The stored values, one tensor per shard (no checks of queues: internal use)."""
         if self._buffer is not None:
             self._buffer.require_allocated(what)
@@ -187,11 +199,13 @@ class Tensor:
     def deallocate(self, force: bool = False) -> None:
         deallocate(self, force)
 
-    def reshape(self, *shape: int | Sequence[int]) -> Tensor:
+    def reshape(
+        self, arg0: int | Sequence[int], arg1: int | None = None, arg2: int | None = None, arg3: int | None = None, /
+    ) -> Tensor:
         from .ops.data_movement import reshape
 
-        dims = shape[0] if len(shape) == 1 and not isinstance(shape[0], int) else shape
-        return reshape(self, list(dims))  # type: ignore[arg-type]
+        dims = list(arg0) if not isinstance(arg0, int) else [arg0, arg1, arg2, arg3]
+        return reshape(self, [d for d in dims if d is not None])
 
     def __repr__(self) -> str:
         where = "device" if self._buffer is not None else "host"
@@ -199,7 +213,7 @@ class Tensor:
 
 
 def host_tensor(shards: list[torch.Tensor], dtype: DataType, layout: Layout, tile: Tile | None = None) -> Tensor:
-    return Tensor(TensorSpec(shards[0].shape, dtype, layout, tile=tile), host=shards)
+    return Tensor._create(TensorSpec(shards[0].shape, dtype, layout, tile=tile), host=shards)
 
 
 def _require_not_capturing(device: MeshDevice, reading: bool) -> None:
@@ -221,48 +235,48 @@ def write_shards(buffer: Buffer, shards: list[torch.Tensor], cq_id: int, what: s
             f"{device.get_num_devices()} device(s); use mesh_mapper=ReplicateTensorToMesh or ShardTensorToMesh"
         )
     device.queues.issue(cq_id)
-    device.note_write(buffer, cq_id, what)
+    device._note_write(buffer, cq_id, what)
     buffer.data = [s.clone() for s in shards]
 
 
 def to_device(
     tensor: Tensor, device: MeshDevice, memory_config: MemoryConfig | None = None, *, queue_id: int | None = None
 ) -> Tensor:
-    if tensor.on_device:
+    if tensor._on_device:
         if tensor.device() is device:
             return tensor
         raise RuntimeError("TT_FATAL: to_device: the tensor is already on another device")
     if not isinstance(device, MeshDevice):
         raise TypeError(f"to_device: expected an emulated MeshDevice, got {type(device).__name__}")
-    shards = tensor.values("to_device")
+    shards = tensor._values("to_device")
     if len(shards) == 1 and device.get_num_devices() > 1:
         raise RuntimeError(
             f"TT_FATAL: to_device: a single host tensor cannot go to a mesh of {device.get_num_devices()} devices; "
             "create it with mesh_mapper=ttnn.ReplicateTensorToMesh(mesh) or ttnn.ShardTensorToMesh(mesh, dim)"
         )
     _require_not_capturing(device, reading=False)
-    spec = tensor.spec.with_memory_config(memory_config or DRAM_MEMORY_CONFIG)
-    buffer = device.allocate(spec)
+    spec = make_spec(tensor.shape, tensor.dtype, tensor.layout, memory_config or DRAM_MEMORY_CONFIG, tensor.tile)
+    buffer = device._allocate(spec)
     write_shards(buffer, shards, queue_index(queue_id), "to_device")
-    return Tensor(spec, buffer=buffer)
+    return Tensor._create(spec, buffer=buffer)
 
 
 def read_shards(tensor: Tensor, cq_id: int, what: str) -> list[torch.Tensor]:
     if tensor._buffer is None:
-        return tensor.values(what)
+        return tensor._values(what)
     buffer = tensor._buffer
     device = buffer.device
     _require_not_capturing(device, reading=True)
     device.queues.check_cq(cq_id)
-    device.note_host_read(buffer, cq_id, what)
+    device._note_host_read(buffer, cq_id, what)
     return [d.clone() for d in buffer.data]
 
 
 def from_device(tensor: Tensor, blocking: bool = True, *, queue_id: int | None = None) -> Tensor:
-    if not tensor.on_device:
+    if not tensor._on_device:
         return tensor
     shards = read_shards(tensor, queue_index(queue_id), "from_device")
-    return Tensor(TensorSpec(tensor.shape, tensor.dtype, tensor.layout, tile=tensor.tile), host=shards)
+    return Tensor._create(TensorSpec(tensor.shape, tensor.dtype, tensor.layout, tile=tensor.tile), host=shards)
 
 
 def from_torch(
@@ -350,30 +364,31 @@ def _to_torch_dtype(values: torch.Tensor, dtype: DataType) -> torch.Tensor:
 
 
 def allocate_tensor_on_device(
-    tensor_spec: TensorSpec | Sequence[int],
-    mesh_device: Any,
-    *overload_args: Any,
+    tensor_spec: TensorSpec | None = None,
+    mesh_device: MeshDevice | None = None,
+    *,
+    shape: Sequence[int] | None = None,
+    dtype: DataType | None = None,
+    layout: Layout | None = None,
     memory_config: MemoryConfig | None = None,
 ) -> Tensor:
-    """``allocate_tensor_on_device(spec, mesh_device)`` or ``allocate_tensor_on_device(shape, dtype, layout,
-    mesh_device, memory_config=None)`` (both ttnn overloads)."""
-    if isinstance(tensor_spec, TensorSpec):
-        if overload_args:
-            raise TypeError("allocate_tensor_on_device(tensor_spec, mesh_device) takes no further arguments")
-        spec, target = tensor_spec, mesh_device
-    else:
-        if len(overload_args) not in (2, 3):
-            raise TypeError("allocate_tensor_on_device(shape, dtype, layout, mesh_device, memory_config=None)")
-        layout, target = overload_args[0], overload_args[1]
-        if len(overload_args) == 3:
-            memory_config = overload_args[2]
-        spec = TensorSpec(tensor_spec, mesh_device, layout, memory_config=memory_config or DRAM_MEMORY_CONFIG)
-    if not isinstance(target, MeshDevice):
-        raise TypeError(f"allocate_tensor_on_device: expected an emulated MeshDevice, got {type(target).__name__}")
-    buffer = target.allocate(spec)
-    storage = _storage_dtype(spec.dtype)
-    buffer.data = [torch.zeros(tuple(spec.shape), dtype=storage) for _ in range(target.get_num_devices())]
-    return Tensor(spec, buffer=buffer)
+    """``allocate_tensor_on_device(spec, mesh_device)``, or the shape form by keyword:
+    ``allocate_tensor_on_device(shape=..., dtype=..., layout=..., mesh_device=..., memory_config=None)``."""
+    if tensor_spec is None:
+        if shape is None or dtype is None or layout is None:
+            raise TypeError("allocate_tensor_on_device needs a tensor_spec, or shape, dtype and layout")
+        tensor_spec = make_spec(shape, dtype, layout, memory_config or DRAM_MEMORY_CONFIG)
+    elif not isinstance(tensor_spec, TensorSpec):
+        raise TypeError(
+            "allocate_tensor_on_device(tensor_spec, mesh_device): pass a ttnn.TensorSpec (tensor.spec); the shape "
+            "form takes keywords shape=, dtype=, layout=, mesh_device=, memory_config="
+        )
+    if not isinstance(mesh_device, MeshDevice):
+        raise TypeError(f"allocate_tensor_on_device: expected an emulated MeshDevice, got {type(mesh_device).__name__}")
+    buffer = mesh_device._allocate(tensor_spec)
+    storage = _storage_dtype(tensor_spec.dtype)
+    buffer.data = [torch.zeros(tuple(tensor_spec.shape), dtype=storage) for _ in range(mesh_device.get_num_devices())]
+    return Tensor._create(tensor_spec, buffer=buffer)
 
 
 def _storage_dtype(dtype: DataType) -> torch.dtype:
@@ -381,7 +396,7 @@ def _storage_dtype(dtype: DataType) -> torch.dtype:
 
 
 def copy_host_to_device_tensor(host_tensor: Tensor, device_tensor: Tensor, cq_id: int | None = None) -> None:
-    if host_tensor.on_device or not device_tensor.on_device:
+    if host_tensor._on_device or not device_tensor._on_device:
         raise RuntimeError("TT_FATAL: copy_host_to_device_tensor copies a host tensor into a device tensor")
     for name in ("shape", "dtype", "layout"):
         if getattr(host_tensor, name) != getattr(device_tensor, name):
@@ -391,7 +406,7 @@ def copy_host_to_device_tensor(host_tensor: Tensor, device_tensor: Tensor, cq_id
             )
     write_shards(
         device_tensor._buffer,
-        host_tensor.values("copy_host_to_device_tensor"),
+        host_tensor._values("copy_host_to_device_tensor"),
         queue_index(cq_id),
         "copy_host_to_device_tensor",
     )  # type: ignore[arg-type]
@@ -405,7 +420,7 @@ def deallocate(tensor: Tensor, force: bool = True) -> None:
 
 
 def from_host_shards(tensors: Sequence[Tensor], mesh_shape: Any) -> Tensor:
-    shards = [s for t in tensors for s in t.values("from_host_shards")]
+    shards = [s for t in tensors for s in t._values("from_host_shards")]
     expected = math.prod(mesh_shape)
     if len(shards) != expected:
         raise RuntimeError(f"TT_FATAL: from_host_shards got {len(shards)} shards for a mesh of {expected} devices")

@@ -52,7 +52,7 @@ def _trace_of(device: MeshDevice, trace_id: int, what: str) -> Trace:
 
 def begin_trace_capture(mesh_device: MeshDevice, *, cq_id: int | None = None) -> MeshTraceId:
     cq = mesh_device.queues.check_cq(queue_index(cq_id))
-    mesh_device.require_open("begin_trace_capture")
+    mesh_device._require_open("begin_trace_capture")
     if mesh_device.capturing is not None:
         raise RuntimeError("TT_FATAL: begin_trace_capture: a trace capture is already in progress on this device")
     if mesh_device.trace_region_size <= 0:
@@ -99,7 +99,7 @@ def _read(device: MeshDevice, ref: BufferRef, scratch: dict, cq: int, name: str)
             f"TT_FATAL: execute_trace: traced op {name} reads a {list(ref.shape)} tensor at address {ref.address}, "
             f"but the buffer there now holds {list(buffer.spec.shape)}"
         )
-    device.note_read(buffer, cq, f"execute_trace ({name})")
+    device._note_read(buffer, cq, f"execute_trace ({name})")
     return buffer.data
 
 
@@ -107,7 +107,7 @@ def execute_trace(
     mesh_device: MeshDevice, trace_id: MeshTraceId, *, cq_id: int | None = None, blocking: bool = True
 ) -> None:
     cq = mesh_device.queues.check_cq(queue_index(cq_id))
-    mesh_device.require_open("execute_trace")
+    mesh_device._require_open("execute_trace")
     trace = _trace_of(mesh_device, trace_id, "execute_trace")
     if not trace.complete:
         raise RuntimeError(f"TT_FATAL: execute_trace: trace {trace_id} is still being captured")
@@ -125,7 +125,7 @@ def execute_trace(
         scratch[key] = results
         live = mesh_device.live_buffers.get(key)
         if live is not None and tuple(live.spec.shape) == op.output.shape:
-            mesh_device.note_write(live, cq, f"execute_trace ({op.name})")
+            mesh_device._note_write(live, cq, f"execute_trace ({op.name})")
             live.data = results
     if blocking:
         mesh_device.queues.host_seen[cq] = mesh_device.queues.issued[cq]

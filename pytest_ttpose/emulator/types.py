@@ -136,6 +136,16 @@ class PaddingMode(enum.Enum):
     Zeros = 0
 
 
+class TileReshapeMapMode(enum.Enum):
+    CACHE = 0
+    RECREATE = 1
+
+
+class SigmoidMode(enum.Enum):
+    Accurate = 0
+    Approximate = 1
+
+
 class SliceTypeEnum(enum.Enum):
     DRAMSliceHeight = 0
     DRAMSliceWidth = 1
@@ -186,7 +196,7 @@ class Shape(tuple):
     def rank(self) -> int:
         return len(self)
 
-    def to_rank(self, rank: int) -> Shape:
+    def to_rank(self, rank: int, /) -> Shape:
         if rank >= len(self):
             return Shape((1,) * (rank - len(self)) + tuple(self))
         if any(d != 1 for d in self[: len(self) - rank]):
@@ -210,22 +220,26 @@ class Shape(tuple):
     __str__ = __repr__
 
 
-@dataclass(frozen=True)
 class Tile:
-    tile_shape: tuple[int, int] = (32, 32)
-    transpose_tile: bool = False
-
     def __init__(self, tile_shape: Sequence[int] = (32, 32), transpose_tile: bool = False) -> None:
-        if tuple(tile_shape) != (32, 32):
-            raise NotImplementedError(f"Tile: tile_shape={list(tile_shape)} is not supported by the emulator (32x32)")
-        object.__setattr__(self, "tile_shape", (32, 32))
-        object.__setattr__(self, "transpose_tile", bool(transpose_tile))
+        if tuple(tile_shape) != (32, 32) or transpose_tile:
+            raise NotImplementedError(
+                f"Tile: tile_shape={list(tile_shape)}, transpose_tile={transpose_tile} is not supported by the "
+                "emulator (32x32 tiles only)"
+            )
+        self.tile_shape = [32, 32]
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Tile)
+
+    def __hash__(self) -> int:
+        return hash("Tile32x32")
 
 
 class CoreCoord:
     __slots__ = ("x", "y")
 
-    def __init__(self, x: int | tuple[int, int], y: int | None = None) -> None:
+    def __init__(self, x: int | tuple[int, int], y: int | None = None, /) -> None:
         if y is None:
             x, y = x  # type: ignore[misc]
         self.x = int(x)  # type: ignore[arg-type]
@@ -250,14 +264,13 @@ class CoreRange:
         self.start = start
         self.end = end
 
-    @property
     def grid_size(self) -> CoreCoord:
         return CoreCoord(self.end.x - self.start.x + 1, self.end.y - self.start.y + 1)
 
-    def num_cores(self) -> int:
+    def _num_cores(self) -> int:
         return (self.end.x - self.start.x + 1) * (self.end.y - self.start.y + 1)
 
-    def cores(self) -> list[CoreCoord]:
+    def _cores(self) -> list[CoreCoord]:
         return [
             CoreCoord(x, y) for y in range(self.start.y, self.end.y + 1) for x in range(self.start.x, self.end.x + 1)
         ]
@@ -277,7 +290,7 @@ class CoreRangeSet:
         self._ranges = sorted(core_ranges, key=lambda r: (r.start.y, r.start.x))
         seen: set[CoreCoord] = set()
         for core_range in self._ranges:
-            cores = set(core_range.cores())
+            cores = set(core_range._cores())
             if seen & cores:
                 raise RuntimeError(f"Cannot create CoreRangeSet with specified core ranges because of overlap: {self}")
             seen |= cores
@@ -286,7 +299,7 @@ class CoreRangeSet:
         return list(self._ranges)
 
     def num_cores(self) -> int:
-        return sum(r.num_cores() for r in self._ranges)
+        return sum(r._num_cores() for r in self._ranges)
 
     def size(self) -> int:
         return len(self._ranges)
@@ -300,9 +313,9 @@ class CoreRangeSet:
             CoreCoord(max(r.end.x for r in self._ranges), max(r.end.y for r in self._ranges)),
         )
 
-    def contains(self, other: CoreCoord | CoreRange) -> bool:
-        cores = [other] if isinstance(other, CoreCoord) else other.cores()
-        mine = {c for r in self._ranges for c in r.cores()}
+    def contains(self, other: CoreCoord | CoreRange, /) -> bool:
+        cores = [other] if isinstance(other, CoreCoord) else other._cores()
+        mine = {c for r in self._ranges for c in r._cores()}
         return all(c in mine for c in cores)
 
     def __eq__(self, other: object) -> bool:
@@ -420,27 +433,20 @@ class TensorSpec:
         shape: Sequence[int],
         dtype: DataType,
         layout: Layout,
-        buffer_type: BufferType | TensorMemoryLayout = BufferType.DRAM,
+        buffer_type: BufferType = BufferType.DRAM,
         tile: Tile | None = None,
-        *,
-        memory_config: MemoryConfig | None = None,
     ) -> None:
-        if isinstance(buffer_type, TensorMemoryLayout):
-            raise NotImplementedError("TensorSpec: the (memory_layout, shard_spec) overload is not supported")
+        if not isinstance(buffer_type, BufferType):
+            raise NotImplementedError(
+                "TensorSpec: only the (shape, dtype, layout, buffer_type, tile) form is supported"
+            )
         if dtype in (DataType.BFLOAT8_B, DataType.BFLOAT4_B) and layout != Layout.TILE:
             raise RuntimeError(f"TT_FATAL: Layout must be Layout::TILE for bfloat8_b or bfloat4_b! (got {layout})")
         self.shape = Shape(shape)
         self.dtype = dtype
         self.layout = layout
         self.tile = tile or Tile()
-        self.memory_config = memory_config or MemoryConfig(TensorMemoryLayout.INTERLEAVED, buffer_type)
-
-    @property
-    def padded_shape(self) -> Shape:
-        return padded_shape_for(self.shape, self.layout)
-
-    def with_memory_config(self, memory_config: MemoryConfig) -> TensorSpec:
-        return TensorSpec(self.shape, self.dtype, self.layout, tile=self.tile, memory_config=memory_config)
+        self.memory_config = MemoryConfig(TensorMemoryLayout.INTERLEAVED, buffer_type)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, TensorSpec) and (self.shape, self.dtype, self.layout, self.memory_config) == (
@@ -454,11 +460,31 @@ class TensorSpec:
         return hash((self.shape, self.dtype, self.layout, self.memory_config))
 
     def __repr__(self) -> str:
-        return f"TensorSpec(shape={self.shape}, dtype={self.dtype}, layout={self.layout}, memory_config={self.memory_config})"
+        return (
+            f"TensorSpec(shape={self.shape}, dtype={self.dtype}, layout={self.layout}, "
+            f"memory_config={self.memory_config})"
+        )
+
+
+def make_spec(
+    shape: Sequence[int], dtype: DataType, layout: Layout, memory_config: MemoryConfig, tile: Tile | None = None
+) -> TensorSpec:
+    """A TensorSpec with any memory config (ttnn builds these internally)."""
+    spec = TensorSpec(shape, dtype, layout, memory_config.buffer_type, tile)
+    spec.memory_config = memory_config
+    return spec
+
+
+def spec_padded_shape(spec: TensorSpec) -> Shape:
+    return padded_shape_for(spec.shape, spec.layout)
 
 
 class UnaryWithParam:
-    def __init__(self, op_type: UnaryOpType | tuple[UnaryOpType, float], *params: float) -> None:
+    def __init__(
+        self, arg0: UnaryOpType | tuple[UnaryOpType, float], arg1: float | None = None, arg2: float | None = None, /
+    ) -> None:
+        op_type = arg0
+        params: tuple[float, ...] = tuple(p for p in (arg1, arg2) if p is not None)
         if isinstance(op_type, tuple):
             op_type, *rest = op_type
             params = tuple(rest) + params
@@ -477,7 +503,7 @@ class UnaryWithParam:
         return f"UnaryWithParam(op_type={self.op_type})"
 
 
-@dataclass
+@dataclass(kw_only=True)
 class WormholeComputeKernelConfig:
     math_fidelity: MathFidelity = MathFidelity.Invalid
     math_approx_mode: bool = True
@@ -515,7 +541,7 @@ def init_device_compute_kernel_config(
     )
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Conv2dConfig:
     """Conv2d options. The emulator models the numerics of every option that changes values (weights_dtype,
     activation, output_layout); options that only tune the kernel's schedule are accepted and recorded."""

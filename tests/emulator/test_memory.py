@@ -10,8 +10,14 @@ from pytest_ttpose.emulator import machine
 
 
 def _l1(device: ttnn.MeshDevice, rows: int = 32, cols: int = 32) -> ttnn.Tensor:
+    return _alloc(device, [1, 1, rows, cols], ttnn.L1_MEMORY_CONFIG)
+
+
+def _alloc(
+    device: ttnn.MeshDevice, shape: list[int], config: ttnn.MemoryConfig = ttnn.DRAM_MEMORY_CONFIG
+) -> ttnn.Tensor:
     return ttnn.allocate_tensor_on_device(
-        ttnn.Shape([1, 1, rows, cols]), ttnn.bfloat16, ttnn.TILE_LAYOUT, device, ttnn.L1_MEMORY_CONFIG
+        shape=shape, dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT, mesh_device=device, memory_config=config
     )
 
 
@@ -21,7 +27,7 @@ def test_addresses_are_deterministic_and_reused_after_deallocate(device: ttnn.Me
     address = second.buffer_address()
     ttnn.deallocate(second)
     assert _l1(device).buffer_address() == address
-    dram = [ttnn.allocate_tensor_on_device(ttnn.Shape([64, 64]), ttnn.bfloat16, ttnn.TILE_LAYOUT, device) for _ in "ab"]
+    dram = [_alloc(device, [64, 64]) for _ in "ab"]
     assert dram[0].buffer_address() < dram[1].buffer_address()  # DRAM grows up
 
 
@@ -34,10 +40,12 @@ def test_memory_snapshot_returns_to_its_start_after_deallocation(device: ttnn.Me
 
 
 def test_out_of_memory_states_sizes(device: ttnn.MeshDevice) -> None:
-    with pytest.raises(RuntimeError, match=r"Out of Memory: Not enough space to allocate \d+ B L1 buffer across 64 banks"):
+    with pytest.raises(
+        RuntimeError, match=r"Out of Memory: Not enough space to allocate \d+ B L1 buffer across 64 banks"
+    ):
         _l1(device, rows=64 * 1024, cols=1024)
     with pytest.raises(RuntimeError, match=r"bank size is \d+ B \(allocated"):
-        ttnn.allocate_tensor_on_device(ttnn.Shape([1 << 20, 1 << 16]), ttnn.bfloat16, ttnn.TILE_LAYOUT, device)
+        _alloc(device, [1 << 20, 1 << 16])
 
 
 def test_l1_small_size_shrinks_l1() -> None:
@@ -53,30 +61,37 @@ def test_l1_small_size_shrinks_l1() -> None:
 def test_sharded_config_validation(device: ttnn.MeshDevice) -> None:
     grid = ttnn.CoreRangeSet({ttnn.CoreRange(ttnn.CoreCoord(0, 0), ttnn.CoreCoord(7, 7))})
     too_many = ttnn.MemoryConfig(
-        ttnn.TensorMemoryLayout.HEIGHT_SHARDED, ttnn.BufferType.L1,
+        ttnn.TensorMemoryLayout.HEIGHT_SHARDED,
+        ttnn.BufferType.L1,
         ttnn.ShardSpec(grid, [32, 64], ttnn.ShardOrientation.ROW_MAJOR),
     )
     with pytest.raises(RuntimeError, match="Number of shards along height 80 must not exceed number of cores 64"):
-        ttnn.allocate_tensor_on_device(ttnn.Shape([1, 1, 2560, 64]), ttnn.bfloat16, ttnn.TILE_LAYOUT, device, too_many)
+        _alloc(device, [1, 1, 2560, 64], too_many)
     wrong_width = ttnn.MemoryConfig(
-        ttnn.TensorMemoryLayout.HEIGHT_SHARDED, ttnn.BufferType.L1,
+        ttnn.TensorMemoryLayout.HEIGHT_SHARDED,
+        ttnn.BufferType.L1,
         ttnn.ShardSpec(grid, [64, 32], ttnn.ShardOrientation.ROW_MAJOR),
     )
     with pytest.raises(RuntimeError, match="must match physical width 64"):
-        ttnn.allocate_tensor_on_device(ttnn.Shape([1, 1, 2048, 64]), ttnn.bfloat16, ttnn.TILE_LAYOUT, device, wrong_width)
+        _alloc(device, [1, 1, 2048, 64], wrong_width)
     not_tiled = ttnn.MemoryConfig(
-        ttnn.TensorMemoryLayout.HEIGHT_SHARDED, ttnn.BufferType.L1,
+        ttnn.TensorMemoryLayout.HEIGHT_SHARDED,
+        ttnn.BufferType.L1,
         ttnn.ShardSpec(grid, [40, 64], ttnn.ShardOrientation.ROW_MAJOR),
     )
     with pytest.raises(RuntimeError, match="multiple of the tile shape"):
-        ttnn.allocate_tensor_on_device(ttnn.Shape([1, 1, 2560, 64]), ttnn.bfloat16, ttnn.TILE_LAYOUT, device, not_tiled)
+        _alloc(device, [1, 1, 2560, 64], not_tiled)
     off_grid = ttnn.MemoryConfig(
-        ttnn.TensorMemoryLayout.HEIGHT_SHARDED, ttnn.BufferType.L1,
-        ttnn.ShardSpec(ttnn.CoreRangeSet({ttnn.CoreRange(ttnn.CoreCoord(0, 0), ttnn.CoreCoord(9, 0))}), [32, 64],
-                       ttnn.ShardOrientation.ROW_MAJOR),
+        ttnn.TensorMemoryLayout.HEIGHT_SHARDED,
+        ttnn.BufferType.L1,
+        ttnn.ShardSpec(
+            ttnn.CoreRangeSet({ttnn.CoreRange(ttnn.CoreCoord(0, 0), ttnn.CoreCoord(9, 0))}),
+            [32, 64],
+            ttnn.ShardOrientation.ROW_MAJOR,
+        ),
     )
     with pytest.raises(RuntimeError, match="does not fit"):
-        ttnn.allocate_tensor_on_device(ttnn.Shape([1, 1, 320, 64]), ttnn.bfloat16, ttnn.TILE_LAYOUT, device, off_grid)
+        _alloc(device, [1, 1, 320, 64], off_grid)
 
 
 def test_create_sharded_memory_config_arithmetic() -> None:

@@ -76,8 +76,8 @@ def _prepare_weights(
     groups: int,
     weights_dtype: DataType,
 ) -> Tensor:
-    if weight.conv_weight_meta is not None:
-        meta = weight.conv_weight_meta
+    if weight._conv_weight_meta is not None:
+        meta = weight._conv_weight_meta
         if (meta["out_channels"], meta["in_channels"], meta["kernel"], meta["groups"]) != (
             out_channels,
             in_channels,
@@ -90,7 +90,7 @@ def _prepare_weights(
                 f"kernel {kernel}, groups {groups}"
             )
         return weight
-    if weight.on_device:
+    if weight._on_device:
         raise RuntimeError("TT_FATAL: conv2d: weight_tensor must be an OIHW host tensor or weights conv2d prepared")
     expected = (out_channels, in_channels // groups, kernel[0], kernel[1])
     if tuple(weight.shape) != expected:
@@ -99,11 +99,11 @@ def _prepare_weights(
             f"in_channels={in_channels}, out_channels={out_channels}, groups={groups}, kernel_size={list(kernel)}"
         )
     shards = []
-    for oihw in weight.values("conv2d weights"):
+    for oihw in weight._values("conv2d weights"):
         flat = oihw.to(torch.float32).permute(2, 3, 1, 0).reshape(1, 1, -1, out_channels)
         shards.append(store_values(flat, weights_dtype))
     prepared = to_device(host_tensor(shards, weights_dtype, Layout.TILE), device, DRAM_MEMORY_CONFIG)
-    prepared.conv_weight_meta = {
+    prepared._conv_weight_meta = {
         "out_channels": out_channels,
         "in_channels": in_channels,
         "kernel": kernel,
@@ -113,7 +113,7 @@ def _prepare_weights(
 
 
 def _prepare_bias(bias: Tensor, device: MeshDevice, out_channels: int, weights_dtype: DataType) -> Tensor:
-    if bias.on_device:
+    if bias._on_device:
         if bias.shape[-1] != out_channels:
             raise RuntimeError(f"TT_FATAL: conv2d: bias has {bias.shape[-1]} channels, expected {out_channels}")
         return bias
@@ -121,7 +121,7 @@ def _prepare_bias(bias: Tensor, device: MeshDevice, out_channels: int, weights_d
         raise RuntimeError(f"TT_FATAL: conv2d: bias_tensor shape {list(bias.shape)} must hold {out_channels} values")
     shards = [
         store_values(b.to(torch.float32).reshape(1, 1, 1, out_channels), weights_dtype)
-        for b in bias.values("conv2d bias")
+        for b in bias._values("conv2d bias")
     ]
     return to_device(host_tensor(shards, weights_dtype, Layout.TILE), device, DRAM_MEMORY_CONFIG)
 
@@ -142,7 +142,7 @@ def _output_memory_config(
     if shard_layout is None and not input_tensor.memory_config().is_sharded():
         return DRAM_MEMORY_CONFIG  # ttnn slices an interleaved-input conv through DRAM and returns it there
     if shard_layout in (None, TensorMemoryLayout.HEIGHT_SHARDED):
-        grid_x, grid_y = device.arch_spec.compute_grid
+        grid_x, grid_y = device._arch_spec.compute_grid
         cores = grid_x * grid_y
         shard_height = math.ceil(math.ceil(rows / cores) / 32) * 32
         used = math.ceil(rows / shard_height)

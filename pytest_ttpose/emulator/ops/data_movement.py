@@ -21,7 +21,8 @@ from ..types import (
     ShardOrientation,
     ShardSpec,
     TensorMemoryLayout,
-    TensorSpec,
+    TileReshapeMapMode,
+    padded_shape_for,
     reject_unsupported,
 )
 from .common import output_memory_config
@@ -47,10 +48,10 @@ def to_layout(
         out_dtype = DataType.BFLOAT16  # untilizing a block format yields bfloat16 rows
     if out_dtype in _BLOCK_FORMATS and layout != Layout.TILE:
         raise RuntimeError(f"TT_FATAL: Layout must be Layout::TILE for {out_dtype}")
-    if not tensor.on_device:
+    if not tensor._on_device:
         if memory_config is not None:
             raise RuntimeError("to_layout: memory_config applies to device tensors only")
-        shards = [store_values(s, out_dtype) for s in tensor.values("to_layout")]
+        shards = [store_values(s, out_dtype) for s in tensor._values("to_layout")]
         return host_tensor(shards, out_dtype, layout, tensor.tile)
     if layout == tensor.layout and out_dtype == tensor.dtype and memory_config in (None, tensor.memory_config()):
         return tensor
@@ -88,7 +89,7 @@ def interleaved_to_sharded(
     shard_orientation: ShardOrientation | None = None,
     output_dtype: DataType | None = None,
     *,
-    keep_l1_aligned: bool | None = None,
+    keep_l1_aligned: bool = False,
     preallocated_output: Tensor | None = None,
 ) -> Tensor:
     reject_unsupported("interleaved_to_sharded", keep_l1_aligned=keep_l1_aligned)
@@ -214,19 +215,17 @@ def reshape(
     *,
     memory_config: MemoryConfig | None = None,
     pad_value: float | None = None,
-    reshape_tile_mode: object = None,
+    reshape_tile_mode: TileReshapeMapMode = TileReshapeMapMode.CACHE,
     sub_core_grids: CoreRangeSet | None = None,
     skip_padding_fill: bool = False,
 ) -> Tensor:
-    reject_unsupported("reshape", reshape_tile_mode=reshape_tile_mode, sub_core_grids=sub_core_grids)
+    reject_unsupported("reshape", sub_core_grids=sub_core_grids)
     dims = _resolve_shape(shape, math.prod(input_tensor.shape))
-    if padded_shape is not None and list(padded_shape) != list(
-        TensorSpec(dims, input_tensor.dtype, input_tensor.layout).padded_shape
-    ):
+    if padded_shape is not None and list(padded_shape) != list(padded_shape_for(dims, input_tensor.layout)):
         raise NotImplementedError("reshape: argument 'padded_shape' other than the natural padding is not supported")
-    if not input_tensor.on_device:
+    if not input_tensor._on_device:
         return host_tensor(
-            [s.reshape(dims) for s in input_tensor.values("reshape")],
+            [s.reshape(dims) for s in input_tensor._values("reshape")],
             input_tensor.dtype,
             input_tensor.layout,
             input_tensor.tile,
@@ -284,37 +283,35 @@ def transpose(
 
 def pad(
     input_tensor: Tensor,
-    padding: Sequence[Sequence[int]] | Sequence[int],
-    value: float | Sequence[int] = 0.0,
-    pad_value: float | None = None,
+    padding: Sequence[Sequence[int]],
+    value: float,
     *,
     use_multicore: bool = True,
     memory_config: MemoryConfig | None = None,
     sub_core_grids: CoreRangeSet | None = None,
 ) -> Tensor:
-    """``pad(t, [(before, after), ...], value)`` or ``pad(t, output_padded_shape, input_tensor_start, value)``."""
+    """``pad(t, [(before, after), ...], value)``: pads the trailing dimensions (ttnn's padding-list form)."""
     reject_unsupported("pad", sub_core_grids=sub_core_grids)
     rank = len(input_tensor.shape)
-    if padding and isinstance(padding[0], int):  # (output_padded_shape, input_tensor_start, value)
-        start = list(value)  # type: ignore[arg-type]
-        fill = float(pad_value or 0.0)
-        pairs = [(start[i], int(padding[i]) - input_tensor.shape[i] - start[i]) for i in range(rank)]  # type: ignore[index]
-    else:
-        fill = float(value)  # type: ignore[arg-type]
-        pairs = [tuple(p) for p in padding]  # type: ignore[misc]
-        pairs = [(0, 0)] * (rank - len(pairs)) + pairs
+    if padding and isinstance(padding[0], int):
+        raise NotImplementedError("pad: the (output_padded_shape, input_tensor_start, value) form is not supported")
+    fill = float(value)
+    pairs = [(int(p[0]), int(p[1])) for p in padding]
+    if len(pairs) > rank:
+        raise RuntimeError(f"TT_FATAL: pad: {len(pairs)} padding pairs for a rank-{rank} tensor")
+    pairs = [(0, 0)] * (rank - len(pairs)) + pairs
     if any(b < 0 or a < 0 for b, a in pairs):
         raise RuntimeError(f"TT_FATAL: pad: negative padding {pairs}")
     flat = [amount for pair in reversed(pairs) for amount in pair]
-    if not input_tensor.on_device:
-        shards = [torch.nn.functional.pad(s.to(torch.float32), flat, value=fill) for s in input_tensor.values("pad")]
+    if not input_tensor._on_device:
+        shards = [torch.nn.functional.pad(s.to(torch.float32), flat, value=fill) for s in input_tensor._values("pad")]
         return host_tensor(
             [store_values(s, input_tensor.dtype) for s in shards],
             input_tensor.dtype,
             input_tensor.layout,
             input_tensor.tile,
         )
-    out_shape = [s + b + a for s, (b, a) in zip(input_tensor.shape, pairs, strict=False)]
+    out_shape = [s + b + a for s, (b, a) in zip(input_tensor.shape, pairs, strict=True)]
     return launch(
         "pad",
         [input_tensor],

@@ -12,7 +12,7 @@ import torch
 
 from ..dispatch import launch
 from ..tensor import Tensor
-from ..types import CoreRangeSet, DataType, MemoryConfig, UnaryWithParam, reject_unsupported
+from ..types import CoreRangeSet, DataType, MemoryConfig, SigmoidMode, UnaryWithParam, reject_unsupported
 from .common import apply_unary, output_memory_config
 
 
@@ -81,12 +81,14 @@ def _binary(
     )
 
 
-def _binary_op(op: str, fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> Callable[..., Tensor]:
+def _binary_op(
+    op: str, fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], fast_default: bool
+) -> Callable[..., Tensor]:
     def binary(
         input_tensor_a: Tensor | float,
         input_tensor_b: Tensor | float,
         *,
-        fast_and_approximate_mode: bool = False,
+        fast_and_approximate_mode: bool = fast_default,
         dtype: DataType | None = None,
         memory_config: MemoryConfig | None = None,
         output_tensor: Tensor | None = None,
@@ -116,13 +118,10 @@ def _binary_op(op: str, fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
     return binary
 
 
-add = _binary_op("add", torch.add)
-subtract = _binary_op("subtract", torch.sub)
-multiply = _binary_op("multiply", torch.mul)
-divide = _binary_op("divide", torch.div)
-maximum = _binary_op("maximum", torch.maximum)
-minimum = _binary_op("minimum", torch.minimum)
-sub, mul = subtract, multiply
+# ttnn's add and subtract default to the fast mode, multiply does not (ttnn 0.81.1 signatures).
+add = _binary_op("add", torch.add, True)
+subtract = _binary_op("subtract", torch.sub, True)
+multiply = _binary_op("multiply", torch.mul, False)
 
 
 def _unary_op(op: str, fn: Callable[[torch.Tensor], torch.Tensor]) -> Callable[..., Tensor]:
@@ -178,12 +177,12 @@ def sigmoid(
     input_tensor: Tensor,
     *,
     vector_mode: int = 4,
-    mode: object = None,
+    mode: SigmoidMode = SigmoidMode.Accurate,
     memory_config: MemoryConfig | None = None,
     output_tensor: Tensor | None = None,
     sub_core_grids: CoreRangeSet | None = None,
 ) -> Tensor:
-    reject_unsupported("sigmoid", mode=mode, sub_core_grids=sub_core_grids)
+    reject_unsupported("sigmoid", sub_core_grids=sub_core_grids)
     return launch(
         "sigmoid",
         [input_tensor],
