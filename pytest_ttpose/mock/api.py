@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import inspect
 import warnings
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
@@ -58,7 +58,6 @@ class _Trace:
     trace_id: int
     cq_id: int
     state: str = "capturing"  # -> "captured" -> "released"
-    executions: int = 0
 
 
 @dataclass
@@ -105,6 +104,7 @@ class MockTtnn:
         self._records: dict[int, _DeviceRecord] = {}
         self._events: OrderedDict[int, _Event] = OrderedDict()
         self._next_trace_id = 0
+        self._activity: Counter[str] = Counter()
 
     # --- forwarding -------------------------------------------------------------------------------------------
 
@@ -134,14 +134,9 @@ class MockTtnn:
         return UNPROVEN_CLAIMS
 
     def trace_activity(self) -> dict[str, int]:
-        """Counts of what the stand-in accepted, so a report can say how much trace logic was exercised."""
-        traces = [trace for record in self._records.values() for trace in record.traces.values()]
-        return {
-            "traces_captured": sum(trace.state != "capturing" for trace in traces),
-            "trace_executions": sum(trace.executions for trace in traces),
-            "traces_released": sum(trace.state == "released" for trace in traces),
-            "events_recorded": len(self._events),
-        }
+        """How many trace and event calls the stand-in accepted (over the namespace's life, closed devices too)."""
+        names = ("traces_captured", "trace_executions", "traces_released", "events_recorded", "event_waits")
+        return {name: self._activity[name] for name in names}
 
     # --- devices ----------------------------------------------------------------------------------------------
 
@@ -242,6 +237,7 @@ class MockTtnn:
             raise MockTraceError(f"end_trace_capture: CQ {queue} is not being used for tracing tid {trace.trace_id}")
         del record.capturing[queue]
         trace.state = "captured"
+        self._activity["traces_captured"] += 1
 
     def execute_trace(self, mesh_device: Any, trace_id: Any, *, cq_id: Any = None, blocking: bool = True) -> None:
         record = self._record_for(mesh_device, "execute_trace")
@@ -257,7 +253,7 @@ class MockTtnn:
             raise MockTraceError(
                 f"execute_trace: CQ {queue} is capturing trace {record.capturing[queue]}; end that capture first"
             )
-        trace.executions += 1
+        self._activity["trace_executions"] += 1
 
     def release_trace(self, mesh_device: Any, trace_id: Any) -> None:
         record = self._record_for(mesh_device, "release_trace")
@@ -266,7 +262,9 @@ class MockTtnn:
             raise MockTraceError(
                 f"release_trace: trace {trace.trace_id} is still capturing on CQ {trace.cq_id}; end_trace_capture first"
             )
-        trace.state = "released"  # releasing twice is accepted, as ttnn does
+        if trace.state != "released":  # releasing twice is accepted, as ttnn does
+            trace.state = "released"
+            self._activity["traces_released"] += 1
 
     # --- events -----------------------------------------------------------------------------------------------
 
@@ -275,6 +273,7 @@ class MockTtnn:
         queue = self._queue(record, cq_id, "record_event")
         event = self.real.record_event(mesh_device, queue, *args, **kwargs)
         self._events[id(event)] = _Event(event, mesh_device, queue)
+        self._activity["events_recorded"] += 1
         while len(self._events) > _MAX_TRACKED_EVENTS:
             self._events.popitem(last=False)
         return event
@@ -291,6 +290,7 @@ class MockTtnn:
         record = self._record_for(tracked.device, "wait_for_event")
         self._queue(record, cq_id, "wait_for_event")
         _announce_stand_in()
+        self._activity["event_waits"] += 1
 
     # --- reads during a capture -------------------------------------------------------------------------------
 

@@ -36,6 +36,7 @@ def test_the_runner_sequence_is_accepted(sequence_run: dict) -> None:
     activity = sequence_run["trace_activity"]
     assert activity["trace_executions"] == 3
     assert activity["traces_captured"] == activity["traces_released"] == 2  # the runner's and the misuse test's
+    assert activity["events_recorded"] >= activity["event_waits"] >= 8  # 4 handshakes of 2 waits each
 
 
 @pytest.mark.parametrize("misuse", sorted(EXPECTED_REJECTIONS))
