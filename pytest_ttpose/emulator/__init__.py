@@ -41,6 +41,7 @@ from .ops.data_movement import (
 )
 from .ops.eltwise import (
     add,
+    divide,
     exp,
     multiply,
     neg,
@@ -192,6 +193,7 @@ __all__ = [
     "copy_host_to_device_tensor",
     "create_sharded_memory_config",
     "deallocate",
+    "divide",
     "end_trace_capture",
     "event_synchronize",
     "execute_trace",

@@ -118,6 +118,44 @@ def _binary_op(
     return binary
 
 
+def divide(
+    input_tensor_a: Tensor | float,
+    input_tensor_b: Tensor | float,
+    *,
+    fast_and_approximate_mode: bool = False,
+    rounding_mode: str | None = None,
+    dtype: DataType | None = None,
+    memory_config: MemoryConfig | None = None,
+    output_tensor: Tensor | None = None,
+    activations: Sequence[UnaryWithParam] | None = None,
+    input_tensor_a_activations: Sequence[UnaryWithParam] | None = None,
+    input_tensor_b_activations: Sequence[UnaryWithParam] | None = None,
+    sub_core_grids: CoreRangeSet | None = None,
+    sub_device_id: object = None,
+) -> Tensor:
+    """ttnn.divide: elementwise with broadcasting; ``rounding_mode`` "trunc" or "floor" as in torch.div."""
+    if rounding_mode not in (None, "trunc", "floor"):
+        raise NotImplementedError(f"divide: rounding_mode={rounding_mode!r} is not supported (None, 'trunc', 'floor')")
+
+    def fn(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        return torch.div(a, b, rounding_mode=rounding_mode)
+
+    return _binary(
+        "divide",
+        fn,
+        input_tensor_a,
+        input_tensor_b,
+        dtype,
+        memory_config,
+        output_tensor,
+        activations,
+        input_tensor_a_activations=input_tensor_a_activations,
+        input_tensor_b_activations=input_tensor_b_activations,
+        sub_core_grids=sub_core_grids,
+        sub_device_id=sub_device_id,
+    )
+
+
 # ttnn's add and subtract default to the fast mode, multiply does not (ttnn 0.81.1 signatures).
 add = _binary_op("add", torch.add, True)
 subtract = _binary_op("subtract", torch.sub, True)
