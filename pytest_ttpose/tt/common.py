@@ -27,6 +27,7 @@ class ModelContext:
     act_dtype: Any
     weight_dtype: Any
     compute_config: Any  # convs and attention matmuls: LoFi for bfloat8_b weights, HiFi4 otherwise (or as asked)
+    score_compute_config: Any  # the person-score branch: at least HiFi2 (see PoseHead)
     decode_compute_config: Any  # the head decode: HiFi4 with fp32 accumulation, it turns logits into pixels
     weights_mesh_mapper: Any  # replicate weights and constants over a mesh; None on one chip
 
@@ -86,6 +87,7 @@ class Conv:
         groups: int = 1,
         activation: bool = True,
         in_channels: int | None = None,
+        compute_config: Any = None,
     ) -> None:
         ttnn = ctx.ttnn
         self.ctx = ctx
@@ -106,6 +108,7 @@ class Conv:
             weight = torch.nn.functional.pad(weight, (0, 0, 0, 0, 0, self.in_channels - declared_in))
         self.weight = ctx.host_tensor(weight.float().contiguous(), ttnn.float32)
         self.bias = ctx.host_tensor(params.bias.float().reshape(1, 1, 1, -1).contiguous(), ttnn.float32)
+        self.compute_config = ctx.compute_config if compute_config is None else compute_config
         self.conv_config = ttnn.Conv2dConfig(
             weights_dtype=ctx.weight_dtype,
             activation=ttnn.UnaryWithParam(ttnn.UnaryOpType.SILU) if activation else None,
@@ -133,7 +136,7 @@ class Conv:
             groups=self.groups,
             dtype=self.ctx.act_dtype,
             conv_config=self.conv_config,
-            compute_config=self.ctx.compute_config,
+            compute_config=self.compute_config,
             memory_config=self.ctx.dram,
             return_output_dim=True,
             return_weights_and_bias=True,
@@ -144,9 +147,11 @@ class Conv:
 class DWConv(Conv):
     """Depthwise 3x3 Conv (groups = channels) with folded BN and SiLU, as in the head's score branch."""
 
-    def __init__(self, ctx: ModelContext, params: FoldedConv, *, activation: bool = True) -> None:
+    def __init__(
+        self, ctx: ModelContext, params: FoldedConv, *, activation: bool = True, compute_config: Any = None
+    ) -> None:
         channels = int(params.weight.shape[0])
-        super().__init__(ctx, params, groups=channels, activation=activation)
+        super().__init__(ctx, params, groups=channels, activation=activation, compute_config=compute_config)
 
 
 def to_row_major(ctx: ModelContext, tensor: Any) -> Any:

@@ -186,6 +186,14 @@ def make_context(device: Any, *, act_dtype: Any, weight_dtype: Any, math_fidelit
         fp32_dest_acc_en=False,
         packer_l1_acc=False,
     )
+    score_fidelity = ttnn.MathFidelity.HiFi2 if math_fidelity == ttnn.MathFidelity.LoFi else math_fidelity
+    score_compute_config = ttnn.init_device_compute_kernel_config(
+        device.arch(),
+        math_fidelity=score_fidelity,
+        math_approx_mode=False,
+        fp32_dest_acc_en=False,
+        packer_l1_acc=False,
+    )
     decode_compute_config = ttnn.init_device_compute_kernel_config(
         device.arch(),
         math_fidelity=ttnn.MathFidelity.HiFi4,
@@ -199,6 +207,7 @@ def make_context(device: Any, *, act_dtype: Any, weight_dtype: Any, math_fidelit
         act_dtype=act_dtype,
         weight_dtype=weight_dtype,
         compute_config=compute_config,
+        score_compute_config=score_compute_config,
         decode_compute_config=decode_compute_config,
         weights_mesh_mapper=ttnn.ReplicateTensorToMesh(device) if _is_mesh(device) else None,
     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,24 +37,6 @@ def device(ttnn: Any) -> Iterator[Any]:
     ttnn.close_device(opened)
 
 
-@dataclass(frozen=True)
-class DtypeConfig:
-    """Activation and weight dtype names, and the per-block PCC bar that goes with them."""
-
-    act: str
-    weight: str
-    block_pcc: float
-
-    @property
-    def id(self) -> str:
-        return f"{self.act}-{self.weight}"
-
-
-BF16 = DtypeConfig("bfloat16", "bfloat16", 0.999)
-BF8 = DtypeConfig("bfloat8_b", "bfloat8_b", 0.998)
-DTYPE_CONFIGS = [pytest.param(BF16, id=BF16.id), pytest.param(BF8, id=BF8.id)]
-
-
 @pytest.fixture(scope="session")
 def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A weight cache of this session's own, so tests never read a user's cache."""
@@ -76,12 +57,3 @@ def real_n() -> torch.nn.Module:
     from pytest_ttpose.reference import build_reference
 
     return build_reference("n")
-
-
-def letterboxed_images(size: tuple[int, int]) -> tuple[torch.Tensor, list[Any]]:
-    """bus.jpg and zidane.jpg letterboxed to ``size`` as a float (2, 3, H, W) batch, with their letterbox infos."""
-    from pytest_ttpose.assets import bus_path, load_image, zidane_path
-    from pytest_ttpose.postprocess import preprocess
-
-    images = [load_image(bus_path()), load_image(zidane_path())]
-    return preprocess(images, new_shape=size)

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import torch
 from torch import nn
+from ttmodel_cases import DTYPE_CONFIGS, DtypeConfig
 
 from pytest_ttpose.tt.blocks import C2PSA, SPPF, Attention, Bottleneck, C3k, C3k2, PSABlock
 from pytest_ttpose.tt.common import Concat, Conv, DWConv, ModelContext, Upsample
@@ -19,8 +20,6 @@ from pytest_ttpose.tt.diagnostics import pcc
 from pytest_ttpose.tt.head import PoseHead, decoded_to_torch, raw_to_torch
 from pytest_ttpose.tt.model import feature_from_torch, make_context
 from pytest_ttpose.tt.weights import FoldedConv, fold_model
-
-from .conftest import DTYPE_CONFIGS, DtypeConfig
 
 
 @pytest.fixture(scope="module")
