@@ -7,11 +7,14 @@ with the BatchNorm's own eps (1e-3 for YOLO11).
 from __future__ import annotations
 
 import copy
+from typing import TypeVar
 
 import torch
 from torch import nn
 
 from pytest_ttpose.reference.modules import Conv
+
+ModelT = TypeVar("ModelT", bound=nn.Module)
 
 
 def fold_conv_bn(conv: Conv) -> tuple[torch.Tensor, torch.Tensor]:
@@ -28,7 +31,7 @@ def fold_conv_bn(conv: Conv) -> tuple[torch.Tensor, torch.Tensor]:
     return weight.detach().clone(), bias.detach().clone()
 
 
-def fuse(model: nn.Module, inplace: bool = False) -> nn.Module:
+def fuse(model: ModelT, inplace: bool = False) -> ModelT:
     """A copy of ``model`` (or ``model`` itself with ``inplace=True``) with every Conv's BatchNorm folded into its conv.
 
     The fused Conv keeps its ``conv`` (now with a bias) and replaces ``bn`` by an identity, so the module tree and layer

@@ -74,6 +74,8 @@ _YAML_ROWS: tuple[tuple[int | tuple[int, ...], int, str, tuple[object, ...]], ..
     ((-1, 10), 1, "Concat", ()),
     (-1, 2, "C3k2", (1024, True)),
 )
+# Output stride of rows 0..22 (input pixels per output pixel).
+_ROW_STRIDES: tuple[int, ...] = (2, 4, 4, 8, 8, 16, 16, 32, 32, 32, 32, 16, 16, 16, 8, 8, 8, 16, 16, 16, 32, 32, 32)
 # Rows whose output a later row reads (Concat sources and the head's inputs).
 _SAVED_INDICES = frozenset(
     {i for row in _YAML_ROWS if isinstance(row[0], tuple) for i in row[0] if i >= 0} | set(FEATURE_INDICES)
@@ -165,8 +167,25 @@ class YoloV11Pose(nn.Module):
         return head
 
     def layer_input_channels(self, index: int) -> int:
-        """Channels entering row ``index`` (for Concat rows: the sum of its inputs)."""
+        """Channels entering row ``index`` from the previous row (Concat rows also read another row)."""
         return 3 if index == 0 else self.out_channels[index - 1]
+
+    def layer_output_shape(self, index: int, batch: int, height: int, width: int) -> tuple[int, int, int, int]:
+        """(B, C, H, W) produced by row ``index`` (0..22) for a (batch, 3, height, width) input."""
+        if not 0 <= index < HEAD_INDEX:
+            raise ValueError(f"rows 0..{HEAD_INDEX - 1} have a single output shape, got {index}")
+        stride = _ROW_STRIDES[index]
+        return batch, self.out_channels[index], height // stride, width // stride
+
+    def layer_input_shapes(self, index: int, batch: int, height: int, width: int) -> list[tuple[int, int, int, int]]:
+        """Shapes of the tensors row ``index`` (0..23) reads, in call order: one for most rows, two for a Concat,
+        three (P3, P4, P5) for the head."""
+        source = self.sources[index]
+        if index == 0:
+            return [(batch, 3, height, width)]
+        if not isinstance(source, tuple):
+            return [self.layer_output_shape(index - 1, batch, height, width)]
+        return [self.layer_output_shape(index - 1 if i == -1 else i, batch, height, width) for i in source]
 
     def run(self, x: torch.Tensor, keep_layers: bool = True) -> ReferenceOutput:
         """Forward keeping every layer's output, the per-level head maps and the raw head tensors.

@@ -103,6 +103,16 @@ def test_layers_follow_the_yaml(reference_n: YoloV11Pose, images: dict[str, np.n
         full = reference_n(x, return_raw=True)
         assert reference_n.layer_input_channels(2) == full.layers[1].shape[1]
         assert torch.equal(layers[2](full.layers[1]), full.layers[2])
+    for index in range(HEAD_INDEX):
+        assert reference_n.layer_output_shape(index, 1, 320, 320) == tuple(full.layers[index].shape), index
+    assert reference_n.layer_input_shapes(0, 1, 320, 320) == [(1, 3, 320, 320)]
+    assert reference_n.layer_input_shapes(12, 1, 320, 320) == [
+        tuple(full.layers[11].shape),
+        tuple(full.layers[6].shape),
+    ]
+    assert reference_n.layer_input_shapes(HEAD_INDEX, 1, 320, 320) == [
+        tuple(full.layers[i].shape) for i in (16, 19, 22)
+    ]
 
 
 @pytest.mark.parametrize("shape", [(1, 3, 320, 300), (1, 3, 100, 320), (1, 1, 320, 320), (3, 320, 320)])
