@@ -17,9 +17,21 @@ DEVICE_LOG = Path(__file__).with_name("device_log.txt")
 
 
 class FakeDevice:
+    # pytest_ttpose.seam.api_for(device) imports this module (the nested run's conftest) as the device's ttnn.
+    __ttnn_api__ = "conftest"
+
     def __init__(self, label: str) -> None:
         self.label = label
         self.closed = False
+
+
+# The few ttnn names the plugin's fixtures use on a device's namespace.
+bfloat16 = "fake-bfloat16"
+bfloat8_b = "fake-bfloat8_b"
+
+
+def synchronize_device(device: FakeDevice) -> None:
+    assert not device.closed, "synchronize on a closed device"
 
 
 class FakeBackend(Backend):
@@ -51,6 +63,7 @@ class FakeBackend(Backend):
 
     def open_device(self, device_id: int, params: Any) -> FakeDevice:
         self._log("open", f"device{device_id}")
+        assert params == {"kind": "device"}
         return FakeDevice(f"device{device_id}")
 
     def close_device(self, device: FakeDevice) -> None:
@@ -59,14 +72,12 @@ class FakeBackend(Backend):
 
     def open_mesh_device(self, shape: Any, params: Any) -> FakeDevice:
         self._log("open", f"mesh{shape}")
+        assert params == {"kind": "mesh"}
         return FakeDevice(f"mesh{shape}")
 
     def close_mesh_device(self, mesh: FakeDevice) -> None:
         mesh.closed = True
         self._log("close", mesh.label)
-
-    def synchronize(self, device: Any) -> None:
-        pass
 
 
 def pytest_ttpose_add_backends(backends: dict[str, Any]) -> None:

@@ -1,0 +1,92 @@
+"""ttpose_infra / ttpose_runner / ttpose_dp_*: built lazily, once per matrix point and device, with the point's
+settings; released (runners hold traces) before their device closes, also when tests fail."""
+
+from __future__ import annotations
+
+import pytest
+
+STAND_INS = """
+import sys
+import types
+
+from conftest import DEVICE_LOG
+
+
+class StandIn:
+    def __init__(self, device, **kwargs):
+        self.device = device
+        self.kwargs = kwargs
+        height, width = kwargs["resolution"]
+        point = f"{height}x{width}-b{kwargs['device_batch_size']}-{kwargs['act_dtype']}-{kwargs['weight_dtype']}"
+        self.name = type(self).__name__ + "@" + device.label + ":" + point
+        with DEVICE_LOG.open("a") as log:
+            log.write("main build " + self.name + "\\n")
+
+    def release(self):
+        assert not self.device.closed
+        with DEVICE_LOG.open("a") as log:
+            log.write("main release " + self.name + "\\n")
+
+
+runner = types.ModuleType("pytest_ttpose.runner")
+runner.YOLOv11PosePerformanceRunnerInfra = type("Infra", (StandIn,), {})
+runner.YOLOv11PosePerformantRunner = type("Runner", (StandIn,), {})
+sys.modules["pytest_ttpose.runner"] = runner
+"""
+
+CASES = """
+import pytest
+
+SEEN = {}
+
+
+@pytest.fixture(scope="session")
+def ttpose_reference():
+    return "reference"
+
+
+def test_runner(ttpose_runner, ttpose_point):
+    SEEN.setdefault(ttpose_point.id, ttpose_runner)
+    assert ttpose_runner.kwargs["reference_model"] == "reference"
+    assert ttpose_runner.kwargs["scale"] == ttpose_point.scale
+
+def test_runner_again(ttpose_runner, ttpose_point):
+    assert SEEN[ttpose_point.id] is ttpose_runner
+
+def test_infra(ttpose_infra):
+    assert False, "fails, and its infra is still released"
+
+def test_runner_dp(ttpose_dp_runner):
+    pass
+"""
+
+
+def test_built_once_per_point_and_released_before_close(ttpose_tester: pytest.Pytester, device_log) -> None:
+    ttpose_tester.makepyfile(stand_ins=STAND_INS, test_cases="import stand_ins  # noqa: F401\n" + CASES)
+    result = ttpose_tester.runpytest("--ttpose-dtypes=bfloat16", "--ttpose-resolutions=64", "--ttpose-batch-sizes=1,2")
+    result.assert_outcomes(passed=6, failed=2)
+    assert device_log() == [
+        ("main", "open", "device0"),
+        ("main", "build", "Runner@device0:64x64-b1-fake-bfloat16-fake-bfloat16"),
+        ("main", "build", "Runner@device0:64x64-b2-fake-bfloat16-fake-bfloat16"),
+        ("main", "build", "Infra@device0:64x64-b1-fake-bfloat16-fake-bfloat16"),
+        ("main", "build", "Infra@device0:64x64-b2-fake-bfloat16-fake-bfloat16"),
+        ("main", "release", "Infra@device0:64x64-b2-fake-bfloat16-fake-bfloat16"),
+        ("main", "release", "Infra@device0:64x64-b1-fake-bfloat16-fake-bfloat16"),
+        ("main", "release", "Runner@device0:64x64-b2-fake-bfloat16-fake-bfloat16"),
+        ("main", "release", "Runner@device0:64x64-b1-fake-bfloat16-fake-bfloat16"),
+        ("main", "close", "device0"),
+        ("main", "open", "mesh1x2"),
+        ("main", "build", "Runner@mesh1x2:64x64-b1-fake-bfloat16-fake-bfloat16"),
+        ("main", "build", "Runner@mesh1x2:64x64-b2-fake-bfloat16-fake-bfloat16"),
+        ("main", "release", "Runner@mesh1x2:64x64-b2-fake-bfloat16-fake-bfloat16"),
+        ("main", "release", "Runner@mesh1x2:64x64-b1-fake-bfloat16-fake-bfloat16"),
+        ("main", "close", "mesh1x2"),
+    ]
+
+
+def test_nothing_is_built_or_opened_when_unused(ttpose_tester: pytest.Pytester, device_log) -> None:
+    ttpose_tester.makepyfile(stand_ins=STAND_INS, test_cases="import stand_ins  # noqa: F401\n" + CASES)
+    ttpose_tester.runpytest("--co").assert_outcomes()
+    ttpose_tester.runpytest("-k", "nothing").assert_outcomes(deselected=32)
+    assert device_log() == []
