@@ -21,6 +21,8 @@ from pytest_ttpose.settings import ARCHS, SYSTEMS, MeshShape
 TT_DEVICE_DIR = Path("/dev/tenstorrent")
 # The emulator opens this many devices unless told otherwise, so that data-parallel cases run on a 1x2 mesh.
 EMULATOR_DEFAULT_DEVICES = 2
+# The largest machine pytest_ttpose.emulator.machine.set_machine accepts (kept here so counting needs no torch).
+EMULATOR_MAX_DEVICES = 8
 
 
 class BackendUnavailable(Exception):
@@ -138,6 +140,11 @@ class EmulatorBackend(Backend):
                 raise BackendUnavailable(
                     f"--ttpose-mesh-shape={request.mesh_shape} needs {request.mesh_shape.size} devices but "
                     f"--ttpose-arch={request.arch} has {chips}; drop --ttpose-arch or choose a smaller mesh"
+                )
+            if request.mesh_shape.size > EMULATOR_MAX_DEVICES:
+                raise BackendUnavailable(
+                    f"--ttpose-mesh-shape={request.mesh_shape} needs {request.mesh_shape.size} devices; the emulator "
+                    f"emulates at most {EMULATOR_MAX_DEVICES}"
                 )
             self._count = request.mesh_shape.size
         else:

@@ -43,3 +43,9 @@ def test_emulator_mesh_shape_sets_its_device_count(pytester: pytest.Pytester) ->
     pytester.runpytest("--ttpose-backend=emulator", "--ttpose-mesh-shape=2x2").stdout.fnmatch_lines(
         ["*device 0 of 4, mesh 2x2*"]
     )
+
+
+def test_emulator_mesh_beyond_its_largest_machine_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--ttpose-backend=emulator", "--ttpose-mesh-shape=3x3")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*needs 9 devices; the emulator emulates at most 8*"])

@@ -1,0 +1,56 @@
+"""Dry-run backends (ttnn-mock): PCC is not asserted, the summary says "dry run" and shows the fit report."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+
+import pytest
+
+DRY_BACKEND = """
+
+class DryBackend(FakeBackend):
+    name = "dry"
+    dry_run = True
+
+
+def pytest_ttpose_add_backends(backends):
+    backends["fake"] = FakeBackend
+    backends["dry"] = DryBackend
+"""
+
+CASES = """
+def test_model(ttpose_check, ttpose_device, benchmark):
+    assert ttpose_check.pcc("zeros", "zeros") is None
+    ran = []
+    assert ttpose_check.perf(benchmark, lambda: ran.append(1), device=ttpose_device) is None
+    assert ran == [1]
+    ttpose_check.fit({"summary": "L1 812/1464 KiB per core", "peak_l1_bytes_per_core": 831488})
+"""
+
+
+def test_dry_run_reports_instead_of_asserting(ttpose_tester: pytest.Pytester) -> None:
+    conftest = ttpose_tester.path / "conftest.py"
+    conftest.write_text(conftest.read_text().split("def pytest_ttpose_add_backends")[0] + DRY_BACKEND)
+    ttpose_tester.makepyfile(test_dry=CASES)
+    result = ttpose_tester.runpytest("--ttpose-backend=dry", "--ttpose-report=r.json")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        ["test_dry.py::test_model *dry run *- *not measured *- *- *passed (L1 812/1464 KiB per core)"]
+    )
+    assert "warning" not in result.stdout.str()
+    (case,) = json.loads((ttpose_tester.path / "r.json").read_text())["cases"]
+    assert case["dry_run"] is True and case["pcc"] is None and case["perf_note"] == "dry run"
+    assert case["fit"]["peak_l1_bytes_per_core"] == 831488
+
+
+def test_mock_backend_header(pytester: pytest.Pytester) -> None:
+    if importlib.util.find_spec("ttnn") is None:
+        pytest.skip("needs the real ttnn package: pip install 'pytest-ttpose[ttnn]'")
+    result = pytester.runpytest_subprocess("--ttpose-backend=ttnn-mock", "--ttpose-arch=2xp150")
+    result.stdout.fnmatch_lines(
+        [
+            "ttpose: backend ttnn-mock, arch 2xp150, device 0 of 2, mesh 1x2, ttnn *",
+            "ttpose: baselines *ttnn-mock_2xp150_mesh1x2_ttnn-*.json*",
+        ]
+    )
