@@ -139,6 +139,27 @@ def modify_items(config: pytest.Config, items: list[pytest.Item]) -> None:
     items[:] = single + mesh
 
 
+def _unusable(error: BaselineFileError) -> str:
+    return (
+        f"ttpose: unusable baseline file: {error}\nFix the file (it is never overwritten without "
+        "--ttpose-update-baselines), or rewrite it from the tests that run with --ttpose-update-baselines."
+    )
+
+
+def check_baselines_before_workers(session: pytest.Session) -> None:
+    """Under pytest-xdist the controller validates the baseline file before any worker starts.
+
+    A worker that stopped the run itself would look like a crash to xdist.
+    """
+    state = session_of(session.config)
+    if state is None or state.is_worker or not state.settings.xdist_workers:
+        return
+    try:
+        state.load_store()
+    except BaselineFileError as error:
+        raise pytest.UsageError(_unusable(error)) from None
+
+
 def load_baselines(session: pytest.Session) -> None:
     """Read and validate the baseline file before any case runs; a malformed file stops the run."""
     state = session_of(session.config)
@@ -147,11 +168,7 @@ def load_baselines(session: pytest.Session) -> None:
     try:
         state.load_store()
     except BaselineFileError as error:
-        pytest.exit(
-            f"ttpose: unusable baseline file: {error}\nFix the file (it is never overwritten without "
-            "--ttpose-update-baselines), or rewrite it from the tests that run with --ttpose-update-baselines.",
-            returncode=pytest.ExitCode.USAGE_ERROR,
-        )
+        pytest.exit(_unusable(error), returncode=pytest.ExitCode.USAGE_ERROR)
 
 
 # running -----------------------------------------------------------------------------------------------------------

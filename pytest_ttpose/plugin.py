@@ -41,6 +41,11 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     return _impl().header_lines(config)
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Under pytest-xdist, validate the baseline file on the controller before workers start."""
+    _impl().check_baselines_before_workers(session)
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Parametrize tests that request ``ttpose_point`` / ``ttpose_dtype_pair`` over the matrix."""
     _impl().parametrize(metafunc)

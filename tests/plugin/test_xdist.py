@@ -59,3 +59,14 @@ def test_device_option_with_workers_is_a_usage_error(ttpose_tester: pytest.Pytes
     result = ttpose_tester.runpytest_subprocess("-n", "2", "--ttpose-device=1")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--ttpose-device=1 cannot be combined with pytest-xdist (-n 2)*"])
+
+
+def test_malformed_baseline_stops_the_run_before_workers_start(ttpose_tester: pytest.Pytester, baseline_json) -> None:
+    ttpose_tester.makepyfile(test_many=MANY_CASES)
+    baseline_json.path.parent.mkdir(parents=True)
+    baseline_json.path.write_text("{bad")
+    result = ttpose_tester.runpytest_subprocess("-n", "2")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: ttpose: unusable baseline file: *line 1, column 2: not valid JSON*"])
+    assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()
+    assert baseline_json.path.read_text() == "{bad"
