@@ -192,6 +192,13 @@ def _is_complete(version_dir: Path) -> bool:
 
 def _build(target: Path, package_dir: Path, binutils: dict[str, str]) -> None:
     """Write a complete runtime into ``target`` (a fresh folder that is renamed into place afterwards)."""
+    wheel_parts = [package_dir / "tt_metal", package_dir / "ttnn", package_dir / "runtime" / "hw"]
+    missing = [str(part) for part in wheel_parts if not part.is_dir()]
+    if missing:
+        raise MockSetupError(
+            f"this ttnn install is not laid out as the mock runtime expects (missing {', '.join(missing)}); the "
+            "ttnn-mock backend supports the ttnn 0.81 wheels from PyPI"
+        )
     root = target / "root"
     (root / "runtime").mkdir(parents=True)
     (root / "tt_metal").symlink_to(package_dir / "tt_metal", target_is_directory=True)
