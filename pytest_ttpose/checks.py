@@ -107,6 +107,23 @@ class CaseCheck:
 
         return self.pcc_values(component_pcc(reference_output, device_output), layers=layers, thresholds=thresholds)
 
+    def tensor_pcc(
+        self,
+        golden: Any,
+        calculated: Any,
+        *,
+        layers: Callable[[], Any] | None = None,
+        thresholds: float | Mapping[str, float] | None = None,
+    ) -> float | None:
+        """PCC of any two same-shaped tensors (a block's output, say), checked as the ``all`` component."""
+        __tracebackhide__ = True
+        if self._session.backend.dry_run:
+            self.result.dry_run = True
+            return None
+        from pytest_ttpose.metrics import comp_pcc
+
+        return self.pcc_values({"all": comp_pcc(golden, calculated)}, layers=layers, thresholds=thresholds)["all"]
+
     def pcc_values(
         self,
         values: Mapping[str, float],
@@ -114,12 +131,18 @@ class CaseCheck:
         layers: Callable[[], Any] | None = None,
         thresholds: float | Mapping[str, float] | None = None,
     ) -> dict[str, float]:
-        """Check already computed per-component PCCs (any subset of all/box/score/kpt_xy/kpt_vis)."""
+        """Check already computed per-component PCCs (any subset of all/box/score/kpt_xy/kpt_vis).
+
+        On a dry-run backend the values are those of zeros: the case is recorded as a dry run, nothing is asserted.
+        """
         __tracebackhide__ = True
         unknown = set(values) - set(COMPONENTS)
         if unknown or not values:
             raise ValueError(f"PCC components must be among {', '.join(COMPONENTS)}; got {sorted(values)}")
         measured = {component: float(values[component]) for component in COMPONENTS if component in values}
+        if self._session.backend.dry_run:
+            self.result.dry_run = True
+            return measured
         floors = self._thresholds(thresholds)
         self.result.pcc = measured
         entry = self._entry()

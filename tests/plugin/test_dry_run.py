@@ -22,6 +22,8 @@ def pytest_ttpose_add_backends(backends):
 CASES = """
 def test_model(ttpose_check, ttpose_device, benchmark):
     assert ttpose_check.pcc("zeros", "zeros") is None
+    assert ttpose_check.tensor_pcc("zeros", "zeros") is None
+    assert ttpose_check.pcc_values({"all": 0.0}) == {"all": 0.0}, "a dry run asserts no PCC"
     ran = []
     assert ttpose_check.perf(benchmark, lambda: ran.append(1), device=ttpose_device) is None
     assert ran == [1]
