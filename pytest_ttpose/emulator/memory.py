@@ -8,6 +8,7 @@ Error texts follow ttnn's so that a log from the emulator reads like one from a 
 
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import dataclass, field
 
@@ -74,40 +75,42 @@ class BankAllocator:
     def bank_size(self) -> int:
         return self.end - self.start
 
-    def _free_blocks(self) -> list[tuple[int, int]]:
-        blocks, cursor = [], self.start
-        for address in sorted(self.allocated):
-            if address > cursor:
-                blocks.append((cursor, address))
-            cursor = max(cursor, address + self.allocated[address])
-        if cursor < self.end:
-            blocks.append((cursor, self.end))
-        return blocks
+    def __post_init__(self) -> None:
+        self._free: list[list[int]] = [[self.start, self.end]]  # free [start, end) ranges, ascending, merged
 
     def allocate(self, size_per_bank: int, total_size: int) -> int:
         size = max(self.alignment, math.ceil(size_per_bank / self.alignment) * self.alignment)
-        blocks = [b for b in self._free_blocks() if b[1] - b[0] >= size]
-        if not blocks:
-            used = sum(self.allocated.values())
-            largest = max((e - s for s, e in self._free_blocks()), default=0)
-            raise OutOfMemoryError(
-                f"TT_FATAL: Out of Memory: Not enough space to allocate {total_size} B {self.name} buffer across "
-                f"{self.num_banks} banks, where each bank needs to store {size_per_bank} B, but bank size is "
-                f"{self.bank_size} B (allocated: {used} B, free: {self.bank_size - used} B, largest free block: "
-                f"{largest} B)."
-            )
-        if self.top_down:
-            block_start, block_end = blocks[-1]
-            address = (block_end - size) // self.alignment * self.alignment
-        else:
-            address = blocks[0][0]
-        self.allocated[address] = size
-        return address
+        indices = range(len(self._free) - 1, -1, -1) if self.top_down else range(len(self._free))
+        for i in indices:
+            start, end = self._free[i]
+            address = (end - size) // self.alignment * self.alignment if self.top_down else start
+            if address < start or address + size > end:
+                continue
+            pieces = [[start, address], [address + size, end]]
+            self._free[i : i + 1] = [p for p in pieces if p[1] > p[0]]
+            self.allocated[address] = size
+            return address
+        used = sum(self.allocated.values())
+        largest = max((end - start for start, end in self._free), default=0)
+        raise OutOfMemoryError(
+            f"TT_FATAL: Out of Memory: Not enough space to allocate {total_size} B {self.name} buffer across "
+            f"{self.num_banks} banks, where each bank needs to store {size_per_bank} B, but bank size is "
+            f"{self.bank_size} B (allocated: {used} B, free: {self.bank_size - used} B, largest free block: "
+            f"{largest} B)."
+        )
 
     def free(self, address: int) -> None:
-        if address not in self.allocated:
+        size = self.allocated.pop(address, None)
+        if size is None:
             raise RuntimeError(f"TT_FATAL: {self.name} address {address} is not allocated (double free?)")
-        del self.allocated[address]
+        i = bisect.bisect_left(self._free, [address, address])
+        block = [address, address + size]
+        if i < len(self._free) and self._free[i][0] == block[1]:  # merge with the free range above
+            block[1] = self._free.pop(i)[1]
+        if i > 0 and self._free[i - 1][1] == block[0]:  # and with the one below
+            self._free[i - 1][1] = block[1]
+        else:
+            self._free.insert(i, block)
 
     def snapshot(self) -> tuple[tuple[int, int], ...]:
         return tuple(sorted(self.allocated.items()))

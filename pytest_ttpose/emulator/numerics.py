@@ -61,11 +61,11 @@ def round_bfloat8_b(values: torch.Tensor) -> torch.Tensor:
     # powers of two; a factor outside float32's range is applied in two steps.
     shift = (150 - shared).to(torch.float32)
     if bool((shift.amin() >= -126) & (shift.amax() <= 127)):
-        aligned = torch.trunc(blocks * torch.exp2(shift))
+        aligned = (blocks * torch.exp2(shift)).trunc_()
     else:
         first = torch.floor(shift / 2)
-        aligned = torch.trunc(blocks * torch.exp2(first) * torch.exp2(shift - first))
-    quantized = torch.round(aligned.mul_(2.0**-17)).clamp_(-127.0, 127.0)
+        aligned = (blocks * torch.exp2(first)).mul_(torch.exp2(shift - first)).trunc_()
+    quantized = aligned.mul_(2.0**-17).round_().clamp_(-127.0, 127.0)
     step = (shared - 133).to(torch.float32)
     if bool((step.amin() >= -126) & (step.amax() <= 127)):
         result = quantized.mul_(torch.exp2(step))
@@ -103,22 +103,29 @@ def round_to_dtype(values: torch.Tensor, dtype: DataType) -> torch.Tensor:
 
 
 def _keep_bits(values: torch.Tensor, mask: int) -> torch.Tensor:
-    return (values.contiguous().view(torch.int32) & mask).view(torch.float32)
+    """Keep the bits of ``mask`` in every float32 (works on any strides: the layout of ``values`` is kept)."""
+    return values.view(torch.int32).bitwise_and(mask).view(torch.float32)
+
+
+def weights_hi(weights: torch.Tensor) -> torch.Tensor:
+    """The part of each weight the matmul unit sees in a SrcA high phase (sign, exponent, top 4 mantissa bits)."""
+    return _keep_bits(weights, _SRC_A_HI_MASK)
 
 
 def fidelity_operands(
-    activations: torch.Tensor, weights: torch.Tensor, fidelity: MathFidelity
+    activations: torch.Tensor, weights: torch.Tensor, fidelity: MathFidelity, w_hi: torch.Tensor | None = None
 ) -> list[tuple[torch.Tensor, torch.Tensor]]:
     """The (activation, weight) operand pairs whose fp32 products sum to what the TT matmul unit computes.
 
-    Operands must already hold bf16-representable values (bfloat8_b values are).
+    Operands must already hold bf16-representable values (bfloat8_b values are). ``w_hi`` may pass
+    ``weights_hi(weights)`` computed once for weights that are reused.
     """
     if fidelity == MathFidelity.HiFi4:
         return [(activations, weights)]
     act_hi = _keep_bits(activations, _SRC_B_HI_MASK)
     if fidelity == MathFidelity.HiFi2:
         return [(act_hi, weights)]
-    w_hi = _keep_bits(weights, _SRC_A_HI_MASK)
+    w_hi = weights_hi(weights) if w_hi is None else w_hi
     if fidelity == MathFidelity.LoFi:
         return [(act_hi, w_hi)]
     if fidelity == MathFidelity.HiFi3:

@@ -27,7 +27,10 @@ def output_memory_config(tensor: Tensor, out_shape: Sequence[int] | None = None)
     return config
 
 
-def apply_unary(values: torch.Tensor, activation: UnaryWithParam | str | None) -> torch.Tensor:
+def apply_unary(
+    values: torch.Tensor, activation: UnaryWithParam | str | None, inplace: bool = False
+) -> torch.Tensor:
+    """Apply a fused activation; ``inplace`` may overwrite ``values`` (a fresh result the caller owns)."""
     if activation is None:
         return values
     if isinstance(activation, str):
@@ -42,11 +45,11 @@ def apply_unary(values: torch.Tensor, activation: UnaryWithParam | str | None) -
         activation = UnaryWithParam(names[activation.lower()])
     op = activation.op_type
     if op == UnaryOpType.SILU:
-        return torch.nn.functional.silu(values)
+        return torch.nn.functional.silu(values, inplace=inplace)
     if op == UnaryOpType.RELU:
-        return torch.relu(values)
+        return torch.relu_(values) if inplace else torch.relu(values)
     if op == UnaryOpType.SIGMOID:
-        return torch.sigmoid(values)
+        return torch.sigmoid_(values) if inplace else torch.sigmoid(values)
     if op == UnaryOpType.RELU6:
         return torch.clamp(values, 0.0, 6.0)
     if op == UnaryOpType.GELU:

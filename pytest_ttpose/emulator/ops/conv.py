@@ -16,7 +16,7 @@ import torch.nn.functional as F
 
 from ..device import MeshDevice
 from ..dispatch import launch
-from ..numerics import fidelity_operands, math_operand
+from ..numerics import fidelity_operands, math_operand, weights_hi
 from ..tensor import Tensor, host_tensor, store_values, to_device
 from ..types import (
     DRAM_MEMORY_CONFIG,
@@ -126,12 +126,17 @@ def _prepare_bias(bias: Tensor, device: MeshDevice, out_channels: int, weights_d
     return to_device(host_tensor(shards, weights_dtype, Layout.TILE), device, DRAM_MEMORY_CONFIG)
 
 
-def _oihw(stored: torch.Tensor, kernel: tuple[int, int], out_channels: int) -> torch.Tensor:
-    """The stored [1, 1, KH*KW*C, OC] weights as OIHW, cached on the stored tensor (replaced on every write)."""
-    cached = getattr(stored, "_emulator_oihw", None)
+def _conv_weights(
+    stored: torch.Tensor, kernel: tuple[int, int], out_channels: int, dtype: DataType
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The stored [1, 1, KH*KW*C, OC] weights as OIHW math operands, and their SrcA high part. Cached on the stored
+    tensor, which a write replaces rather than modifies, so the cache can never go stale."""
+    cached = getattr(stored, "_emulator_conv_operands", None)
     if cached is None:
-        cached = stored.reshape(kernel[0], kernel[1], -1, out_channels).permute(3, 2, 0, 1).contiguous()
-        stored._emulator_oihw = cached  # type: ignore[attr-defined]
+        oihw = stored.reshape(kernel[0], kernel[1], -1, out_channels).permute(3, 2, 0, 1)
+        oihw = math_operand(oihw.contiguous(memory_format=torch.channels_last), dtype)
+        cached = (oihw, weights_hi(oihw))
+        stored._emulator_conv_operands = cached  # type: ignore[attr-defined]
     return cached
 
 
@@ -217,20 +222,21 @@ def conv2d(
     pad_symmetric = top == bottom and left == right
 
     def compute(v: list[torch.Tensor]) -> torch.Tensor:
+        # NHWC values viewed as NCHW keep channels-last strides, which torch's CPU convolution handles natively.
         x = v[0].reshape(-1, in_channels)[:rows].reshape(batch_size, input_height, input_width, in_channels)
-        x = math_operand(x.permute(0, 3, 1, 2), in_dtype)
+        x = math_operand(x, in_dtype).permute(0, 3, 1, 2)
         if not pad_symmetric:
             x = F.pad(x, (left, right, top, bottom))
-        w = math_operand(_oihw(v[1], kernel, out_channels), w_dtype)
+        w, w_hi = _conv_weights(v[1], kernel, out_channels, w_dtype)
         conv_padding = (top, left) if pad_symmetric else (0, 0)
         out = None
-        for act, wt in fidelity_operands(x, w, fidelity):
+        for act, wt in fidelity_operands(x, w, fidelity, w_hi):
             part = F.conv2d(act, wt, None, stride_hw, conv_padding, dilation_hw, groups)
-            out = part if out is None else out + part
+            out = part if out is None else out.add_(part)
         assert out is not None
         if len(v) == 3:
-            out = out + v[2].reshape(1, out_channels, 1, 1)
-        out = apply_unary(out, activation)
+            out.add_(v[2].reshape(1, out_channels, 1, 1))
+        out = apply_unary(out, activation, inplace=True)
         return out.permute(0, 2, 3, 1).reshape(1, 1, batch_size * out_h * out_w, out_channels)
 
     out_rows = batch_size * out_h * out_w
