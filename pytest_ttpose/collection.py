@@ -84,8 +84,28 @@ def parametrize(metafunc: pytest.Metafunc) -> None:
         )
 
 
+# The plugin's fixtures (pytest_ttpose.fixtures); a test using any of them is a ttpose case.
+TTPOSE_FIXTURES = frozenset(
+    {
+        "ttpose_settings",
+        "ttpose_backend",
+        "ttpose_devices",
+        "ttpose_device",
+        "ttpose_mesh_device",
+        "ttpose_point",
+        "ttpose_dtype_pair",
+        "ttpose_reference",
+        "ttpose_infra",
+        "ttpose_dp_infra",
+        "ttpose_runner",
+        "ttpose_dp_runner",
+        "ttpose_check",
+    }
+)
+
+
 def is_ttpose_item(item: pytest.Item) -> bool:
-    return any(name.startswith("ttpose_") for name in getattr(item, "fixturenames", ()))
+    return not TTPOSE_FIXTURES.isdisjoint(getattr(item, "fixturenames", ()))
 
 
 def dp_skip_reason(session: TtposeSession) -> str | None:

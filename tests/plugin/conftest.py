@@ -14,7 +14,7 @@ FAKE_BACKEND_SOURCE = Path(__file__).with_name("fake_backend.py").read_text(enco
 
 
 @pytest.fixture
-def ttpose_tester(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+def fake_tester(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
     """A pytester whose runs use the fake backend (2 devices unless FAKE_TT_DEVICES says otherwise)."""
     monkeypatch.delenv("CI", raising=False)
     monkeypatch.delenv("PYTEST_ADDOPTS", raising=False)

@@ -19,10 +19,10 @@ def test_alpha(ttpose_check):
 """
 
 
-def test_missing_entry_names_the_command(ttpose_tester: pytest.Pytester, baseline_json) -> None:
-    ttpose_tester.makepyfile(test_pcc=PCC_TEST)
+def test_missing_entry_names_the_command(fake_tester: pytest.Pytester, baseline_json) -> None:
+    fake_tester.makepyfile(test_pcc=PCC_TEST)
     baseline_json.write({"test_pcc.py::test_other": {"pcc": {"all": 0.9}}})
-    result = ttpose_tester.runpytest("--ttpose-dtypes=bfloat16")
+    result = fake_tester.runpytest("--ttpose-dtypes=bfloat16")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
@@ -33,25 +33,23 @@ def test_missing_entry_names_the_command(ttpose_tester: pytest.Pytester, baselin
     )
 
 
-def test_missing_file_fails_the_same_way(ttpose_tester: pytest.Pytester) -> None:
-    ttpose_tester.makepyfile(test_pcc=PCC_TEST)
-    result = ttpose_tester.runpytest()
+def test_missing_file_fails_the_same_way(fake_tester: pytest.Pytester) -> None:
+    fake_tester.makepyfile(test_pcc=PCC_TEST)
+    result = fake_tester.runpytest()
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*create it with: pytest test_pcc.py::test_alpha --ttpose-update-baselines*"])
 
 
-def test_entry_missing_a_component_is_missing(ttpose_tester: pytest.Pytester, baseline_json) -> None:
-    ttpose_tester.makepyfile(test_pcc=PCC_TEST)
+def test_entry_missing_a_component_is_missing(fake_tester: pytest.Pytester, baseline_json) -> None:
+    fake_tester.makepyfile(test_pcc=PCC_TEST)
     baseline_json.write({"test_pcc.py::test_alpha": {"pcc": {"all": 0.995}}})
-    ttpose_tester.runpytest().stdout.fnmatch_lines(["*no PCC baseline for test_pcc.py::test_alpha*"])
+    fake_tester.runpytest().stdout.fnmatch_lines(["*no PCC baseline for test_pcc.py::test_alpha*"])
 
 
-def test_stale_baseline_fails_with_measured_threshold_and_baseline(
-    ttpose_tester: pytest.Pytester, baseline_json
-) -> None:
-    ttpose_tester.makepyfile(test_pcc=PCC_TEST)
+def test_stale_baseline_fails_with_measured_threshold_and_baseline(fake_tester: pytest.Pytester, baseline_json) -> None:
+    fake_tester.makepyfile(test_pcc=PCC_TEST)
     baseline_json.write({"test_pcc.py::test_alpha": {"pcc": {"all": 0.999, "kpt_vis": 0.991}}})
-    result = ttpose_tester.runpytest()
+    result = fake_tester.runpytest()
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
@@ -62,13 +60,13 @@ def test_stale_baseline_fails_with_measured_threshold_and_baseline(
             " --ttpose-update-baselines*",
         ]
     )
-    ttpose_tester.runpytest("--ttpose-update-baselines").assert_outcomes(passed=1)
-    ttpose_tester.runpytest().assert_outcomes(passed=1)
+    fake_tester.runpytest("--ttpose-update-baselines").assert_outcomes(passed=1)
+    fake_tester.runpytest().assert_outcomes(passed=1)
 
 
-def test_below_absolute_threshold_fails_even_when_updating(ttpose_tester: pytest.Pytester, baseline_json) -> None:
-    ttpose_tester.makepyfile(test_pcc="def test_alpha(ttpose_check):\n    ttpose_check.pcc_values({'all': 0.5})\n")
-    result = ttpose_tester.runpytest("--ttpose-update-baselines")
+def test_below_absolute_threshold_fails_even_when_updating(fake_tester: pytest.Pytester, baseline_json) -> None:
+    fake_tester.makepyfile(test_pcc="def test_alpha(ttpose_check):\n    ttpose_check.pcc_values({'all': 0.5})\n")
+    result = fake_tester.runpytest("--ttpose-update-baselines")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*FAIL below threshold*", "*fix the model*"])
     assert not baseline_json.path.exists()
@@ -84,9 +82,9 @@ def test_below_absolute_threshold_fails_even_when_updating(ttpose_tester: pytest
     ],
 )
 def test_malformed_file_stops_the_run_and_is_kept(
-    ttpose_tester: pytest.Pytester, baseline_json, text: str | None, position: str
+    fake_tester: pytest.Pytester, baseline_json, text: str | None, position: str
 ) -> None:
-    ttpose_tester.makepyfile(test_pcc=PCC_TEST)
+    fake_tester.makepyfile(test_pcc=PCC_TEST)
     if text is None:
         bad = {"all": "high"} if "all" in position else {"boxes": 0.9}
         baseline_json.write({"test_pcc.py::test_alpha": {"pcc": bad}})
@@ -94,27 +92,27 @@ def test_malformed_file_stops_the_run_and_is_kept(
         baseline_json.path.parent.mkdir(parents=True)
         baseline_json.path.write_text(text)
     before = baseline_json.path.read_bytes()
-    result = ttpose_tester.runpytest()
+    result = fake_tester.runpytest()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stdout.fnmatch_lines([literal(f"*ttpose: unusable baseline file: {baseline_json.path}: {position}*")])
     result.assert_outcomes()
     assert baseline_json.path.read_bytes() == before
 
 
-def test_malformed_file_is_rewritten_only_on_request(ttpose_tester: pytest.Pytester, baseline_json) -> None:
-    ttpose_tester.makepyfile(test_pcc=PCC_TEST)
+def test_malformed_file_is_rewritten_only_on_request(fake_tester: pytest.Pytester, baseline_json) -> None:
+    fake_tester.makepyfile(test_pcc=PCC_TEST)
     baseline_json.path.parent.mkdir(parents=True)
     baseline_json.path.write_text("{broken")
-    result = ttpose_tester.runpytest("--ttpose-update-baselines")
+    result = fake_tester.runpytest("--ttpose-update-baselines")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["*not valid JSON*rewritten*"])
     assert baseline_json.read() == {"test_pcc.py::test_alpha": {"pcc": {"all": 0.995, "kpt_vis": 0.991}}}
 
 
-def test_baseline_of_another_fingerprint_is_refused(ttpose_tester: pytest.Pytester, baseline_json) -> None:
-    ttpose_tester.makepyfile(test_pcc=PCC_TEST)
+def test_baseline_of_another_fingerprint_is_refused(fake_tester: pytest.Pytester, baseline_json) -> None:
+    fake_tester.makepyfile(test_pcc=PCC_TEST)
     baseline_json.fingerprint = {**baseline_json.fingerprint, "arch": "blackhole"}
     baseline_json.write({})
-    result = ttpose_tester.runpytest()
+    result = fake_tester.runpytest()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stdout.fnmatch_lines(["*$.fingerprint: file is for*blackhole*"])

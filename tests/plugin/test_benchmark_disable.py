@@ -15,26 +15,26 @@ def test_speed(ttpose_check, benchmark):
 """
 
 
-def test_disabled_benchmark_reports_not_measured(ttpose_tester: pytest.Pytester, baseline_json) -> None:
-    ttpose_tester.makepyfile(test_perf=PERF_TEST)
+def test_disabled_benchmark_reports_not_measured(fake_tester: pytest.Pytester, baseline_json) -> None:
+    fake_tester.makepyfile(test_perf=PERF_TEST)
     baseline_json.write({"test_perf.py::test_speed": {"fps": 1e9}})
-    result = ttpose_tester.runpytest("--benchmark-disable", "--ttpose-report=r.json")
+    result = fake_tester.runpytest("--benchmark-disable", "--ttpose-report=r.json")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["test_perf.py::test_speed*not measured*1000000000.00*passed"])
-    (case,) = json.loads((ttpose_tester.path / "r.json").read_text())["cases"]
+    (case,) = json.loads((fake_tester.path / "r.json").read_text())["cases"]
     assert (case["perf"], case["fps"], case["fps_delta"]) == ("not measured", None, None)
     assert "--benchmark-disable" in case["perf_note"]
 
 
-def test_disabled_benchmark_never_writes_speed(ttpose_tester: pytest.Pytester, baseline_json) -> None:
-    ttpose_tester.makepyfile(test_perf=PERF_TEST)
+def test_disabled_benchmark_never_writes_speed(fake_tester: pytest.Pytester, baseline_json) -> None:
+    fake_tester.makepyfile(test_perf=PERF_TEST)
     baseline_json.write({"test_perf.py::test_speed": {"fps": 5.0}})
-    ttpose_tester.runpytest("--benchmark-disable", "--ttpose-update-baselines").assert_outcomes(passed=1)
+    fake_tester.runpytest("--benchmark-disable", "--ttpose-update-baselines").assert_outcomes(passed=1)
     assert baseline_json.read() == {"test_perf.py::test_speed": {"fps": 5.0}}
 
 
-def test_measured_speed_goes_into_extra_info_and_machine_info(ttpose_tester: pytest.Pytester) -> None:
-    ttpose_tester.makepyfile(
+def test_measured_speed_goes_into_extra_info_and_machine_info(fake_tester: pytest.Pytester) -> None:
+    fake_tester.makepyfile(
         test_perf="""
 import time
 
@@ -42,8 +42,8 @@ def test_speed(ttpose_check, benchmark):
     ttpose_check.perf(benchmark, lambda: time.sleep(0.001), frames=4, rounds=2)
 """
     )
-    ttpose_tester.runpytest("--ttpose-update-baselines", "--benchmark-json=bench.json").assert_outcomes(passed=1)
-    saved = json.loads((ttpose_tester.path / "bench.json").read_text())
+    fake_tester.runpytest("--ttpose-update-baselines", "--benchmark-json=bench.json").assert_outcomes(passed=1)
+    saved = json.loads((fake_tester.path / "bench.json").read_text())
     assert saved["machine_info"]["ttpose"] == {
         "arch": "fakearch",
         "backend": "fake",

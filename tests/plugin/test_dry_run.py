@@ -31,17 +31,17 @@ def test_model(ttpose_check, ttpose_device, benchmark):
 """
 
 
-def test_dry_run_reports_instead_of_asserting(ttpose_tester: pytest.Pytester) -> None:
-    conftest = ttpose_tester.path / "conftest.py"
+def test_dry_run_reports_instead_of_asserting(fake_tester: pytest.Pytester) -> None:
+    conftest = fake_tester.path / "conftest.py"
     conftest.write_text(conftest.read_text().split("def pytest_ttpose_add_backends")[0] + DRY_BACKEND)
-    ttpose_tester.makepyfile(test_dry=CASES)
-    result = ttpose_tester.runpytest("--ttpose-backend=dry", "--ttpose-report=r.json")
+    fake_tester.makepyfile(test_dry=CASES)
+    result = fake_tester.runpytest("--ttpose-backend=dry", "--ttpose-report=r.json")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(
         ["test_dry.py::test_model *dry run *- *not measured *- *- *passed (L1 812/1464 KiB per core)"]
     )
     assert "warning" not in result.stdout.str()
-    (case,) = json.loads((ttpose_tester.path / "r.json").read_text())["cases"]
+    (case,) = json.loads((fake_tester.path / "r.json").read_text())["cases"]
     assert case["dry_run"] is True and case["pcc"] is None and case["perf_note"] == "dry run"
     assert case["fit"]["peak_l1_bytes_per_core"] == 831488
 

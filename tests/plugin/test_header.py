@@ -7,12 +7,12 @@ import importlib.metadata
 import pytest
 
 
-def test_header_contents(ttpose_tester: pytest.Pytester) -> None:
+def test_header_contents(fake_tester: pytest.Pytester) -> None:
     try:
         ttnn_version = importlib.metadata.version("ttnn")
     except importlib.metadata.PackageNotFoundError:
         ttnn_version = "not installed"
-    result = ttpose_tester.runpytest("--ttpose-device=1", "--ttpose-dtypes=bfloat16", "--ttpose-batch-sizes=1,2")
+    result = fake_tester.runpytest("--ttpose-device=1", "--ttpose-dtypes=bfloat16", "--ttpose-batch-sizes=1,2")
     result.stdout.fnmatch_lines(
         [
             f"ttpose: backend fake, arch fakearch, device 1 of 2, mesh 1x2, ttnn {ttnn_version}",
@@ -22,13 +22,13 @@ def test_header_contents(ttpose_tester: pytest.Pytester) -> None:
     )
 
 
-def test_header_shows_update_mode(ttpose_tester: pytest.Pytester) -> None:
-    result = ttpose_tester.runpytest("--ttpose-update-baselines")
+def test_header_shows_update_mode(fake_tester: pytest.Pytester) -> None:
+    result = fake_tester.runpytest("--ttpose-update-baselines")
     result.stdout.fnmatch_lines(["ttpose: baselines *.json [[]UPDATE (entries of the tests that run are rewritten)[]]"])
 
 
-def test_no_summary_section_without_ttpose_cases(ttpose_tester: pytest.Pytester) -> None:
-    ttpose_tester.makepyfile("def test_plain():\n    pass\n")
-    result = ttpose_tester.runpytest()
+def test_no_summary_section_without_ttpose_cases(fake_tester: pytest.Pytester) -> None:
+    fake_tester.makepyfile("def test_plain():\n    pass\n")
+    result = fake_tester.runpytest()
     result.assert_outcomes(passed=1)
     assert "ttpose summary" not in result.stdout.str()

@@ -7,8 +7,8 @@ import pytest
 from pytest_ttpose.options import OPTIONS
 
 
-def test_help_lists_every_option_and_ini_key(ttpose_tester: pytest.Pytester) -> None:
-    result = ttpose_tester.runpytest("--help")
+def test_help_lists_every_option_and_ini_key(fake_tester: pytest.Pytester) -> None:
+    result = fake_tester.runpytest("--help")
     assert result.ret == 0
     text = result.stdout.str()
     assert "pytest-ttpose: YOLO11-pose on Tenstorrent devices" in text

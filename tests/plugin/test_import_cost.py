@@ -32,8 +32,8 @@ def test_plugin_import_is_light_and_fast() -> None:
     assert cumulative[0] <= BUDGET_US
 
 
-def test_configure_and_collect_load_nothing_heavy(ttpose_tester: pytest.Pytester) -> None:
-    ttpose_tester.makepyfile(
+def test_configure_and_collect_load_nothing_heavy(fake_tester: pytest.Pytester) -> None:
+    fake_tester.makepyfile(
         f"""
 import sys
 
@@ -41,10 +41,10 @@ def test_point(ttpose_point, ttpose_check):
     assert sorted(name for name in {HEAVY!r} if name in sys.modules) == []
 """
     )
-    ttpose_tester.runpytest_subprocess("--ttpose-batch-sizes=1", "--ttpose-dtypes=bfloat16", "--co").assert_outcomes()
-    ttpose_tester.runpytest_subprocess(
-        "-k", "320", "--ttpose-batch-sizes=1", "--ttpose-dtypes=bfloat16"
-    ).assert_outcomes(passed=1, deselected=1)
+    fake_tester.runpytest_subprocess("--ttpose-batch-sizes=1", "--ttpose-dtypes=bfloat16", "--co").assert_outcomes()
+    fake_tester.runpytest_subprocess("-k", "320", "--ttpose-batch-sizes=1", "--ttpose-dtypes=bfloat16").assert_outcomes(
+        passed=1, deselected=1
+    )
 
 
 def test_disabled_plugin_leaves_no_trace(pytester: pytest.Pytester) -> None:

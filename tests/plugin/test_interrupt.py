@@ -30,16 +30,16 @@ def test_never_reached(ttpose_check):
 
 @pytest.mark.parametrize("update", [False, True])
 def test_ctrl_c_keeps_baselines_and_closes_devices(
-    ttpose_tester: pytest.Pytester, baseline_json, device_log, update: bool
+    fake_tester: pytest.Pytester, baseline_json, device_log, update: bool
 ) -> None:
-    ttpose_tester.makepyfile(test_cases=CASES)
+    fake_tester.makepyfile(test_cases=CASES)
     baseline_json.write(
         {"test_cases.py::test_first": {"pcc": {"all": 0.5}}, "test_cases.py::test_interrupted": {"fps": 1.0}}
     )
     before = baseline_json.path.read_bytes()
-    result = ttpose_tester.runpytest_subprocess(*(["--ttpose-update-baselines"] if update else []))
+    result = fake_tester.runpytest_subprocess(*(["--ttpose-update-baselines"] if update else []))
     assert result.ret == pytest.ExitCode.INTERRUPTED
     result.assert_outcomes(passed=1)
     assert baseline_json.path.read_bytes() == before
     assert device_log() == [("main", "open", "device0"), ("main", "close", "device0")]
-    assert (ttpose_tester.path / "released.txt").read_text() == "device0\n"
+    assert (fake_tester.path / "released.txt").read_text() == "device0\n"

@@ -61,9 +61,9 @@ def test_runner_dp(ttpose_dp_runner):
 """
 
 
-def test_built_once_per_point_and_released_before_close(ttpose_tester: pytest.Pytester, device_log) -> None:
-    ttpose_tester.makepyfile(stand_ins=STAND_INS, test_cases="import stand_ins  # noqa: F401\n" + CASES)
-    result = ttpose_tester.runpytest("--ttpose-dtypes=bfloat16", "--ttpose-resolutions=64", "--ttpose-batch-sizes=1,2")
+def test_built_once_per_point_and_released_before_close(fake_tester: pytest.Pytester, device_log) -> None:
+    fake_tester.makepyfile(stand_ins=STAND_INS, test_cases="import stand_ins  # noqa: F401\n" + CASES)
+    result = fake_tester.runpytest("--ttpose-dtypes=bfloat16", "--ttpose-resolutions=64", "--ttpose-batch-sizes=1,2")
     result.assert_outcomes(passed=6, failed=2)
     assert device_log() == [
         ("main", "open", "device0"),
@@ -85,8 +85,15 @@ def test_built_once_per_point_and_released_before_close(ttpose_tester: pytest.Py
     ]
 
 
-def test_nothing_is_built_or_opened_when_unused(ttpose_tester: pytest.Pytester, device_log) -> None:
-    ttpose_tester.makepyfile(stand_ins=STAND_INS, test_cases="import stand_ins  # noqa: F401\n" + CASES)
-    ttpose_tester.runpytest("--co").assert_outcomes()
-    ttpose_tester.runpytest("-k", "nothing").assert_outcomes(deselected=32)
+def test_nothing_is_built_or_opened_when_unused(fake_tester: pytest.Pytester, device_log) -> None:
+    fake_tester.makepyfile(stand_ins=STAND_INS, test_cases="import stand_ins  # noqa: F401\n" + CASES)
+    fake_tester.runpytest("--co").assert_outcomes()
+    fake_tester.runpytest("-k", "nothing").assert_outcomes(deselected=32)
     assert device_log() == []
+
+
+def test_fixture_list_matches_the_fixtures_module() -> None:
+    from pytest_ttpose import fixtures
+    from pytest_ttpose.collection import TTPOSE_FIXTURES
+
+    assert {name for name in vars(fixtures) if name.startswith("ttpose_")} == TTPOSE_FIXTURES

@@ -35,21 +35,21 @@ def test_ttnn_without_tt_device_is_a_usage_error(pytester: pytest.Pytester, no_t
     result.stderr.fnmatch_lines(["*--ttpose-backend=ttnn: no Tenstorrent device found*--ttpose-backend=emulator*"])
 
 
-def test_unknown_backend_lists_the_accepted_names(ttpose_tester: pytest.Pytester) -> None:
-    result = ttpose_tester.runpytest("--ttpose-backend=cuda")
+def test_unknown_backend_lists_the_accepted_names(fake_tester: pytest.Pytester) -> None:
+    result = fake_tester.runpytest("--ttpose-backend=cuda")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(
         ["*--ttpose-backend=cuda: unknown backend. Accepted: auto, ttnn, emulator, ttnn-mock, fake.*"]
     )
 
 
-def test_cli_wins_over_ini(ttpose_tester: pytest.Pytester) -> None:
-    result = ttpose_tester.runpytest("--ttpose-backend=emulator")
+def test_cli_wins_over_ini(fake_tester: pytest.Pytester) -> None:
+    result = fake_tester.runpytest("--ttpose-backend=emulator")
     result.stdout.fnmatch_lines(["ttpose: backend emulator, arch wormhole_b0, device 0 of 2, mesh 1x2*"])
 
 
-def test_ini_backend_is_used(ttpose_tester: pytest.Pytester) -> None:
-    ttpose_tester.runpytest().stdout.fnmatch_lines(["ttpose: backend fake, arch fakearch*"])
+def test_ini_backend_is_used(fake_tester: pytest.Pytester) -> None:
+    fake_tester.runpytest().stdout.fnmatch_lines(["ttpose: backend fake, arch fakearch*"])
 
 
 def test_arch_on_hardware_is_refused(pytester: pytest.Pytester, no_tt_devices: Path) -> None:

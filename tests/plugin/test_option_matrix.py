@@ -17,9 +17,9 @@ def collected(result: pytest.RunResult) -> list[str]:
     return [line for line in result.outlines if "::" in line]
 
 
-def test_default_matrix_ids(ttpose_tester: pytest.Pytester) -> None:
-    ttpose_tester.makepyfile(POINT_TEST)
-    ids = collected(ttpose_tester.runpytest("--co", "-q"))
+def test_default_matrix_ids(fake_tester: pytest.Pytester) -> None:
+    fake_tester.makepyfile(POINT_TEST)
+    ids = collected(fake_tester.runpytest("--co", "-q"))
     assert ids == [
         "test_default_matrix_ids.py::test_point[n-640x640-b1-bfloat8_b-bfloat8_b]",
         "test_default_matrix_ids.py::test_point[n-640x640-b2-bfloat8_b-bfloat8_b]",
@@ -34,9 +34,9 @@ def test_default_matrix_ids(ttpose_tester: pytest.Pytester) -> None:
     ]
 
 
-def test_matrix_options(ttpose_tester: pytest.Pytester) -> None:
-    ttpose_tester.makepyfile(POINT_TEST)
-    result = ttpose_tester.runpytest(
+def test_matrix_options(fake_tester: pytest.Pytester) -> None:
+    fake_tester.makepyfile(POINT_TEST)
+    result = fake_tester.runpytest(
         "--co",
         "-q",
         "--ttpose-dtypes=bfloat16/bfloat8_b",
@@ -50,17 +50,17 @@ def test_matrix_options(ttpose_tester: pytest.Pytester) -> None:
     ]
 
 
-def test_ini_mirrors_and_cli_wins(ttpose_tester: pytest.Pytester) -> None:
-    ttpose_tester.makeini(
+def test_ini_mirrors_and_cli_wins(fake_tester: pytest.Pytester) -> None:
+    fake_tester.makeini(
         "[pytest]\nttpose_backend = fake\nttpose_dtypes = bfloat16\nttpose_resolutions = 64\nttpose_batch_sizes = 3\n"
     )
-    ttpose_tester.makepyfile(POINT_TEST)
-    from_ini = collected(ttpose_tester.runpytest("--co", "-q"))
+    fake_tester.makepyfile(POINT_TEST)
+    from_ini = collected(fake_tester.runpytest("--co", "-q"))
     assert [line.split("::")[1] for line in from_ini] == [
         "test_point[n-64x64-b3-bfloat16-bfloat16]",
         "test_pair[bfloat16-bfloat16]",
     ]
-    from_cli = collected(ttpose_tester.runpytest("--co", "-q", "--ttpose-batch-sizes=1"))
+    from_cli = collected(fake_tester.runpytest("--co", "-q", "--ttpose-batch-sizes=1"))
     assert from_cli[0].endswith("test_point[n-64x64-b1-bfloat16-bfloat16]")
 
 
@@ -78,14 +78,14 @@ def test_ini_mirrors_and_cli_wins(ttpose_tester: pytest.Pytester) -> None:
         ("--ttpose-model=xl", "*--ttpose-model=xl: unknown model scale. Accepted: n, s, m, l, x*"),
     ],
 )
-def test_bad_values_are_usage_errors(ttpose_tester: pytest.Pytester, argument: str, expected: str) -> None:
-    result = ttpose_tester.runpytest(argument)
+def test_bad_values_are_usage_errors(fake_tester: pytest.Pytester, argument: str, expected: str) -> None:
+    result = fake_tester.runpytest(argument)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([expected])
 
 
-def test_bad_ini_value_names_the_option(ttpose_tester: pytest.Pytester) -> None:
-    ttpose_tester.makeini("[pytest]\nttpose_backend = fake\nttpose_dtypes = float8\n")
-    result = ttpose_tester.runpytest()
+def test_bad_ini_value_names_the_option(fake_tester: pytest.Pytester) -> None:
+    fake_tester.makeini("[pytest]\nttpose_backend = fake\nttpose_dtypes = float8\n")
+    result = fake_tester.runpytest()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--ttpose-dtypes=float8: unknown dtype*"])

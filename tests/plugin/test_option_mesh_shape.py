@@ -10,27 +10,27 @@ def test_mesh_dp(ttpose_mesh_device, ttpose_settings):
 """
 
 
-def test_default_mesh_is_all_devices(ttpose_tester: pytest.Pytester, device_log) -> None:
-    ttpose_tester.makepyfile(MESH_TEST.format(expected="1x2"))
-    ttpose_tester.runpytest().assert_outcomes(passed=1)
+def test_default_mesh_is_all_devices(fake_tester: pytest.Pytester, device_log) -> None:
+    fake_tester.makepyfile(MESH_TEST.format(expected="1x2"))
+    fake_tester.runpytest().assert_outcomes(passed=1)
     assert device_log() == [("main", "open", "mesh1x2"), ("main", "close", "mesh1x2")]
 
 
 @pytest.mark.parametrize(("given", "expected"), [("2", "1x2"), ("2x1", "2x1"), ("1X2", "1x2")])
-def test_mesh_shape_forms(ttpose_tester: pytest.Pytester, given: str, expected: str) -> None:
-    ttpose_tester.makepyfile(MESH_TEST.format(expected=expected))
-    ttpose_tester.runpytest(f"--ttpose-mesh-shape={given}").assert_outcomes(passed=1)
+def test_mesh_shape_forms(fake_tester: pytest.Pytester, given: str, expected: str) -> None:
+    fake_tester.makepyfile(MESH_TEST.format(expected=expected))
+    fake_tester.runpytest(f"--ttpose-mesh-shape={given}").assert_outcomes(passed=1)
 
 
 @pytest.mark.parametrize("bad", ["2x", "x2", "axb", "1x2x3", "0x2", "-1"])
-def test_malformed_mesh_shape_is_a_usage_error(ttpose_tester: pytest.Pytester, bad: str) -> None:
-    result = ttpose_tester.runpytest(f"--ttpose-mesh-shape={bad}")
+def test_malformed_mesh_shape_is_a_usage_error(fake_tester: pytest.Pytester, bad: str) -> None:
+    result = fake_tester.runpytest(f"--ttpose-mesh-shape={bad}")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([f"*--ttpose-mesh-shape={bad}: *Accepted: ROWSxCOLS*"])
 
 
-def test_mesh_larger_than_the_machine_is_a_usage_error(ttpose_tester: pytest.Pytester) -> None:
-    result = ttpose_tester.runpytest("--ttpose-mesh-shape=2x2")
+def test_mesh_larger_than_the_machine_is_a_usage_error(fake_tester: pytest.Pytester) -> None:
+    result = fake_tester.runpytest("--ttpose-mesh-shape=2x2")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--ttpose-mesh-shape=2x2: the fake backend has 2 device(s)*"])
 

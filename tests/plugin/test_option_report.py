@@ -44,8 +44,8 @@ CASE_KEYS = {
 }
 
 
-def test_report_schema(ttpose_tester: pytest.Pytester, baseline_json) -> None:
-    ttpose_tester.makepyfile(test_cases=CASES)
+def test_report_schema(fake_tester: pytest.Pytester, baseline_json) -> None:
+    fake_tester.makepyfile(test_cases=CASES)
     baseline_json.write(
         {
             "test_cases.py::test_pcc[n-320x320-b1-bfloat16-bfloat16]": {"pcc": {"all": 0.996, "box": 0.998}},
@@ -58,9 +58,9 @@ def test_report_schema(ttpose_tester: pytest.Pytester, baseline_json) -> None:
         "--ttpose-resolutions=320",
         "--ttpose-batch-sizes=1",
     ]
-    result = ttpose_tester.runpytest(*args)
+    result = fake_tester.runpytest(*args)
     result.assert_outcomes(passed=4)
-    report = json.loads((ttpose_tester.path / "out" / "report.json").read_text())
+    report = json.loads((fake_tester.path / "out" / "report.json").read_text())
     assert set(report) == {"schema", "fingerprint", "baseline_file", "update_baselines", "settings", "cases", "summary"}
     assert report["schema"] == "pytest-ttpose/report/1"
     assert report["fingerprint"] == baseline_json.fingerprint
@@ -96,9 +96,9 @@ def test_report_schema(ttpose_tester: pytest.Pytester, baseline_json) -> None:
     )
 
 
-def test_report_lists_failures_with_their_messages(ttpose_tester: pytest.Pytester) -> None:
-    ttpose_tester.makepyfile(test_cases="def test_low(ttpose_check):\n    ttpose_check.pcc_values({'all': 0.2})\n")
-    ttpose_tester.runpytest("--ttpose-report=r.json").assert_outcomes(failed=1)
-    (case,) = json.loads((ttpose_tester.path / "r.json").read_text())["cases"]
+def test_report_lists_failures_with_their_messages(fake_tester: pytest.Pytester) -> None:
+    fake_tester.makepyfile(test_cases="def test_low(ttpose_check):\n    ttpose_check.pcc_values({'all': 0.2})\n")
+    fake_tester.runpytest("--ttpose-report=r.json").assert_outcomes(failed=1)
+    (case,) = json.loads((fake_tester.path / "r.json").read_text())["cases"]
     assert case["status"] == "failed"
     assert "FAIL below threshold" in case["messages"][0]

@@ -17,11 +17,11 @@ def test_speed(ttpose_check, benchmark):
 NODE = "test_{name}.py::test_alpha"
 
 
-def test_pcc_within_tolerance_passes_and_beyond_fails(ttpose_tester: pytest.Pytester, baseline_json) -> None:
-    ttpose_tester.makepyfile(test_pcc=PCC_TEST)
+def test_pcc_within_tolerance_passes_and_beyond_fails(fake_tester: pytest.Pytester, baseline_json) -> None:
+    fake_tester.makepyfile(test_pcc=PCC_TEST)
     baseline_json.write({"test_pcc.py::test_alpha": {"pcc": {"all": 0.999}}})
-    ttpose_tester.runpytest("--ttpose-pcc-tolerance=0.005").assert_outcomes(passed=1)
-    result = ttpose_tester.runpytest("--ttpose-pcc-tolerance=0.001")
+    fake_tester.runpytest("--ttpose-pcc-tolerance=0.005").assert_outcomes(passed=1)
+    result = fake_tester.runpytest("--ttpose-pcc-tolerance=0.001")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
@@ -33,27 +33,27 @@ def test_pcc_within_tolerance_passes_and_beyond_fails(ttpose_tester: pytest.Pyte
     )
 
 
-def test_pcc_tolerance_from_ini(ttpose_tester: pytest.Pytester, baseline_json) -> None:
-    ttpose_tester.makeini("[pytest]\nttpose_backend = fake\nttpose_pcc_tolerance = 0.01\n")
-    ttpose_tester.makepyfile(test_pcc=PCC_TEST)
+def test_pcc_tolerance_from_ini(fake_tester: pytest.Pytester, baseline_json) -> None:
+    fake_tester.makeini("[pytest]\nttpose_backend = fake\nttpose_pcc_tolerance = 0.01\n")
+    fake_tester.makepyfile(test_pcc=PCC_TEST)
     baseline_json.write({"test_pcc.py::test_alpha": {"pcc": {"all": 0.999}}})
-    ttpose_tester.runpytest().assert_outcomes(passed=1)
+    fake_tester.runpytest().assert_outcomes(passed=1)
 
 
-def test_perf_tolerance(ttpose_tester: pytest.Pytester, baseline_json) -> None:
+def test_perf_tolerance(fake_tester: pytest.Pytester, baseline_json) -> None:
     # ~100 FPS measured (10 ms sleeps) against a 1000 FPS baseline.
-    ttpose_tester.makepyfile(test_perf=PERF_TEST)
+    fake_tester.makepyfile(test_perf=PERF_TEST)
     baseline_json.write({"test_perf.py::test_speed": {"fps": 1000.0}})
-    result = ttpose_tester.runpytest("--ttpose-perf-tolerance=0.5")
+    result = fake_tester.runpytest("--ttpose-perf-tolerance=0.5")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*FPS below the bar*", "*baseline 1000.000 FPS x (1 - 0.5) = floor 500.000 FPS*"])
-    ttpose_tester.runpytest("--ttpose-perf-tolerance=0.99").assert_outcomes(passed=1)
+    fake_tester.runpytest("--ttpose-perf-tolerance=0.99").assert_outcomes(passed=1)
 
 
 @pytest.mark.parametrize("flag", ["--ttpose-pcc-tolerance", "--ttpose-perf-tolerance"])
 @pytest.mark.parametrize("bad", ["1.5", "-0.1", "lots"])
-def test_bad_tolerance_is_a_usage_error(ttpose_tester: pytest.Pytester, flag: str, bad: str) -> None:
-    result = ttpose_tester.runpytest(f"{flag}={bad}")
+def test_bad_tolerance_is_a_usage_error(fake_tester: pytest.Pytester, flag: str, bad: str) -> None:
+    result = fake_tester.runpytest(f"{flag}={bad}")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([f"*{flag}={bad}: *Accepted: a fraction in [[]0, 1)*"])
 

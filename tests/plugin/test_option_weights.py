@@ -10,27 +10,27 @@ def test_settings(ttpose_settings):
 """
 
 
-def test_weights_and_trust(ttpose_tester: pytest.Pytester) -> None:
-    ttpose_tester.path.joinpath("custom.pt").write_bytes(b"not read here")
-    ttpose_tester.makepyfile(SETTINGS_TEST)
-    result = ttpose_tester.runpytest("-s", "--ttpose-weights=custom.pt", "--ttpose-trust-weights")
+def test_weights_and_trust(fake_tester: pytest.Pytester) -> None:
+    fake_tester.path.joinpath("custom.pt").write_bytes(b"not read here")
+    fake_tester.makepyfile(SETTINGS_TEST)
+    result = fake_tester.runpytest("-s", "--ttpose-weights=custom.pt", "--ttpose-trust-weights")
     result.stdout.fnmatch_lines(["*WEIGHTS custom.pt True*"])
 
 
-def test_default_is_bundled_weights_untrusted(ttpose_tester: pytest.Pytester) -> None:
-    ttpose_tester.makepyfile(SETTINGS_TEST)
-    ttpose_tester.runpytest("-s").stdout.fnmatch_lines(["*WEIGHTS None False*"])
+def test_default_is_bundled_weights_untrusted(fake_tester: pytest.Pytester) -> None:
+    fake_tester.makepyfile(SETTINGS_TEST)
+    fake_tester.runpytest("-s").stdout.fnmatch_lines(["*WEIGHTS None False*"])
 
 
-def test_ini_weights_are_relative_to_the_ini_file(ttpose_tester: pytest.Pytester) -> None:
-    ttpose_tester.path.joinpath("w").mkdir()
-    ttpose_tester.path.joinpath("w", "ini.pt").write_bytes(b"x")
-    ttpose_tester.makeini("[pytest]\nttpose_backend = fake\nttpose_weights = w/ini.pt\n")
-    ttpose_tester.makepyfile(SETTINGS_TEST)
-    ttpose_tester.runpytest("-s").stdout.fnmatch_lines(["*WEIGHTS ini.pt False*"])
+def test_ini_weights_are_relative_to_the_ini_file(fake_tester: pytest.Pytester) -> None:
+    fake_tester.path.joinpath("w").mkdir()
+    fake_tester.path.joinpath("w", "ini.pt").write_bytes(b"x")
+    fake_tester.makeini("[pytest]\nttpose_backend = fake\nttpose_weights = w/ini.pt\n")
+    fake_tester.makepyfile(SETTINGS_TEST)
+    fake_tester.runpytest("-s").stdout.fnmatch_lines(["*WEIGHTS ini.pt False*"])
 
 
-def test_missing_weights_file_is_a_usage_error(ttpose_tester: pytest.Pytester) -> None:
-    result = ttpose_tester.runpytest("--ttpose-weights=nowhere.pt")
+def test_missing_weights_file_is_a_usage_error(fake_tester: pytest.Pytester) -> None:
+    result = fake_tester.runpytest("--ttpose-weights=nowhere.pt")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--ttpose-weights=*nowhere.pt: no such file*"])

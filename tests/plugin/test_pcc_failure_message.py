@@ -28,9 +28,9 @@ def test_broken_table(ttpose_check):
 """
 
 
-def test_failure_message(ttpose_tester: pytest.Pytester) -> None:
-    ttpose_tester.makepyfile(test_low=CASES)
-    result = ttpose_tester.runpytest("--ttpose-dtypes=bfloat8_b")
+def test_failure_message(fake_tester: pytest.Pytester) -> None:
+    fake_tester.makepyfile(test_low=CASES)
+    result = fake_tester.runpytest("--ttpose-dtypes=bfloat8_b")
     result.assert_outcomes(failed=2)
     result.stdout.fnmatch_lines(
         [

@@ -28,17 +28,17 @@ def test_block(ttpose_check):
 """
 
 
-def test_pcc_from_tensors(ttpose_tester: pytest.Pytester) -> None:
-    ttpose_tester.makepyfile(test_tensors=CASES)
+def test_pcc_from_tensors(fake_tester: pytest.Pytester) -> None:
+    fake_tester.makepyfile(test_tensors=CASES)
     args = ["--ttpose-dtypes=bfloat16", "--ttpose-report=r.json"]
-    ttpose_tester.runpytest_subprocess("--ttpose-update-baselines", *args).assert_outcomes(passed=2)
-    ttpose_tester.runpytest_subprocess(*args).assert_outcomes(passed=2)
-    cases = {case["node_id"]: case for case in json.loads((ttpose_tester.path / "r.json").read_text())["cases"]}
+    fake_tester.runpytest_subprocess("--ttpose-update-baselines", *args).assert_outcomes(passed=2)
+    fake_tester.runpytest_subprocess(*args).assert_outcomes(passed=2)
+    cases = {case["node_id"]: case for case in json.loads((fake_tester.path / "r.json").read_text())["cases"]}
     output = cases["test_tensors.py::test_output[bfloat16-bfloat16]"]
     assert set(output["pcc"]) == {"all", "box", "score", "kpt_xy", "kpt_vis"}
     assert output["pcc"] == output["pcc_baseline"]
     assert set(cases["test_tensors.py::test_block"]["pcc"]) == {"all"}
-    ttpose_tester.makepyfile(test_tensors=CASES.replace("outputs(0.01)", "outputs(30.0)"))
-    result = ttpose_tester.runpytest_subprocess(*args)
+    fake_tester.makepyfile(test_tensors=CASES.replace("outputs(0.01)", "outputs(30.0)"))
+    result = fake_tester.runpytest_subprocess(*args)
     result.assert_outcomes(failed=2)
     result.stdout.fnmatch_lines(["*PCC below the bar for test_tensors.py::test_output*", "*FAIL below threshold*"])
