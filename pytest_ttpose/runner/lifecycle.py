@@ -5,12 +5,14 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 
 from pytest_ttpose.runner.infra import YOLOv11PosePerformanceRunnerInfra
 from pytest_ttpose.runner.inputs import check_torch_input
+
+RunnerT = TypeVar("RunnerT", bound="PoseRunnerBase")
 
 # tt-metal's bar for the full YOLO11 model at bfloat8_b act/weights (runner and infra validate at 0.99).
 DEFAULT_PCC_THRESHOLDS: Mapping[str, float] = {"all": 0.99}
@@ -93,7 +95,7 @@ class PoseRunnerBase(ABC):
         self._released = True
         self._free_device_state()
 
-    def __enter__(self) -> PoseRunnerBase:
+    def __enter__(self: RunnerT) -> RunnerT:
         self._ensure_live()
         return self
 

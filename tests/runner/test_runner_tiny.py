@@ -33,7 +33,9 @@ def basic_outputs(device: Any, kwargs: dict, inputs: list[torch.Tensor], **runne
         return [runner.run_to_torch(x) for x in inputs]
 
 
-def test_traced_output_equals_untraced_output_exactly(device: Any, tiny_kwargs: dict) -> None:
+@pytest.mark.parametrize("arch", ["wormhole_b0", "blackhole"])
+def test_traced_output_equals_untraced_output_exactly(emulated: Any, tiny_kwargs: dict, arch: str) -> None:
+    device = emulated.open(arch=arch)
     inputs = [seeded_images(1, tiny_kwargs["resolution"], seed) for seed in range(3)]
     expected = basic_outputs(device, tiny_kwargs, inputs)
     with YOLOv11PosePerformantRunner(device, **tiny_kwargs) as runner:
