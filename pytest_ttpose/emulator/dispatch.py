@@ -43,6 +43,7 @@ class TracedOp:
     inputs: list[BufferRef]
     output: BufferRef
     dtype: DataType
+    exact: bool
 
 
 def device_of(op: str, tensors: Sequence[Tensor]) -> MeshDevice:
@@ -69,17 +70,18 @@ def launch(
     memory_config: MemoryConfig,
     output_tensor: Tensor | None = None,
     cq_id: int = 0,
+    exact: bool = False,
 ) -> Tensor:
+    """Run ``compute`` per device and store its result. ``exact`` says the result already holds values ``dtype``
+    stores unchanged (pure data movement that keeps bfloat8_b blocks intact), so rounding can be skipped."""
     device = device_of(op, inputs)
     device.queues.check_cq(cq_id)
     buffers = [t._buffer for t in inputs]
     for buffer in buffers:
         assert buffer is not None
         buffer.require_allocated(op)
-    results = [
-        round_to_dtype(compute([b.data[d] for b in buffers]), dtype)  # type: ignore[union-attr]
-        for d in range(device.get_num_devices())
-    ]
+    finish = (lambda values: values) if exact else (lambda values: round_to_dtype(values, dtype))
+    results = [finish(compute([b.data[d] for b in buffers])) for d in range(device.get_num_devices())]  # type: ignore[union-attr]
     spec = make_spec(results[0].shape, dtype, layout, memory_config)
     device.queues.issue(cq_id)
     for buffer in buffers:
@@ -104,7 +106,7 @@ def launch(
             raise RuntimeError(f"TT_FATAL: {op} issued on CQ{cq_id} while CQ{device.capturing.cq_id} captures a trace")
         cores = device._arch_spec.compute_grid[0] * device._arch_spec.compute_grid[1]
         device.capturing.record(
-            TracedOp(op, compute, [BufferRef.of(b) for b in buffers], BufferRef.of(out_buffer), dtype),  # type: ignore[arg-type]
+            TracedOp(op, compute, [BufferRef.of(b) for b in buffers], BufferRef.of(out_buffer), dtype, exact),  # type: ignore[arg-type]
             TRACE_BYTES_PER_OP + TRACE_BYTES_PER_CORE * cores,
         )
     return result

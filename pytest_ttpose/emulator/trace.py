@@ -117,10 +117,9 @@ def execute_trace(
     scratch: dict = {}
     for op in trace.ops:
         inputs = [_read(mesh_device, ref, scratch, cq, op.name) for ref in op.inputs]
-        results = [
-            round_to_dtype(op.compute([values[d] for values in inputs]), op.dtype)
-            for d in range(mesh_device.get_num_devices())
-        ]
+        results = [op.compute([values[d] for values in inputs]) for d in range(mesh_device.get_num_devices())]
+        if not op.exact:
+            results = [round_to_dtype(values, op.dtype) for values in results]
         key = (op.output.buffer_type, op.output.address)
         scratch[key] = results
         live = mesh_device.live_buffers.get(key)

@@ -27,9 +27,7 @@ def output_memory_config(tensor: Tensor, out_shape: Sequence[int] | None = None)
     return config
 
 
-def apply_unary(
-    values: torch.Tensor, activation: UnaryWithParam | str | None, inplace: bool = False
-) -> torch.Tensor:
+def apply_unary(values: torch.Tensor, activation: UnaryWithParam | str | None, inplace: bool = False) -> torch.Tensor:
     """Apply a fused activation; ``inplace`` may overwrite ``values`` (a fresh result the caller owns)."""
     if activation is None:
         return values
@@ -73,3 +71,18 @@ def float_dtype(dtype: DataType, op: str) -> DataType:
     if dtype not in (DataType.BFLOAT16, DataType.BFLOAT8_B, DataType.FLOAT32, DataType.BFLOAT4_B):
         raise NotImplementedError(f"{op}: input dtype {dtype} is not supported by the emulator")
     return dtype
+
+
+_WIDER = {
+    DataType.BFLOAT8_B: (DataType.BFLOAT16, DataType.FLOAT32),
+    DataType.BFLOAT16: (DataType.BFLOAT16, DataType.FLOAT32),
+    DataType.FLOAT32: (DataType.FLOAT32,),
+}
+
+
+def exact_copy(source: DataType, target: DataType, blocks_intact: bool) -> bool:
+    """Whether moving values of ``source`` into a ``target`` buffer changes none of them. bfloat8_b to bfloat8_b is
+    exact only when every 16-value block along the last dimension stays together (``blocks_intact``)."""
+    if source == target == DataType.BFLOAT8_B:
+        return blocks_intact
+    return target in _WIDER.get(source, ())

@@ -25,7 +25,7 @@ from ..types import (
     padded_shape_for,
     reject_unsupported,
 )
-from .common import output_memory_config
+from .common import exact_copy, output_memory_config
 
 _BLOCK_FORMATS = (DataType.BFLOAT8_B, DataType.BFLOAT4_B)
 
@@ -62,6 +62,7 @@ def to_layout(
         dtype=out_dtype,
         layout=layout,
         memory_config=memory_config or output_memory_config(tensor),
+        exact=exact_copy(tensor.dtype, out_dtype, True),
     )
 
 
@@ -78,6 +79,7 @@ def to_memory_config(
         layout=tensor.layout,
         memory_config=memory_config,
         output_tensor=output_tensor,
+        exact=exact_copy(tensor.dtype, dtype or tensor.dtype, True),
     )
 
 
@@ -118,6 +120,7 @@ def interleaved_to_sharded(
         layout=input_tensor.layout,
         memory_config=config,
         output_tensor=preallocated_output,
+        exact=exact_copy(input_tensor.dtype, output_dtype or input_tensor.dtype, True),
     )
 
 
@@ -136,6 +139,7 @@ def sharded_to_interleaved(
         dtype=output_dtype or input_tensor.dtype,
         layout=input_tensor.layout,
         memory_config=config,
+        exact=exact_copy(input_tensor.dtype, output_dtype or input_tensor.dtype, True),
     )
 
 
@@ -150,6 +154,7 @@ def reshard(input_tensor: Tensor, output_memory_config: MemoryConfig, output_ten
         layout=input_tensor.layout,
         memory_config=output_memory_config,
         output_tensor=output_tensor,
+        exact=True,
     )
 
 
@@ -174,6 +179,7 @@ def typecast(
         layout=input_tensor.layout,
         memory_config=memory_config or output_memory_config(input_tensor),
         output_tensor=output_tensor,
+        exact=exact_copy(input_tensor.dtype, target, True),
     )
 
 
@@ -191,6 +197,7 @@ def clone(
         dtype=dtype or input.dtype,
         layout=input.layout,
         memory_config=memory_config or input.memory_config(),
+        exact=exact_copy(input.dtype, dtype or input.dtype, True),
     )
 
 
@@ -237,6 +244,7 @@ def reshape(
         dtype=input_tensor.dtype,
         layout=input_tensor.layout,
         memory_config=memory_config or output_memory_config(input_tensor, dims),
+        exact=exact_copy(input_tensor.dtype, input_tensor.dtype, dims[-1:] == list(input_tensor.shape[-1:])),
     )
 
 
@@ -269,6 +277,7 @@ def permute(
         dtype=input_tensor.dtype,
         layout=input_tensor.layout,
         memory_config=memory_config or output_memory_config(input_tensor, out_shape),
+        exact=exact_copy(input_tensor.dtype, input_tensor.dtype, order[-1] == len(order) - 1),
     )
 
 
@@ -319,6 +328,7 @@ def pad(
         dtype=input_tensor.dtype,
         layout=input_tensor.layout,
         memory_config=memory_config or output_memory_config(input_tensor, out_shape),
+        exact=exact_copy(input_tensor.dtype, input_tensor.dtype, pairs[-1] == (0, 0)),
     )
 
 
@@ -355,6 +365,7 @@ def slice(  # noqa: A001 - ttnn's name
         layout=input_tensor.layout,
         memory_config=memory_config or output_memory_config(input_tensor, out_shape),
         output_tensor=output_tensor,
+        exact=exact_copy(input_tensor.dtype, input_tensor.dtype, int(slice_start[-1]) % 16 == 0 and steps[-1] == 1),
     )
 
 
@@ -394,6 +405,7 @@ def concat(
         layout=first.layout,
         memory_config=config,
         output_tensor=output_tensor,
+        exact=exact_copy(first.dtype, first.dtype, axis != rank - 1 or all(t.shape[-1] % 16 == 0 for t in tensors)),
     )
 
 
@@ -422,7 +434,13 @@ def reallocate(tensor: Tensor, memory_config: MemoryConfig | None = None) -> Ten
     """Move a device tensor to a fresh allocation (defragmenting L1), freeing the old one."""
     config = memory_config or tensor.memory_config()
     moved = launch(
-        "reallocate", [tensor], lambda v: v[0].clone(), dtype=tensor.dtype, layout=tensor.layout, memory_config=config
+        "reallocate",
+        [tensor],
+        lambda v: v[0].clone(),
+        dtype=tensor.dtype,
+        layout=tensor.layout,
+        memory_config=config,
+        exact=True,
     )
     tensor._buffer.free()  # type: ignore[union-attr]
     return moved

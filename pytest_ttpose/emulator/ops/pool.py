@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from ..dispatch import launch
 from ..tensor import Tensor
 from ..types import DataType, Layout, MemoryConfig, TensorMemoryLayout, reject_unsupported
-from .common import output_memory_config
+from .common import exact_copy, output_memory_config
 from .conv import _pair
 
 
@@ -74,6 +74,7 @@ def max_pool2d(
         dtype=dtype,
         layout=output_layout,
         memory_config=memory_config or output_memory_config(input_tensor, out_shape),
+        exact=exact_copy(input_tensor.dtype, dtype, False),  # a max picks stored values; new bfloat8_b blocks form
     )
     if deallocate_input:
         input_tensor.deallocate()
@@ -114,4 +115,5 @@ def upsample(
         dtype=input_tensor.dtype,
         layout=input_tensor.layout,
         memory_config=memory_config or output_memory_config(input_tensor, out_shape),
+        exact=mode == "nearest",  # nearest copies whole pixels, so channel blocks stay intact
     )
