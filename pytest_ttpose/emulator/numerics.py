@@ -36,11 +36,15 @@ def round_bfloat16(values: torch.Tensor, canonical_nan: bool = True) -> torch.Te
     return rounded
 
 
-def round_bfloat8_b(values: torch.Tensor) -> torch.Tensor:
-    """Round to bfloat8_b: 16-value blocks along the last dimension (padded with zeros to a multiple of 16)."""
+def round_bfloat8_b(values: torch.Tensor, unsigned_zero: bool = True) -> torch.Tensor:
+    """Round to bfloat8_b: 16-value blocks along the last dimension (padded with zeros to a multiple of 16).
+
+    ``unsigned_zero=False`` leaves -0.0 where a negative value rounded to zero: equal in every computation, and
+    ``to_torch`` clears the sign, so ops skip that pass.
+    """
     x = values.to(torch.float32)
     if x.dim() == 0:
-        return round_bfloat8_b(x.reshape(1)).reshape(())
+        return round_bfloat8_b(x.reshape(1), unsigned_zero).reshape(())
     shape = x.shape
     width = shape[-1]
     pad = (-width) % BFP_BLOCK
@@ -72,7 +76,8 @@ def round_bfloat8_b(values: torch.Tensor) -> torch.Tensor:
     else:
         first = torch.floor(step / 2)
         result = quantized * torch.exp2(first) * torch.exp2(step - first)
-    result.add_(0.0)  # -0.0 -> +0.0: a zero magnitude keeps no sign
+    if unsigned_zero:
+        result.add_(0.0)  # -0.0 -> +0.0: a zero magnitude keeps no sign
     if special:
         # inf and NaN keep exponent 255 and take the rounded magnitude's low 6 bits as mantissa (so a NaN whose
         # magnitude rounds to 64 becomes inf), as ttnn's packer does.
@@ -96,7 +101,7 @@ def round_to_dtype(values: torch.Tensor, dtype: DataType) -> torch.Tensor:
     if dtype == DataType.BFLOAT16:
         return round_bfloat16(values, canonical_nan=False)
     if dtype == DataType.BFLOAT8_B:
-        return round_bfloat8_b(values)
+        return round_bfloat8_b(values, unsigned_zero=False)
     if dtype in (DataType.UINT32, DataType.INT32, DataType.UINT16, DataType.UINT8):
         return torch.trunc(values.to(torch.float32))
     raise NotImplementedError(f"data type {dtype} is not supported by the emulator")

@@ -236,7 +236,7 @@ def write_shards(buffer: Buffer, shards: list[torch.Tensor], cq_id: int, what: s
         )
     device.queues.issue(cq_id)
     device._note_write(buffer, cq_id, what)
-    buffer.data = [s.clone() for s in shards]
+    buffer.data = list(shards)  # host and device values are never modified in place: sharing them is safe
 
 
 def to_device(
@@ -269,7 +269,7 @@ def read_shards(tensor: Tensor, cq_id: int, what: str) -> list[torch.Tensor]:
     _require_not_capturing(device, reading=True)
     device.queues.check_cq(cq_id)
     device._note_host_read(buffer, cq_id, what)
-    return [d.clone() for d in buffer.data]
+    return list(buffer.data)  # stored tensors are never modified in place: sharing them is safe
 
 
 def from_device(tensor: Tensor, blocking: bool = True, *, queue_id: int | None = None) -> Tensor:
@@ -360,6 +360,11 @@ def _to_torch_dtype(values: torch.Tensor, dtype: DataType) -> torch.Tensor:
     if dtype == DataType.BFLOAT16:
         # The stored values are exact bfloat16 numbers: take their top 16 bits, so NaN keeps ttnn's 0x7FC0 pattern.
         return (values.contiguous().view(torch.int32) >> 16).to(torch.int16).view(torch.bfloat16)
+    if dtype == DataType.BFLOAT8_B:
+        # a bfloat8_b zero has no sign (ops may leave -0.0 inside the emulator); where() keeps NaN payloads
+        return torch.where(values == 0, torch.zeros((), dtype=values.dtype), values)
+    if dtype == DataType.FLOAT32:
+        return values.clone()  # the caller owns what to_torch returns
     return values.to(_TORCH_OUTPUT_DTYPE[dtype])
 
 
