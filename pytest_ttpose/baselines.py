@@ -88,9 +88,23 @@ class BaselineEntry:
             latency_ms=update.latency_ms if update.latency_ms is not None else self.latency_ms,
         )
 
+    def rounded(self) -> BaselineEntry:
+        """Values as stored: PCC to 6 decimals and FPS to 3, rounded down (the checks are "measured >= stored",
+        so a stored value never exceeds what was measured); latencies, for information, to 3 decimals."""
+        return BaselineEntry(
+            pcc=None if self.pcc is None else {name: _floor(value, 6) for name, value in self.pcc.items()},
+            fps=None if self.fps is None else _floor(self.fps, 3),
+            latency_ms=None if self.latency_ms is None else {k: round(v, 3) for k, v in self.latency_ms.items()},
+        )
+
     @property
     def is_empty(self) -> bool:
         return self.pcc is None and self.fps is None and self.latency_ms is None
+
+
+def _floor(value: float, decimals: int) -> float:
+    scale = 10**decimals
+    return math.floor(value * scale) / scale
 
 
 def _number(value: Any, where: str, path: Path) -> float:
@@ -174,12 +188,12 @@ class BaselineFile:
         return self.entries.get(node_id)
 
     def updated(self, updates: Iterable[tuple[str, BaselineEntry]]) -> BaselineFile:
-        """A copy where each updated node id has its produced fields replaced; every other entry is untouched."""
+        """A copy where each updated node id has its produced fields replaced (``rounded``); others are untouched."""
         entries = dict(self.entries)
         for node_id, update in updates:
             if update.is_empty:
                 continue
-            entries[node_id] = entries.get(node_id, BaselineEntry()).merged_with(update)
+            entries[node_id] = entries.get(node_id, BaselineEntry()).merged_with(update.rounded())
         return replace(self, entries=entries)
 
     def dumps(self) -> str:

@@ -143,3 +143,10 @@ def test_compare_pcc() -> None:
 
 def test_fps_floor() -> None:
     assert fps_floor(100.0, 0.1) == pytest.approx(90.0)
+
+
+def test_stored_values_are_rounded_down_for_readable_diffs(tmp_path: Path) -> None:
+    measured = BaselineEntry(pcc={"all": 0.99999987654}, fps=4.7396805, latency_ms={"median": 421.96936, "min": 420.0})
+    ((node, stored),) = BaselineFile(tmp_path / "b.json", FINGERPRINT).updated([("t", measured)]).entries.items()
+    assert stored == BaselineEntry(pcc={"all": 0.999999}, fps=4.739, latency_ms={"median": 421.969, "min": 420.0})
+    assert stored.pcc["all"] <= measured.pcc["all"] and stored.fps <= measured.fps

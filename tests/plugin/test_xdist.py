@@ -32,7 +32,7 @@ def test_update_under_two_workers_loses_nothing(fake_tester: pytest.Pytester, ba
     entries = baseline_json.read()
     assert entries.pop("test_other.py::test_kept") == {"fps": 3.0}
     assert entries == {
-        f"test_many.py::test_case[{index}]": {"pcc": {"all": pytest.approx(0.99 + index / 10000)}}
+        f"test_many.py::test_case[{index}]": {"pcc": {"all": pytest.approx(0.99 + index / 10000, abs=1e-6)}}
         for index in range(24)
     }
     assert result.stdout.str().count("ttpose summary") == 1
