@@ -8,6 +8,7 @@ import pytest
 import torch
 from tiny_pose_model import seeded_images
 
+from pytest_ttpose.emulator.device import QueueOrderError
 from pytest_ttpose.emulator.machine import memory_snapshot
 from pytest_ttpose.runner import (
     PccCheckError,
@@ -160,3 +161,14 @@ def test_a_mesh_matches_single_device_runs_on_each_slice(emulated: Any, tiny_kwa
         with pytest.raises(ValueError, match=f"takes exactly {num_devices * 2} images"):
             runner.run(batch[:2])
     assert torch.equal(got, expected)
+
+
+def test_the_event_handshake_is_what_orders_the_two_queues(
+    device: Any, tiny_kwargs: dict, ttnn: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with YOLOv11PosePerformantRunner(device, **tiny_kwargs) as runner:
+        runner.run(seeded_images(1, tiny_kwargs["resolution"], 8))  # ordered: fine
+        monkeypatch.setattr(ttnn, "wait_for_event", lambda cq_id, event: None)
+        with pytest.raises(QueueOrderError, match="without an event between them"):
+            runner.run(seeded_images(1, tiny_kwargs["resolution"], 9))
+        monkeypatch.undo()
