@@ -16,7 +16,7 @@ import torch
 from .device import Buffer, MeshDevice
 from .numerics import round_to_dtype
 from .tensor import Tensor
-from .types import DataType, Layout, MemoryConfig, make_spec
+from .types import BufferType, DataType, Layout, MemoryConfig, make_spec
 
 Compute = Callable[[list[torch.Tensor]], torch.Tensor]
 
@@ -27,7 +27,7 @@ TRACE_BYTES_PER_CORE = 64
 
 @dataclass
 class BufferRef:
-    buffer_type: object
+    buffer_type: BufferType
     address: int
     shape: tuple[int, ...]
 

@@ -227,7 +227,8 @@ def validate_memory_config(spec: TensorSpec, compute_grid: tuple[int, int], dram
     elif layout == TensorMemoryLayout.BLOCK_SHARDED:
         if shard.grid.size() != 1:
             raise RuntimeError("TT_FATAL: Block sharding requires a single rectangular core range")
-        rows, cols = bbox.grid_size.y, bbox.grid_size.x
+        size = bbox.grid_size()
+        rows, cols = size.y, size.x
         if shard.orientation == ShardOrientation.COL_MAJOR:
             rows, cols = cols, rows
         if shards_h > rows:

@@ -84,12 +84,17 @@ def store_values(values: torch.Tensor, dtype: DataType, pad_value: float | None 
 class Tensor:
     """A ttnn tensor: host storage (one torch tensor per mesh shard) or a device buffer."""
 
+    _spec: TensorSpec
+    _host: list[torch.Tensor] | None
+    _buffer: Buffer | None
+    _conv_weight_meta: dict[str, Any] | None  # set on weights prepared for conv2d
+
     def __init__(self, arg: Tensor, /) -> None:
         """``ttnn.Tensor(other)``: a second handle on the same storage (ttnn's copy constructor)."""
         self._spec = arg._spec
         self._host = arg._host
         self._buffer = arg._buffer
-        self._conv_weight_meta = arg.__conv_weight_meta
+        self._conv_weight_meta = arg._conv_weight_meta
 
     @classmethod
     def _create(cls, spec: TensorSpec, host: list[torch.Tensor] | None = None, buffer: Buffer | None = None) -> Tensor:
@@ -97,7 +102,7 @@ class Tensor:
         tensor._spec = spec
         tensor._host = host
         tensor._buffer = buffer
-        tensor._conv_weight_meta: dict[str, Any] | None = None  # set on weights prepared for conv2d
+        tensor._conv_weight_meta = None
         return tensor
 
     # properties ------------------------------------------------------------------------------------------------
@@ -409,6 +414,7 @@ def copy_host_to_device_tensor(host_tensor: Tensor, device_tensor: Tensor, cq_id
                 f"TT_FATAL: copy_host_to_device_tensor: host tensor {name} {getattr(host_tensor, name)} does not "
                 f"match device tensor {name} {getattr(device_tensor, name)}"
             )
+    assert device_tensor._buffer is not None
     write_shards(
         device_tensor._buffer,
         host_tensor._values("copy_host_to_device_tensor"),

@@ -578,10 +578,13 @@ class Conv2dConfig:
             raise RuntimeError(f"act_block_h_override {self.act_block_h_override} must be a multiple of 32")
 
 
+_SliceType = SliceTypeEnum
+
+
 class Op2DSliceConfig:
     SliceTypeEnum = SliceTypeEnum
 
-    def __init__(self, *, slice_type: SliceTypeEnum, num_slices: int = 0) -> None:
+    def __init__(self, *, slice_type: _SliceType, num_slices: int = 0) -> None:
         self.slice_type = slice_type
         self.num_slices = int(num_slices)
 

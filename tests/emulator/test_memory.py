@@ -94,6 +94,22 @@ def test_sharded_config_validation(device: ttnn.MeshDevice) -> None:
         _alloc(device, [1, 1, 320, 64], off_grid)
 
 
+def test_block_sharding_checks_the_grid_rows_and_columns(device: ttnn.MeshDevice) -> None:
+    fits = ttnn.create_sharded_memory_config((1, 1, 256, 512), ttnn.CoreGrid(x=8, y=4), ttnn.ShardStrategy.BLOCK)
+    t = ttnn.to_memory_config(
+        ttnn.from_torch(torch.randn(1, 1, 256, 512), dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT, device=device), fits
+    )
+    assert t.memory_config().shard_spec.shape == [64, 64]
+    grid = ttnn.CoreRangeSet({ttnn.CoreRange(ttnn.CoreCoord(0, 0), ttnn.CoreCoord(1, 1))})
+    too_few_columns = ttnn.MemoryConfig(
+        ttnn.TensorMemoryLayout.BLOCK_SHARDED,
+        ttnn.BufferType.L1,
+        ttnn.ShardSpec(grid, [128, 64], ttnn.ShardOrientation.ROW_MAJOR),
+    )
+    with pytest.raises(RuntimeError, match="shards along width 8 must not exceed number of columns 2"):
+        _alloc(device, [1, 1, 256, 512], too_few_columns)
+
+
 def test_create_sharded_memory_config_arithmetic() -> None:
     cfg = ttnn.create_sharded_memory_config([1, 16, 640, 640], ttnn.CoreGrid(x=8, y=8), ttnn.ShardStrategy.HEIGHT)
     assert cfg.shard_spec.shape == [160, 640]
