@@ -173,7 +173,7 @@ class Attention:
                 transpose_b=True,
                 memory_config=self.ctx.dram,
                 dtype=ttnn.bfloat16,
-                compute_kernel_config=self.ctx.compute_config,
+                compute_kernel_config=self.ctx.sensitive_compute_config,
             )
             attn = ttnn.softmax(scores, dim=-1, memory_config=self.ctx.dram, numeric_stable=True)
             heads.append(
@@ -182,7 +182,7 @@ class Attention:
                     v_h,
                     memory_config=self.ctx.dram,
                     dtype=self.ctx.act_dtype,
-                    compute_kernel_config=self.ctx.compute_config,
+                    compute_kernel_config=self.ctx.sensitive_compute_config,
                 )
             )
         joined = heads[0] if len(heads) == 1 else ttnn.concat(heads, dim=3, memory_config=self.ctx.dram)

@@ -16,6 +16,19 @@ import torch
 from pytest_ttpose.tt.weights import FoldedConv
 
 TILE_WIDTH = 32
+# At LoFi the matmul unit multiplies the top 5 significant bits (sign, exponent, 4 mantissa bits) of each weight and
+# drops the rest, i.e. truncates toward zero. Truncation shrinks every weight a little in the same direction, a gain
+# error that compounds over the network's ~100 convs; rounding the weights to 5 significant bits on the host first
+# makes that truncation exact, so what remains is an unbiased rounding error. (bfloat8_b keeps the rounded values:
+# within a block, a value has at most 7 significant bits and the rounded ones need 5 or fewer.)
+LOFI_WEIGHT_BITS = 5
+
+
+def round_significant_bits(values: torch.Tensor, bits: int) -> torch.Tensor:
+    """Round every value to ``bits`` significant binary digits (round half to even), zeros stay zero."""
+    mantissa, exponent = torch.frexp(values.float())
+    scale = float(2**bits)
+    return torch.ldexp(torch.round(mantissa * scale) / scale, exponent)
 
 
 @dataclass
@@ -27,8 +40,9 @@ class ModelContext:
     act_dtype: Any
     weight_dtype: Any
     compute_config: Any  # convs and attention matmuls: LoFi for bfloat8_b weights, HiFi4 otherwise (or as asked)
-    score_compute_config: Any  # the person-score branch: at least HiFi2 (see PoseHead)
-    decode_compute_config: Any  # the head decode: HiFi4 with fp32 accumulation, it turns logits into pixels
+    sensitive_compute_config: Any  # at least HiFi2: attention matmuls and the person-score branch (small, fragile)
+    round_weights_for_lofi: bool  # LoFi reads 5 significant bits of each weight: round to them on the host
+    precise_compute_config: Any  # HiFi4, fp32 accumulation: the first conv (bfloat16 image) and the head decode
     weights_mesh_mapper: Any  # replicate weights and constants over a mesh; None on one chip
 
     @property
@@ -97,6 +111,7 @@ class Conv:
         self.stride = stride
         self.groups = groups
         self.padding = self.kernel_size // 2
+        self.compute_config = ctx.compute_config if compute_config is None else compute_config
         declared_in = int(weight.shape[1]) * groups
         self.in_channels = declared_in if in_channels is None else in_channels
         if self.in_channels < declared_in:
@@ -106,9 +121,10 @@ class Conv:
                 raise ValueError("zero-padding the input channels of a grouped conv is not supported")
             # The model input carries RGB zero-padded to 16 channels; the padded weights see zeros there.
             weight = torch.nn.functional.pad(weight, (0, 0, 0, 0, 0, self.in_channels - declared_in))
+        if ctx.round_weights_for_lofi and self.compute_config is ctx.compute_config:
+            weight = round_significant_bits(weight, LOFI_WEIGHT_BITS)
         self.weight = ctx.host_tensor(weight.float().contiguous(), ttnn.float32)
         self.bias = ctx.host_tensor(params.bias.float().reshape(1, 1, 1, -1).contiguous(), ttnn.float32)
-        self.compute_config = ctx.compute_config if compute_config is None else compute_config
         self.conv_config = ttnn.Conv2dConfig(
             weights_dtype=ctx.weight_dtype,
             activation=ttnn.UnaryWithParam(ttnn.UnaryOpType.SILU) if activation else None,
@@ -254,6 +270,7 @@ __all__ = [
     "Upsample",
     "add",
     "merge_batch",
+    "round_significant_bits",
     "split_batch",
     "to_row_major",
     "to_tile",

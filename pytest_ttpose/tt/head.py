@@ -131,8 +131,9 @@ class _Branch:
         return x
 
 
-def _final(ctx: ModelContext, weights: dict[str, FoldedConv], name: str) -> Conv:
-    return Conv(ctx, weights[name], activation=False)
+def _final(ctx: ModelContext, weights: dict[str, FoldedConv], name: str, compute_config: Any = None) -> Conv:
+    """A branch's last 1x1 conv: bias, no activation."""
+    return Conv(ctx, weights[name], activation=False, compute_config=compute_config)
 
 
 class PoseHead:
@@ -169,7 +170,7 @@ class PoseHead:
                     ]
                 )
             )
-            score_config = ctx.score_compute_config
+            score_config = ctx.sensitive_compute_config
             self.score.append(
                 _Branch(
                     [
@@ -177,7 +178,7 @@ class PoseHead:
                         Conv(ctx, weights[f"{name}.cv3.{i}.0.1"], compute_config=score_config),
                         DWConv(ctx, weights[f"{name}.cv3.{i}.1.0"], compute_config=score_config),
                         Conv(ctx, weights[f"{name}.cv3.{i}.1.1"], compute_config=score_config),
-                        Conv(ctx, weights[f"{name}.cv3.{i}.2"], activation=False, compute_config=score_config),
+                        _final(ctx, weights, f"{name}.cv3.{i}.2", score_config),
                     ]
                 )
             )
@@ -229,7 +230,7 @@ class PoseHead:
         ttnn = self.ctx.ttnn
         c = self.constants
         dram = self.ctx.dram
-        config = self.ctx.decode_compute_config
+        config = self.ctx.precise_compute_config
 
         def matmul(a: Any, b: Any) -> Any:
             return ttnn.matmul(a, b, memory_config=dram, dtype=ttnn.bfloat16, compute_kernel_config=config)

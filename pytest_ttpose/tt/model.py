@@ -87,8 +87,18 @@ class TtnnYoloV11Pose:
             name = f"model.{index}"
             if kind == "Conv":
                 stride = int(module.conv.stride[0])
-                in_channels = INPUT_CHANNELS if index == 0 else None
-                self.layers.append(Conv(ctx, convs[name], stride=stride, in_channels=in_channels))
+                # The first conv reads the bfloat16 image, one mantissa bit more than LoFi keeps of an activation
+                # (bfloat8_b activations lose nothing there); dropping it biases every layer after, so it runs at HiFi4.
+                first = index == 0
+                self.layers.append(
+                    Conv(
+                        ctx,
+                        convs[name],
+                        stride=stride,
+                        in_channels=INPUT_CHANNELS if first else None,
+                        compute_config=ctx.precise_compute_config if first else None,
+                    )
+                )
             elif kind == "C3k2":
                 self.layers.append(C3k2(ctx, module, convs, name))
             elif kind == "SPPF":
@@ -186,15 +196,15 @@ def make_context(device: Any, *, act_dtype: Any, weight_dtype: Any, math_fidelit
         fp32_dest_acc_en=False,
         packer_l1_acc=False,
     )
-    score_fidelity = ttnn.MathFidelity.HiFi2 if math_fidelity == ttnn.MathFidelity.LoFi else math_fidelity
-    score_compute_config = ttnn.init_device_compute_kernel_config(
+    sensitive_fidelity = ttnn.MathFidelity.HiFi2 if math_fidelity == ttnn.MathFidelity.LoFi else math_fidelity
+    sensitive_compute_config = ttnn.init_device_compute_kernel_config(
         device.arch(),
-        math_fidelity=score_fidelity,
+        math_fidelity=sensitive_fidelity,
         math_approx_mode=False,
         fp32_dest_acc_en=False,
         packer_l1_acc=False,
     )
-    decode_compute_config = ttnn.init_device_compute_kernel_config(
+    precise_compute_config = ttnn.init_device_compute_kernel_config(
         device.arch(),
         math_fidelity=ttnn.MathFidelity.HiFi4,
         math_approx_mode=False,
@@ -207,8 +217,9 @@ def make_context(device: Any, *, act_dtype: Any, weight_dtype: Any, math_fidelit
         act_dtype=act_dtype,
         weight_dtype=weight_dtype,
         compute_config=compute_config,
-        score_compute_config=score_compute_config,
-        decode_compute_config=decode_compute_config,
+        sensitive_compute_config=sensitive_compute_config,
+        round_weights_for_lofi=math_fidelity == ttnn.MathFidelity.LoFi,
+        precise_compute_config=precise_compute_config,
         weights_mesh_mapper=ttnn.ReplicateTensorToMesh(device) if _is_mesh(device) else None,
     )
 
