@@ -108,6 +108,20 @@ class Backend(ABC):
         params = importlib.import_module("pytest_ttpose.tt.device_params")
         return dict(params.MESH_DEVICE_PARAMS if kind == "mesh" else params.SINGLE_DEVICE_PARAMS)
 
+    def memory_snapshot(self, device: Any) -> dict[str, Any]:
+        """A comparable view of every allocator of ``device``: the allocated (address, size) blocks of L1, L1_SMALL,
+        DRAM and the trace region, from ttnn's ``get_memory_view``. Equal snapshots mean the same allocations."""
+        from pytest_ttpose.seam import api_for
+
+        ttnn = api_for(device)
+        snapshot: dict[str, Any] = {}
+        for name in ("L1", "L1_SMALL", "DRAM", "TRACE"):
+            view = ttnn.get_memory_view(device, getattr(ttnn.BufferType, name))
+            snapshot[name] = sorted(
+                (int(block["address"]), int(block["size"])) for block in view.block_table if block["allocated"] == "yes"
+            )
+        return snapshot
+
     def synchronize(self, device: Any) -> None:
         from pytest_ttpose.seam import api_for
 
@@ -178,6 +192,9 @@ class EmulatorBackend(Backend):
 
     def close_device(self, device: Any) -> None:
         self._api().close_device(device)
+
+    def memory_snapshot(self, device: Any) -> dict[str, Any]:
+        return importlib.import_module("pytest_ttpose.emulator.machine").memory_snapshot(device)
 
     def open_mesh_device(self, shape: MeshShape, params: Mapping[str, Any]) -> Any:
         api = self._api()

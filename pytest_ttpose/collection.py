@@ -100,6 +100,9 @@ TTPOSE_FIXTURES = frozenset(
         "ttpose_runner",
         "ttpose_dp_runner",
         "ttpose_check",
+        "ttpose_images",
+        "ttpose_input",
+        "ttpose_infra_at",
     }
 )
 

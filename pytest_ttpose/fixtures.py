@@ -143,6 +143,42 @@ def ttpose_dp_runner(
     return _cached(ttpose_devices, "mesh", "YOLOv11PosePerformantRunner", ttpose_point, ttpose_reference)
 
 
+IMAGE_NAMES = ("bus.jpg", "zidane.jpg")
+
+
+@pytest.fixture(scope="session")
+def ttpose_images() -> dict[str, Any]:
+    """Ultralytics' sample images (BGR uint8 arrays) by name: ``bus.jpg`` and ``zidane.jpg``."""
+    assets = importlib.import_module("pytest_ttpose.assets")
+    return {name: assets.load_image(name) for name in IMAGE_NAMES}
+
+
+@pytest.fixture
+def ttpose_input(
+    request: pytest.FixtureRequest, ttpose_point: MatrixPoint, ttpose_images: dict[str, Any], ttpose_settings: Settings
+) -> Any:
+    """The model input of this case: real images (bus.jpg, zidane.jpg, alternating) letterboxed to the point's
+    resolution, as a float (B, 3, H, W) batch; B is the point's batch, times the mesh's devices for a _dp case."""
+    postprocess = importlib.import_module("pytest_ttpose.postprocess")
+    devices = ttpose_settings.mesh_shape.size if "ttpose_mesh_device" in request.fixturenames else 1
+    count = ttpose_point.batch_size * devices
+    images = [ttpose_images[IMAGE_NAMES[index % len(IMAGE_NAMES)]] for index in range(count)]
+    batch, _ = postprocess.preprocess(images, ttpose_point.resolution)
+    return batch
+
+
+@pytest.fixture
+def ttpose_infra_at(ttpose_devices: DeviceManager, ttpose_reference: Any) -> Any:
+    """``infra = ttpose_infra_at(point)``: the cached infra for any matrix point (``mesh=True`` for the mesh), for
+    suites that need a configuration outside the session matrix (a demo at 640x640, say)."""
+
+    def infra_at(point: MatrixPoint, *, mesh: bool = False) -> Any:
+        kind = "mesh" if mesh else "device"
+        return _cached(ttpose_devices, kind, "YOLOv11PosePerformanceRunnerInfra", point, ttpose_reference)
+
+    return infra_at
+
+
 @pytest.fixture
 def ttpose_check(request: pytest.FixtureRequest) -> CaseCheck:
     """PCC and perf assertions of this case against thresholds and the baseline; results go to the summary."""
