@@ -16,6 +16,9 @@ from typing import Any
 
 import pytest
 
+# The plugin's own tests drive nested pytest runs; pytest only accepts this line in the top conftest.
+pytest_plugins = ["pytester"]
+
 REQUIRES_TTNN = "requires_ttnn"
 TTNN_MISSING_REASON = (
     "needs the real ttnn package (0.81.x), which is not importable here: {error}. "

@@ -8,8 +8,6 @@ from typing import Any
 
 import pytest
 
-pytest_plugins = ["pytester"]
-
 FAKE_BACKEND_SOURCE = Path(__file__).with_name("fake_backend.py").read_text(encoding="utf-8")
 
 
