@@ -68,7 +68,10 @@ def test_conv2d_lofi_loses_precision(device: ttnn.MeshDevice) -> None:
     errors = {}
     for fidelity in (ttnn.MathFidelity.LoFi, ttnn.MathFidelity.HiFi4):
         config = ttnn.init_device_compute_kernel_config(device.arch(), math_fidelity=fidelity)
-        out = _conv(device, x, ttnn.from_torch(w), None, compute_config=config, dtype=ttnn.float32)
+        bf16_weights = ttnn.Conv2dConfig(weights_dtype=ttnn.bfloat16)
+        out = _conv(
+            device, x, ttnn.from_torch(w), None, compute_config=config, dtype=ttnn.float32, conv_config=bf16_weights
+        )
         got = ttnn.to_torch(out).reshape(1, 8, 8, 8).permute(0, 3, 1, 2)
         errors[fidelity] = (got - ref).abs().max().item()
     assert errors[ttnn.MathFidelity.HiFi4] < 1e-3 < errors[ttnn.MathFidelity.LoFi]

@@ -62,9 +62,10 @@ def _padding(padding: Sequence[int]) -> tuple[int, int, int, int]:
 
 
 def _weights_dtype(conv_config: Conv2dConfig | None, weight: Tensor) -> DataType:
+    """conv_config.weights_dtype, else the weight tensor's own dtype (as tt-metal resolves it)."""
     if conv_config is not None and conv_config.weights_dtype is not None:
         return conv_config.weights_dtype
-    return weight.dtype if weight.dtype in (DataType.BFLOAT16, DataType.BFLOAT8_B) else DataType.BFLOAT16
+    return weight.dtype
 
 
 def _prepare_weights(

@@ -8,6 +8,7 @@ from ..dispatch import launch
 from ..numerics import fidelity_product, math_operand
 from ..tensor import Tensor
 from ..types import (
+    Arch,
     DataType,
     Layout,
     MathFidelity,
@@ -18,8 +19,17 @@ from ..types import (
 )
 from .common import apply_unary, float_dtype, math_fidelity, output_memory_config
 
-# ttnn's matmul resolves a missing compute config with init_device_compute_kernel_config's defaults (LoFi).
-DEFAULT_MATMUL_FIDELITY = MathFidelity.LoFi
+_BLOCK_FORMATS = (DataType.BFLOAT8_B, DataType.BFLOAT4_B)
+
+
+def default_matmul_fidelity(a: Tensor, b: Tensor, arch: Arch, tuned: bool) -> MathFidelity:
+    """tt-metal's matmul default when no compute config is given: HiFi2, or LoFi when both inputs are block formats
+    or a program config / core grid is given; two float32 inputs use HiFi3 on Wormhole and HiFi4 on Blackhole."""
+    if a.dtype == DataType.FLOAT32 and b.dtype == DataType.FLOAT32:
+        return MathFidelity.HiFi3 if arch == Arch.WORMHOLE_B0 else MathFidelity.HiFi4
+    if tuned or (a.dtype in _BLOCK_FORMATS and b.dtype in _BLOCK_FORMATS):
+        return MathFidelity.LoFi
+    return MathFidelity.HiFi2
 
 
 def _matmul(
@@ -34,6 +44,7 @@ def _matmul(
     activation: str | UnaryWithParam | None,
     compute_kernel_config: WormholeComputeKernelConfig | None,
     optional_output_tensor: Tensor | None,
+    tuned: bool,
 ) -> Tensor:
     for name, t in (("input_tensor_a", a), ("input_tensor_b", b)):
         if t.layout != Layout.TILE:
@@ -50,7 +61,9 @@ def _matmul(
             f"TT_FATAL: a_shape[-1] == b_shape[-2]: The width of the first tensor must be equal to the height of the "
             f"second tensor. Mismatch: width={a_shape[-1]} height={b_shape[-2]}"
         )
-    fidelity = math_fidelity(compute_kernel_config, DEFAULT_MATMUL_FIDELITY)
+    device = a.device()
+    assert device is not None
+    fidelity = math_fidelity(compute_kernel_config, default_matmul_fidelity(a, b, device.arch(), tuned))
     a_dtype, b_dtype = a.dtype, b.dtype
     inputs = [a, b] + ([bias] if bias is not None else [])
 
@@ -109,6 +122,7 @@ def matmul(
         activation,
         compute_kernel_config,
         optional_output_tensor,
+        program_config is not None or core_grid is not None,
     )
 
 
@@ -143,4 +157,5 @@ def linear(
         activation,
         compute_kernel_config,
         optional_output_tensor,
+        program_config is not None or core_grid is not None,
     )
