@@ -54,7 +54,7 @@ OPTIONS: tuple[OptionSpec, ...] = (
     ),
     OptionSpec(
         "--ttpose-arch",
-        "system or arch for emulator and ttnn-mock: n150, n300, p150, 2xp150 (mock and "
+        "system or arch for emulator and ttnn-mock: n150 (the mock's default), n300, p150, 2xp150 (mock and "
         "emulator), wormhole_b0, blackhole (emulator). Real hardware decides its own arch.",
         ini=False,
         metavar="SYSTEM",
@@ -142,12 +142,13 @@ OPTIONS: tuple[OptionSpec, ...] = (
 def add_options(parser: pytest.Parser) -> None:
     group = parser.getgroup("ttpose", "pytest-ttpose: YOLO11-pose on Tenstorrent devices")
     for spec in OPTIONS:
+        text = spec.help if spec.default is None else f"{spec.help} Default: {spec.default}."
+        if spec.ini:
+            text += f" Ini key: {spec.dest} (the option wins)."
         if spec.is_flag:
-            group.addoption(spec.flag, action="store_true", default=False, dest=spec.dest, help=spec.help)
+            group.addoption(spec.flag, action="store_true", default=False, dest=spec.dest, help=text)
         else:
-            group.addoption(
-                spec.flag, action="store", default=None, dest=spec.dest, metavar=spec.metavar, help=spec.help
-            )
+            group.addoption(spec.flag, action="store", default=None, dest=spec.dest, metavar=spec.metavar, help=text)
         if spec.ini:
             parser.addini(spec.dest, help=f"default for {spec.flag}: {spec.help}", type="string", default="")
 
