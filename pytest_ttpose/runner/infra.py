@@ -16,7 +16,7 @@ import torch
 
 from pytest_ttpose.metrics import component_pcc
 from pytest_ttpose.reference import build_reference
-from pytest_ttpose.runner.inputs import dram_staging_config, l1_input_config
+from pytest_ttpose.runner.inputs import check_torch_input, dram_staging_config, l1_input_config
 from pytest_ttpose.seam import api_for
 from pytest_ttpose.tt import build_pose_model, input_to_host_tensor
 
@@ -82,6 +82,8 @@ class YOLOv11PosePerformanceRunnerInfra:
             self.inputs_mesh_mapper = None
             self.output_mesh_composer = None
 
+        if torch_input_tensor is not None:
+            self.check_input(torch_input_tensor)  # before anything is built or put on the device
         if reference_model is None:
             reference_model = build_reference(scale=scale, weights=weights, trust_weights=trust_weights, seed=seed)
         self.reference_model = reference_model.eval()
@@ -105,6 +107,15 @@ class YOLOv11PosePerformanceRunnerInfra:
         self._golden: tuple[torch.Tensor, torch.Tensor] | None = None
 
     # inputs -----------------------------------------------------------------------------------------------------
+    def check_input(self, torch_input_tensor: Any) -> None:
+        """``ValueError`` unless the tensor is a finite float (global batch, 3, H, W) batch at the resolution."""
+        check_torch_input(
+            torch_input_tensor,
+            batch_size=self.batch_size,
+            resolution=self.resolution,
+            batch_origin=f"device_batch_size {self.device_batch_size} x {self.num_devices} device(s)",
+        )
+
     def host_input(self, torch_input_tensor: torch.Tensor | None = None) -> Any:
         """The bf16 row-major NHWC host tensor (channels padded to 16) of an NCHW float batch, sharded per chip."""
         source = self.torch_input_tensor if torch_input_tensor is None else torch_input_tensor

@@ -10,7 +10,6 @@ from typing import Any, TypeVar
 import torch
 
 from pytest_ttpose.runner.infra import YOLOv11PosePerformanceRunnerInfra
-from pytest_ttpose.runner.inputs import check_torch_input
 
 RunnerT = TypeVar("RunnerT", bound="PoseRunnerBase")
 
@@ -57,13 +56,7 @@ class PoseRunnerBase(ABC):
         self._ensure_live()
         if torch_input_tensor is None:
             return self.infra.torch_input_tensor
-        infra = self.infra
-        check_torch_input(
-            torch_input_tensor,
-            batch_size=infra.batch_size,
-            resolution=infra.resolution,
-            batch_origin=f"device_batch_size {infra.device_batch_size} x {infra.num_devices} device(s)",
-        )
+        self.infra.check_input(torch_input_tensor)
         return torch_input_tensor
 
     def check_pcc(self, torch_input_tensor: torch.Tensor, output_tensor: Any) -> dict[str, float]:

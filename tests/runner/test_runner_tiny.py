@@ -172,3 +172,11 @@ def test_the_event_handshake_is_what_orders_the_two_queues(
         with pytest.raises(QueueOrderError, match="without an event between them"):
             runner.run(seeded_images(1, tiny_kwargs["resolution"], 9))
         monkeypatch.undo()
+
+
+def test_a_bad_construction_input_is_refused_before_the_model_is_built(device: Any, tiny_kwargs: dict) -> None:
+    before = memory_snapshot(device)
+    bad = torch.full((1, 3, *tiny_kwargs["resolution"]), float("nan"))
+    with pytest.raises(ValueError, match="NaN"):
+        YOLOv11PosePerformantRunner(device, torch_input_tensor=bad, **tiny_kwargs)
+    assert memory_snapshot(device) == before
