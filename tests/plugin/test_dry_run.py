@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import shutil
 
 import pytest
 
@@ -56,3 +57,24 @@ def test_mock_backend_header(pytester: pytest.Pytester) -> None:
             "ttpose: baselines *ttnn-mock_2xp150_mesh1x2_ttnn-*.json*",
         ]
     )
+
+
+MOCK_CASES = """
+def test_single(ttpose_device, ttpose_backend):
+    assert ttpose_device.get_num_devices() == 1
+    assert set(ttpose_backend.memory_snapshot(ttpose_device)) == {"L1", "L1_SMALL", "DRAM", "TRACE"}
+
+
+def test_mesh_dp(ttpose_mesh_device):
+    assert (ttpose_mesh_device.get_num_devices(), tuple(ttpose_mesh_device.shape)) == (2, (1, 2))
+"""
+
+
+def test_mock_backend_opens_device_then_mesh(pytester: pytest.Pytester) -> None:
+    if importlib.util.find_spec("ttnn") is None or shutil.which("riscv64-unknown-elf-as") is None:
+        pytest.skip(
+            "needs the real ttnn and binutils-riscv64-unknown-elf (apt-get install binutils-riscv64-unknown-elf)"
+        )
+    pytester.makepyfile(test_mock=MOCK_CASES)
+    result = pytester.runpytest_subprocess("--ttpose-backend=ttnn-mock", "--ttpose-arch=2xp150")
+    result.assert_outcomes(passed=2)
