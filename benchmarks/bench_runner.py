@@ -8,6 +8,7 @@ test does, after warm-up calls; the output is not read back. Nothing is asserted
     python benchmarks/bench_runner.py                      # emulator, 640x640 and 320x320, batch 1 and 2
     python benchmarks/bench_runner.py --backend ttnn       # a real TT device
     python benchmarks/bench_runner.py --resolutions 320x320 --batches 1 --iterations 3
+    python benchmarks/bench_runner.py --clock cpu          # process CPU time: steadier on a busy machine
 """
 
 from __future__ import annotations
@@ -41,15 +42,18 @@ class Row:
         return self.performant_fps / self.basic_fps
 
 
-def seconds_per_call(call: Callable[[], Any], warmup: int, iterations: int) -> float:
-    """Median wall time of ``call`` over ``iterations`` calls after ``warmup`` untimed ones."""
+CLOCKS: dict[str, Callable[[], float]] = {"wall": time.perf_counter, "cpu": time.process_time}
+
+
+def seconds_per_call(call: Callable[[], Any], warmup: int, iterations: int, clock: Callable[[], float]) -> float:
+    """Median time of ``call`` on ``clock`` over ``iterations`` calls after ``warmup`` untimed ones."""
     for _ in range(warmup):
         call()
     times = []
     for _ in range(iterations):
-        start = time.perf_counter()
+        start = clock()
         call()
-        times.append(time.perf_counter() - start)
+        times.append(clock() - start)
     return statistics.median(times)
 
 
@@ -65,8 +69,9 @@ def backend_module(name: str, arch: str) -> ModuleType:
 def measure(api: ModuleType, args: argparse.Namespace, resolution: tuple[int, int], batch: int) -> Row:
     reference = build_reference(scale=args.scale, weights=args.weights, seed=0)
     images = torch.rand((batch, 3, *resolution), generator=torch.Generator().manual_seed(0))
+    clock = CLOCKS[args.clock]
     with torch.no_grad():
-        torch_seconds = seconds_per_call(lambda: reference(images), args.warmup, args.iterations)
+        torch_seconds = seconds_per_call(lambda: reference(images), args.warmup, args.iterations, clock)
 
     kwargs: dict[str, Any] = {
         "device_batch_size": batch,
@@ -81,9 +86,9 @@ def measure(api: ModuleType, args: argparse.Namespace, resolution: tuple[int, in
         # The basic runner goes first and is released before the trace exists: buffers allocated while a trace
         # is alive may sit where the trace keeps its intermediates.
         with YOLOv11PoseBasicRunner(device, **kwargs) as basic:
-            basic_seconds = seconds_per_call(lambda: basic.run(images), args.warmup, args.iterations)
+            basic_seconds = seconds_per_call(lambda: basic.run(images), args.warmup, args.iterations, clock)
         with YOLOv11PosePerformantRunner(device, validate_on_capture=False, **kwargs) as performant:
-            performant_seconds = seconds_per_call(lambda: performant.run(images), args.warmup, args.iterations)
+            performant_seconds = seconds_per_call(lambda: performant.run(images), args.warmup, args.iterations, clock)
     finally:
         api.close_device(device)
     return Row(resolution, batch, batch / torch_seconds, batch / basic_seconds, batch / performant_seconds)
@@ -108,6 +113,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--iterations", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (reference and emulator)")
+    parser.add_argument(
+        "--clock",
+        choices=sorted(CLOCKS),
+        default="wall",
+        help="wall time (a real device); cpu = this process's CPU time, steadier for the emulator on a busy machine",
+    )
     return parser.parse_args(argv)
 
 
@@ -118,7 +129,7 @@ def main(argv: list[str] | None = None) -> list[Row]:
     where = f"emulator ({args.arch})" if args.backend == "emulator" else f"ttnn device {args.device_id}"
     print(
         f"YOLO11{args.scale}-pose on {where}, act {args.act_dtype}, weights {args.weight_dtype}, "
-        f"median of {args.iterations} calls after {args.warmup} warm-up, torch threads {args.threads}"
+        f"median {args.clock} time of {args.iterations} calls after {args.warmup} warm-up, torch threads {args.threads}"
     )
     header = f"{'resolution':>10} {'batch':>5} {'torch fp32':>11} {'basic':>9} {'trace+2CQ':>10} {'speedup':>8}"
     print(header + "\n" + "-" * len(header))
