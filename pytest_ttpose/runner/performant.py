@@ -45,6 +45,12 @@ class YOLOv11PosePerformantRunner(PoseRunnerBase):
     ``run(x)`` returns the device output tensor; it is the trace's output buffer, overwritten by the next
     ``run()``, so read it (``output_to_torch``) before running again. Release with ``release()`` or a ``with``
     block before closing the device.
+
+    Arguments beyond tt-metal's: ``weights``/``trust_weights``/``scale``/``seed`` choose the reference (and so the
+    TT weights); ``reference_model``/``model_builder`` replace the reference and the TT model builder;
+    ``torch_input_tensor`` is the input of the capture runs (a seeded batch by default); ``pcc_thresholds`` (default
+    ``{"all": 0.99}``) apply to ``check_pcc`` and, with ``validate_on_capture``, to the compile and cached runs.
+    The device must be opened with ``pytest_ttpose.tt.SINGLE_DEVICE_PARAMS`` (``MESH_DEVICE_PARAMS`` on a mesh).
     """
 
     def __init__(
