@@ -6,6 +6,8 @@ weights under the module's path (``model.<i>...``). All activations are [1, 1, B
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from torch import nn
 
 from pytest_ttpose.tt.common import Concat, Conv, Feature, ModelContext, add, merge_batch, split_batch, to_row_major
@@ -13,6 +15,11 @@ from pytest_ttpose.tt.common import to_tile as _to_tile
 from pytest_ttpose.tt.weights import FoldedConv
 
 Weights = dict[str, FoldedConv]
+
+
+def sensitive(ctx: ModelContext) -> ModelContext:
+    """The context with the sensitive compute config for every conv and matmul (and no LoFi weight rounding)."""
+    return replace(ctx, compute_config=ctx.sensitive_compute_config, round_weights_for_lofi=False)
 
 
 def _conv(ctx: ModelContext, weights: Weights, name: str, *, stride: int = 1, activation: bool = True) -> Conv:
@@ -87,9 +94,13 @@ class C3k2:
 
 
 class SPPF:
-    """cv1 -> three chained 5x5 stride-1 max pools -> cv2(cat(x, p1, p2, p3)); cv1 keeps its SiLU (YOLO11)."""
+    """cv1 -> three chained 5x5 stride-1 max pools -> cv2(cat(x, p1, p2, p3)); cv1 keeps its SiLU (YOLO11).
+
+    Runs at the sensitive fidelity, like C2PSA after it: both sit at 1/32 resolution, where HiFi2 costs little.
+    """
 
     def __init__(self, ctx: ModelContext, module: nn.Module, weights: Weights, name: str) -> None:
+        ctx = sensitive(ctx)
         self.ctx = ctx
         self.cv1 = _conv(ctx, weights, f"{name}.cv1")
         self.cv2 = _conv(ctx, weights, f"{name}.cv2")
@@ -205,9 +216,14 @@ class PSABlock:
 
 
 class C2PSA:
-    """cv1 -> (a, b); b through the PSABlocks; cv2(cat(a, b))."""
+    """cv1 -> (a, b); b through the PSABlocks; cv2(cat(a, b)).
+
+    The whole block runs at the context's sensitive fidelity (HiFi2 when the model runs at LoFi): attention is where
+    YOLO11's PCC drops fastest, and at 1/32 of the input resolution the block is a tiny share of the model's math.
+    """
 
     def __init__(self, ctx: ModelContext, module: nn.Module, weights: Weights, name: str) -> None:
+        ctx = sensitive(ctx)
         hidden = int(module.c)
         self.cv1a, self.cv1b = (Conv(ctx, part) for part in _split_output_channels(weights[f"{name}.cv1"], hidden))
         self.cv2 = _conv(ctx, weights, f"{name}.cv2")
