@@ -5,6 +5,13 @@ Every public name has ttnn 0.81's name, parameters and defaults. Tensors hold ex
 ttnn's memory model (L1 / L1_SMALL / DRAM banks, out-of-memory errors, sharding checks), and traces and two command
 queues follow ttnn's rules. Emulator-only controls live in ``pytest_ttpose.emulator.machine``.
 This package imports only torch, numpy and the standard library.
+
+Not modelled (results are therefore a little optimistic): fp32_dest_acc_en=False (partial sums stay float32 instead
+of being rounded to bfloat16 between K blocks), the SFPU's approximations of exp/sigmoid/silu (computed in float32,
+then rounded to the output dtype), circular-buffer space next to L1 tensors (only buffers are allocated), and the
+Wormhole L1 unreserved base, which is taken from a published bank size rather than measured. Allocating during a
+trace capture is allowed, as on ttnn (the runner re-allocates its input inside the capture); host reads and writes
+during a capture raise.
 """
 
 from __future__ import annotations
