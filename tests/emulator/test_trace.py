@@ -87,3 +87,25 @@ def test_replay_of_a_deallocated_input_raises(device: ttnn.MeshDevice) -> None:
     ttnn.deallocate(inp)
     with pytest.raises(RuntimeError, match="no buffer is allocated"):
         ttnn.execute_trace(device, tid, cq_id=0)
+
+
+def test_a_mesh_replays_each_devices_own_slice() -> None:
+    from pytest_ttpose.emulator import machine
+
+    machine.set_machine("wormhole_b0", 2)
+    mesh = ttnn.open_mesh_device(ttnn.MeshShape(1, 2), trace_region_size=1 << 20, num_command_queues=2)
+    mapper, composer = ttnn.ShardTensorToMesh(mesh, dim=0), ttnn.ConcatMeshToTensor(mesh, dim=0)
+    host = ttnn.from_torch(torch.randn(2, 1, 32, 32), dtype=ttnn.float32, layout=ttnn.TILE_LAYOUT, mesh_mapper=mapper)
+    inp = host.to(mesh, ttnn.DRAM_MEMORY_CONFIG)
+    tid = ttnn.begin_trace_capture(mesh, cq_id=0)
+    out = ttnn.relu(inp)
+    ttnn.end_trace_capture(mesh, tid, cq_id=0)
+    image = torch.randn(2, 1, 32, 32)
+    fresh = ttnn.from_torch(image, dtype=ttnn.float32, layout=ttnn.TILE_LAYOUT, mesh_mapper=mapper)
+    ttnn.copy_host_to_device_tensor(fresh, inp, 0)
+    ttnn.execute_trace(mesh, tid, cq_id=0)
+    assert torch.equal(ttnn.to_torch(out, mesh_composer=composer), torch.relu(image))
+    with pytest.raises(RuntimeError, match="cq_id 2 is out of range"):
+        ttnn.execute_trace(mesh, tid, cq_id=2)
+    ttnn.release_trace(mesh, tid)
+    ttnn.close_mesh_device(mesh)
