@@ -103,6 +103,7 @@ TTPOSE_FIXTURES = frozenset(
         "ttpose_images",
         "ttpose_input",
         "ttpose_infra_at",
+        "ttpose_runner_at",
     }
 )
 

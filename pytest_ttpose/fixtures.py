@@ -17,7 +17,7 @@ from pytest_ttpose.backends import Backend
 from pytest_ttpose.checks import CaseCheck
 from pytest_ttpose.configuration import regen_command
 from pytest_ttpose.session import DeviceManager, get_session
-from pytest_ttpose.settings import DtypePair, MatrixPoint, Settings
+from pytest_ttpose.settings import DtypePair, MatrixPoint, Settings, pcc_threshold
 
 REFERENCE_SEED = 0
 
@@ -98,17 +98,34 @@ def _model_kwargs(api: Any, point: MatrixPoint, reference_model: Any) -> dict[st
     }
 
 
-def _build(class_name: str, point: MatrixPoint, reference_model: Any) -> Any:
+RUNNER_CLASS = "YOLOv11PosePerformantRunner"
+
+
+def _runner_kwargs(point: MatrixPoint, dry_run: bool) -> dict[str, Any]:
+    """The traced runner validates its compile and cached runs against the reference: at the point's absolute PCC
+    floor (the plugin's bar, not the runner's own 0.99 for every dtype), and not at all in a dry run, where the
+    mocked device computes zeros."""
+    return {
+        "pcc_thresholds": {"all": pcc_threshold(point.act_dtype, point.weight_dtype)},
+        "validate_on_capture": not dry_run,
+    }
+
+
+def _build(class_name: str, point: MatrixPoint, reference_model: Any, dry_run: bool) -> Any:
     def build(handle: Any) -> Any:
         runner = importlib.import_module("pytest_ttpose.runner")
         api = importlib.import_module("pytest_ttpose.seam").api_for(handle)
-        return getattr(runner, class_name)(handle, **_model_kwargs(api, point, reference_model))
+        kwargs = _model_kwargs(api, point, reference_model)
+        if class_name == RUNNER_CLASS:
+            kwargs.update(_runner_kwargs(point, dry_run))
+        return getattr(runner, class_name)(handle, **kwargs)
 
     return build
 
 
 def _cached(devices: DeviceManager, kind: str, class_name: str, point: MatrixPoint, reference_model: Any) -> Any:
-    return devices.cached(kind, (class_name, point), _build(class_name, point, reference_model), releasable=True)
+    build = _build(class_name, point, reference_model, devices.backend.dry_run)
+    return devices.cached(kind, (class_name, point), build, releasable=True)
 
 
 @pytest.fixture
@@ -132,7 +149,7 @@ def ttpose_runner(
     ttpose_devices: DeviceManager, ttpose_device: Any, ttpose_point: MatrixPoint, ttpose_reference: Any
 ) -> Any:
     """``YOLOv11PosePerformantRunner`` (trace + 2 CQs) for this point on the single device; released at the end."""
-    return _cached(ttpose_devices, "device", "YOLOv11PosePerformantRunner", ttpose_point, ttpose_reference)
+    return _cached(ttpose_devices, "device", RUNNER_CLASS, ttpose_point, ttpose_reference)
 
 
 @pytest.fixture
@@ -140,7 +157,7 @@ def ttpose_dp_runner(
     ttpose_devices: DeviceManager, ttpose_mesh_device: Any, ttpose_point: MatrixPoint, ttpose_reference: Any
 ) -> Any:
     """The performant runner for this point on the mesh (data parallel); released before the mesh closes."""
-    return _cached(ttpose_devices, "mesh", "YOLOv11PosePerformantRunner", ttpose_point, ttpose_reference)
+    return _cached(ttpose_devices, "mesh", RUNNER_CLASS, ttpose_point, ttpose_reference)
 
 
 IMAGE_NAMES = ("bus.jpg", "zidane.jpg")
@@ -177,6 +194,18 @@ def ttpose_infra_at(ttpose_devices: DeviceManager, ttpose_reference: Any) -> Any
         return _cached(ttpose_devices, kind, "YOLOv11PosePerformanceRunnerInfra", point, ttpose_reference)
 
     return infra_at
+
+
+@pytest.fixture
+def ttpose_runner_at(ttpose_devices: DeviceManager, ttpose_reference: Any) -> Any:
+    """``runner = ttpose_runner_at(point)``: the cached traced runner for any matrix point (``mesh=True`` for the
+    mesh), shared with ``ttpose_runner`` / ``ttpose_dp_runner`` of the same point."""
+
+    def runner_at(point: MatrixPoint, *, mesh: bool = False) -> Any:
+        kind = "mesh" if mesh else "device"
+        return _cached(ttpose_devices, kind, RUNNER_CLASS, point, ttpose_reference)
+
+    return runner_at
 
 
 @pytest.fixture
