@@ -7,8 +7,7 @@ weights under the module's path (``model.<i>...``). All activations are [1, 1, B
 from __future__ import annotations
 
 from dataclasses import replace
-
-from torch import nn
+from typing import Any
 
 from pytest_ttpose.tt.common import Concat, Conv, Feature, ModelContext, add, merge_batch, split_batch, to_row_major
 from pytest_ttpose.tt.common import to_tile as _to_tile
@@ -42,7 +41,7 @@ def _split_output_channels(params: FoldedConv, first: int) -> tuple[FoldedConv, 
 class Bottleneck:
     """cv1 (3x3) -> cv2 (3x3), plus the input when the reference block has a shortcut."""
 
-    def __init__(self, ctx: ModelContext, module: nn.Module, weights: Weights, name: str) -> None:
+    def __init__(self, ctx: ModelContext, module: Any, weights: Weights, name: str) -> None:
         self.ctx = ctx
         self.cv1 = _conv(ctx, weights, f"{name}.cv1")
         self.cv2 = _conv(ctx, weights, f"{name}.cv2")
@@ -56,11 +55,11 @@ class Bottleneck:
 class C3k:
     """C3 with 3x3 bottlenecks: cv3(cat(m(cv1(x)), cv2(x)))."""
 
-    def __init__(self, ctx: ModelContext, module: nn.Module, weights: Weights, name: str) -> None:
+    def __init__(self, ctx: ModelContext, module: Any, weights: Weights, name: str) -> None:
         self.cv1 = _conv(ctx, weights, f"{name}.cv1")
         self.cv2 = _conv(ctx, weights, f"{name}.cv2")
         self.cv3 = _conv(ctx, weights, f"{name}.cv3")
-        self.m = [Bottleneck(ctx, block, weights, f"{name}.m.{i}") for i, block in enumerate(module.m)]  # type: ignore[arg-type, union-attr]
+        self.m = [Bottleneck(ctx, block, weights, f"{name}.m.{i}") for i, block in enumerate(module.m)]
         self.concat = Concat(ctx)
 
     def __call__(self, x: Feature) -> Feature:
@@ -73,12 +72,12 @@ class C3k:
 class C3k2:
     """C2f whose inner blocks are Bottlenecks or C3ks: cv2(cat(a, b, m0(b), m1(m0(b)), ...)), (a, b) = chunk(cv1(x))."""
 
-    def __init__(self, ctx: ModelContext, module: nn.Module, weights: Weights, name: str) -> None:
+    def __init__(self, ctx: ModelContext, module: Any, weights: Weights, name: str) -> None:
         hidden = int(module.c)
         self.cv1a, self.cv1b = (Conv(ctx, part) for part in _split_output_channels(weights[f"{name}.cv1"], hidden))
         self.cv2 = _conv(ctx, weights, f"{name}.cv2")
         self.m: list[Bottleneck | C3k] = []
-        for i, block in enumerate(module.m):  # type: ignore[arg-type, union-attr]
+        for i, block in enumerate(module.m):
             block_name = f"{name}.m.{i}"
             is_c3k = f"{block_name}.cv3" in weights
             self.m.append(
@@ -99,7 +98,7 @@ class SPPF:
     Runs at the sensitive fidelity, like C2PSA after it: both sit at 1/32 resolution, where HiFi2 costs little.
     """
 
-    def __init__(self, ctx: ModelContext, module: nn.Module, weights: Weights, name: str) -> None:
+    def __init__(self, ctx: ModelContext, module: Any, weights: Weights, name: str) -> None:
         ctx = sensitive(ctx)
         self.ctx = ctx
         self.cv1 = _conv(ctx, weights, f"{name}.cv1")
@@ -141,7 +140,7 @@ class Attention:
     head_dim are multiples of 32 at every scale), and the matmul/softmax run on TILE tensors of [B, 1, N, *].
     """
 
-    def __init__(self, ctx: ModelContext, module: nn.Module, weights: Weights, name: str) -> None:
+    def __init__(self, ctx: ModelContext, module: Any, weights: Weights, name: str) -> None:
         self.ctx = ctx
         self.num_heads = int(module.num_heads)
         self.key_dim = int(module.key_dim)
@@ -204,7 +203,7 @@ class Attention:
 class PSABlock:
     """x + Attention(x), then x + FFN(x) (1x1 expand with SiLU, 1x1 project without activation)."""
 
-    def __init__(self, ctx: ModelContext, module: nn.Module, weights: Weights, name: str) -> None:
+    def __init__(self, ctx: ModelContext, module: Any, weights: Weights, name: str) -> None:
         self.ctx = ctx
         self.attn = Attention(ctx, module.attn, weights, f"{name}.attn")
         self.ffn_expand = _conv(ctx, weights, f"{name}.ffn.0")
@@ -222,12 +221,12 @@ class C2PSA:
     YOLO11's PCC drops fastest, and at 1/32 of the input resolution the block is a tiny share of the model's math.
     """
 
-    def __init__(self, ctx: ModelContext, module: nn.Module, weights: Weights, name: str) -> None:
+    def __init__(self, ctx: ModelContext, module: Any, weights: Weights, name: str) -> None:
         ctx = sensitive(ctx)
         hidden = int(module.c)
         self.cv1a, self.cv1b = (Conv(ctx, part) for part in _split_output_channels(weights[f"{name}.cv1"], hidden))
         self.cv2 = _conv(ctx, weights, f"{name}.cv2")
-        self.m = [PSABlock(ctx, block, weights, f"{name}.m.{i}") for i, block in enumerate(module.m)]  # type: ignore[arg-type, union-attr]
+        self.m = [PSABlock(ctx, block, weights, f"{name}.m.{i}") for i, block in enumerate(module.m)]
         self.concat = Concat(ctx)
 
     def __call__(self, x: Feature) -> Feature:

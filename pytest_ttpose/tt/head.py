@@ -1,5 +1,5 @@
 """The YOLO11 Pose head in ttnn: per-level box (cv2), score (cv3, depthwise) and keypoint (cv4) branches, and the
-on-device decode (DFL over 16 bins, dist2bbox x stride, keypoint decode, sigmoids) into the (B, A, 56) output.
+on-device decode (DFL over 16 bins, dist2bbox x stride, keypoint decode, sigmoids) into a [B, 1, A, 56] tensor.
 
 Decode plan (everything TILE, no narrow slices): with p = softmax of all 64 DFL logits of an anchor,
 ``dist = (p @ BINS) / (p @ ONES)`` gives the four expected side distances (l, t, r, b) in one pair of matmuls
@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
-from torch import nn
 
 from pytest_ttpose.tt.common import Conv, DWConv, Feature, ModelContext, to_row_major, to_tile
 from pytest_ttpose.tt.weights import FoldedConv
@@ -143,7 +142,7 @@ class PoseHead:
     def __init__(
         self,
         ctx: ModelContext,
-        module: nn.Module,
+        module: Any,
         weights: dict[str, FoldedConv],
         name: str,
         *,

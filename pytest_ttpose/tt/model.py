@@ -78,7 +78,7 @@ class TtnnYoloV11Pose:
         self.batch_size = batch_size
         self.resolution = resolution
         self.weights_info = weights
-        layers = reference_model.model
+        layers: Any = reference_model.model
         convs = weights.convs
         self.layers: list[Any] = []
         for index in range(HEAD_INDEX):
