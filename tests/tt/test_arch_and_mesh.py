@@ -12,7 +12,13 @@ from torch import nn
 from ttmodel_cases import letterboxed_images
 
 from pytest_ttpose.metrics import component_pcc
-from pytest_ttpose.tt import MESH_DEVICE_PARAMS, SINGLE_DEVICE_PARAMS, build_pose_model, input_to_host_tensor
+from pytest_ttpose.tt import (
+    MESH_DEVICE_PARAMS,
+    SINGLE_DEVICE_PARAMS,
+    build_pose_model,
+    input_memory_config,
+    input_to_host_tensor,
+)
 
 RESOLUTION = (320, 320)
 BFLOAT16_ALL_PCC = 0.999
@@ -38,7 +44,7 @@ def two_chip_mesh(ttnn: Any) -> Iterator[Any]:
     machine.set_machine()
 
 
-def _check(ttnn: Any, device: Any, real_n: nn.Module, cache_dir: Any, per_device_batch: int) -> None:
+def _check(ttnn: Any, device: Any, real_n: nn.Module, cache_dir: Any, per_device_batch: int, l1_input: bool) -> None:
     images, _ = letterboxed_images(RESOLUTION)
     model = build_pose_model(
         device,
@@ -50,7 +56,8 @@ def _check(ttnn: Any, device: Any, real_n: nn.Module, cache_dir: Any, per_device
         cache_dir=cache_dir,
     )
     host = input_to_host_tensor(ttnn, images, mesh_mapper=model.input_mesh_mapper())
-    x = ttnn.to_device(host, device, memory_config=ttnn.DRAM_MEMORY_CONFIG)
+    memory_config = input_memory_config(device, per_device_batch, RESOLUTION) if l1_input else ttnn.DRAM_MEMORY_CONFIG
+    x = ttnn.to_device(host, device, memory_config=memory_config)
     got = model.output_to_torch(model(x), mesh_composer=model.output_mesh_composer())
     with torch.no_grad():
         expected = real_n(images)
@@ -60,10 +67,10 @@ def _check(ttnn: Any, device: Any, real_n: nn.Module, cache_dir: Any, per_device
 
 
 def test_blackhole_p150(ttnn: Any, blackhole_device: Any, real_n: nn.Module, cache_dir: Any) -> None:
-    """Grids come from the device: the Blackhole compute grid needs no code path of its own."""
-    _check(ttnn, blackhole_device, real_n, cache_dir, per_device_batch=2)
+    """Grids come from the device: the Blackhole compute grid needs no code path of its own (input L1-sharded on it)."""
+    _check(ttnn, blackhole_device, real_n, cache_dir, per_device_batch=2, l1_input=True)
 
 
 def test_data_parallel_mesh(ttnn: Any, two_chip_mesh: Any, real_n: nn.Module, cache_dir: Any) -> None:
     """Weights replicated, the batch sharded over two chips (one image each), outputs concatenated on batch."""
-    _check(ttnn, two_chip_mesh, real_n, cache_dir, per_device_batch=1)
+    _check(ttnn, two_chip_mesh, real_n, cache_dir, per_device_batch=1, l1_input=False)
