@@ -125,7 +125,7 @@ def _build(class_name: str, point: MatrixPoint, reference_model: Any, dry_run: b
 
 def _cached(devices: DeviceManager, kind: str, class_name: str, point: MatrixPoint, reference_model: Any) -> Any:
     build = _build(class_name, point, reference_model, devices.backend.dry_run)
-    return devices.cached(kind, (class_name, point), build, releasable=True)
+    return devices.cached(kind, (class_name, point), build, releasable=True, traced=class_name == RUNNER_CLASS)
 
 
 @pytest.fixture
@@ -148,7 +148,8 @@ def ttpose_dp_infra(
 def ttpose_runner(
     ttpose_devices: DeviceManager, ttpose_device: Any, ttpose_point: MatrixPoint, ttpose_reference: Any
 ) -> Any:
-    """``YOLOv11PosePerformantRunner`` (trace + 2 CQs) for this point on the single device; released at the end."""
+    """``YOLOv11PosePerformantRunner`` (trace + 2 CQs) for this point on the single device. Cached until anything
+    else is built on the device (a trace must not replay over buffers allocated after its capture), then released."""
     return _cached(ttpose_devices, "device", RUNNER_CLASS, ttpose_point, ttpose_reference)
 
 

@@ -31,6 +31,8 @@ class _Open:
     # Objects built on this device, released (in reverse order) before it closes: runners hold traces.
     held: list[Any] = field(default_factory=list)
     cache: dict[Any, Any] = field(default_factory=dict)
+    # Keys of cached objects that hold a trace: released as soon as anything else is built on the device.
+    traced: list[Any] = field(default_factory=list)
 
 
 class DeviceManager:
@@ -66,15 +68,33 @@ class DeviceManager:
     def mesh_shape(self) -> MeshShape:
         return self.settings.mesh_shape
 
-    def cached(self, kind: str, key: Any, build: Callable[[Any], Any], *, releasable: bool = False) -> Any:
-        """The object built by ``build(handle)`` for ``key`` on the open ``kind``; built once, held until close."""
+    def cached(
+        self, kind: str, key: Any, build: Callable[[Any], Any], *, releasable: bool = False, traced: bool = False
+    ) -> Any:
+        """The object built by ``build(handle)`` for ``key`` on the open ``kind``; built once, held until close.
+
+        A ``traced`` object (a runner holding a trace) is released, and built again when asked for again, as soon
+        as anything else is built on the device: a trace replays into the addresses its intermediate buffers had
+        during capture, so a buffer allocated after the capture may be overwritten by the next replay (ttnn warns
+        "Allocating device buffers is unsafe due to the existence of an active trace").
+        """
         state = self._switch(kind)
         if key not in state.cache:
+            self._release_traced(state)
             value = build(state.handle)
             state.cache[key] = value
-            if releasable:
+            if releasable or traced:
                 state.held.append(value)
+            if traced:
+                state.traced.append(key)
         return state.cache[key]
+
+    @staticmethod
+    def _release_traced(state: _Open) -> None:
+        while state.traced:
+            value = state.cache.pop(state.traced.pop())
+            state.held.remove(value)
+            value.release()
 
     def close(self) -> None:
         """Release every held object, then close the device; errors in releasing do not keep the device open."""
@@ -88,6 +108,7 @@ class DeviceManager:
             except Exception as error:  # keep going: the device must still be closed
                 errors.append(error)
         state.cache.clear()
+        state.traced.clear()
         if state.kind == "mesh":
             self.backend.close_mesh_device(state.handle)
         else:

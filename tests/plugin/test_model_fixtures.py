@@ -1,5 +1,6 @@
 """ttpose_infra / ttpose_runner / ttpose_dp_*: built lazily, once per matrix point and device, with the point's
-settings; released (runners hold traces) before their device closes, also when tests fail."""
+settings; released before their device closes, also when tests fail; runners (traces) also when anything else is
+built."""
 
 from __future__ import annotations
 
@@ -46,14 +47,17 @@ def ttpose_reference():
 
 
 def test_runner(ttpose_runner, ttpose_point):
-    SEEN.setdefault(ttpose_point.id, ttpose_runner)
     assert ttpose_runner.kwargs["reference_model"] == "reference"
     assert ttpose_runner.kwargs["scale"] == ttpose_point.scale
+    assert ttpose_runner.kwargs["validate_on_capture"] is True
 
-def test_runner_again(ttpose_runner, ttpose_point):
-    assert SEEN[ttpose_point.id] is ttpose_runner
+def test_infra(ttpose_infra, ttpose_point):
+    SEEN.setdefault(ttpose_point.id, ttpose_infra)
 
-def test_infra(ttpose_infra):
+def test_infra_again(ttpose_infra, ttpose_point):
+    assert SEEN[ttpose_point.id] is ttpose_infra
+
+def test_infra_fails(ttpose_infra):
     assert False, "fails, and its infra is still released"
 
 def test_runner_dp(ttpose_dp_runner):
@@ -62,25 +66,27 @@ def test_runner_dp(ttpose_dp_runner):
 
 
 def test_built_once_per_point_and_released_before_close(fake_tester: pytest.Pytester, device_log) -> None:
+    """Infra is cached per point until the device closes. A runner holds a trace, so it is released as soon as
+    anything else is built on its device (a later replay would overwrite buffers allocated after its capture)."""
     fake_tester.makepyfile(stand_ins=STAND_INS, test_cases="import stand_ins  # noqa: F401\n" + CASES)
     result = fake_tester.runpytest("--ttpose-dtypes=bfloat16", "--ttpose-resolutions=64", "--ttpose-batch-sizes=1,2")
-    result.assert_outcomes(passed=6, failed=2)
+    result.assert_outcomes(passed=8, failed=2)
     assert device_log() == [
         ("main", "open", "device0"),
         ("main", "build", "Runner@device0:64x64-b1-fake-bfloat16-fake-bfloat16"),
+        ("main", "release", "Runner@device0:64x64-b1-fake-bfloat16-fake-bfloat16"),
         ("main", "build", "Runner@device0:64x64-b2-fake-bfloat16-fake-bfloat16"),
+        ("main", "release", "Runner@device0:64x64-b2-fake-bfloat16-fake-bfloat16"),
         ("main", "build", "Infra@device0:64x64-b1-fake-bfloat16-fake-bfloat16"),
         ("main", "build", "Infra@device0:64x64-b2-fake-bfloat16-fake-bfloat16"),
         ("main", "release", "Infra@device0:64x64-b2-fake-bfloat16-fake-bfloat16"),
         ("main", "release", "Infra@device0:64x64-b1-fake-bfloat16-fake-bfloat16"),
-        ("main", "release", "Runner@device0:64x64-b2-fake-bfloat16-fake-bfloat16"),
-        ("main", "release", "Runner@device0:64x64-b1-fake-bfloat16-fake-bfloat16"),
         ("main", "close", "device0"),
         ("main", "open", "mesh1x2"),
         ("main", "build", "Runner@mesh1x2:64x64-b1-fake-bfloat16-fake-bfloat16"),
+        ("main", "release", "Runner@mesh1x2:64x64-b1-fake-bfloat16-fake-bfloat16"),
         ("main", "build", "Runner@mesh1x2:64x64-b2-fake-bfloat16-fake-bfloat16"),
         ("main", "release", "Runner@mesh1x2:64x64-b2-fake-bfloat16-fake-bfloat16"),
-        ("main", "release", "Runner@mesh1x2:64x64-b1-fake-bfloat16-fake-bfloat16"),
         ("main", "close", "mesh1x2"),
     ]
 
@@ -88,7 +94,7 @@ def test_built_once_per_point_and_released_before_close(fake_tester: pytest.Pyte
 def test_nothing_is_built_or_opened_when_unused(fake_tester: pytest.Pytester, device_log) -> None:
     fake_tester.makepyfile(stand_ins=STAND_INS, test_cases="import stand_ins  # noqa: F401\n" + CASES)
     fake_tester.runpytest("--co").assert_outcomes()
-    fake_tester.runpytest("-k", "nothing").assert_outcomes(deselected=32)
+    fake_tester.runpytest("-k", "nothing").assert_outcomes(deselected=40)
     assert device_log() == []
 
 
