@@ -18,6 +18,7 @@ from ttmodel_cases import letterboxed_images
 from pytest_ttpose.metrics import component_pcc, match_poses, raw_component_pcc
 from pytest_ttpose.postprocess import postprocess
 from pytest_ttpose.tt import TtnnYoloV11Pose, build_pose_model, input_to_host_tensor
+from pytest_ttpose.tt.common import Conv
 from pytest_ttpose.tt.diagnostics import format_table, layer_pcc_table
 
 # act / weight dtype -> minimum PCC per component of the decoded (B, 56, A) output
@@ -175,3 +176,52 @@ def test_input_must_match_built_shape(ttnn: Any, device: Any, real_n: nn.Module,
     wrong = ttnn.to_device(input_to_host_tensor(ttnn, torch.zeros(1, 3, 256, 256)), device)
     with pytest.raises(ValueError, match="built for"):
         model(wrong)
+
+
+def _convs(root: Any) -> list[Conv]:
+    """Every Conv reachable from the model's blocks (attributes and lists of attributes)."""
+    found: list[Conv] = []
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        item = stack.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, Conv):
+            found.append(item)
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif hasattr(item, "__dict__") and type(item).__module__.startswith("pytest_ttpose.tt"):
+            stack.extend(vars(item).values())
+    return found
+
+
+def test_weights_cached_and_sent_to_the_device_once(ttnn: Any, device: Any, real_n: nn.Module, cache_dir: Any) -> None:
+    """The second build reads the folded weights from the disk cache; after the first forward every conv holds the
+    device weights conv2d prepared, and later forwards keep using them."""
+
+    def build() -> TtnnYoloV11Pose:
+        return build_pose_model(
+            device,
+            real_n,
+            batch_size=1,
+            resolution=(256, 256),
+            act_dtype=ttnn.bfloat16,
+            weight_dtype=ttnn.bfloat16,
+            cache_dir=cache_dir,
+        )
+
+    build()
+    model = build()
+    assert model.weights_info.from_cache
+    convs = _convs(model)
+    assert len(convs) > 100  # n has ~100 convs once cv1 splits and q/k/v are counted
+    assert all(str(conv.weight.storage_type()).endswith("HOST") for conv in convs)
+    x = ttnn.to_device(input_to_host_tensor(ttnn, torch.rand(1, 3, 256, 256)), device)
+    first = model.output_to_torch(model(x))
+    prepared = [(conv.weight, conv.bias) for conv in convs]
+    assert all(str(weight.storage_type()).endswith("DEVICE") for weight, _ in prepared)
+    second = model.output_to_torch(model(x))
+    assert all(str(conv.weight.storage_type()).endswith("DEVICE") for conv in convs)
+    torch.testing.assert_close(first, second, rtol=0, atol=0)
