@@ -150,6 +150,12 @@ class TtnnYoloV11Pose:
         """Forward keeping everything: (decoded, raw head tensors, outputs of layers 0..22, per-level head maps)."""
         outputs: dict[int, Feature] = {}
         y = self.input_feature(x)
+        ttnn = self.ctx.ttnn
+        if x.memory_config().buffer_type == ttnn.BufferType.L1:
+            # An L1 input (e.g. the runner's height-sharded one) stays allocated for the whole forward; at 640x640
+            # batch 2 it takes 400 KiB of every core's L1, and the first conv's circular buffers then clash with it.
+            # From DRAM the first conv slices itself into whatever L1 is left.
+            y = y.like(ttnn.to_memory_config(x, self.ctx.dram))
         for index, layer in enumerate(self.layers):
             if index in CONCAT_SOURCES:
                 y = layer([y, outputs[CONCAT_SOURCES[index]]])
