@@ -36,7 +36,8 @@ UNPROVEN_CLAIMS: tuple[str, ...] = (
     "events: wait_for_event did not order anything; only the event's origin, its device and the cq range are checked",
     "Tensor methods that read from the device (for example tensor.cpu()) are not intercepted during a capture",
     "numerics: device memory is not kept in mock mode, every value read back is zero",
-    "circular buffers next to live L1 tensors: mock ttnn skips that run-time clash check; read the fit report",
+    "circular buffers next to live L1 tensors: mock ttnn checks the clash (and other program-level limits) only when "
+    "it compiles a program; a program-cache hit is not re-checked against the L1 tensors alive at that moment",
 )
 
 # Recorded events are remembered by identity (an event may be waited for many times); the newest ones are kept so a

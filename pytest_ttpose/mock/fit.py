@@ -1,9 +1,9 @@
 """L1 fit report: how much of a core's L1 a piece of ttnn work needs at its peak, read from ttnn's graph capture.
 
-Mock ttnn allocates with its real allocator, but it skips the run-time check that circular buffers do not collide
-with L1 tensors that are alive at the same time. The graph capture records both, so the peak per core of circular
-buffers plus L1 tensors, on top of what was already resident in L1 when the capture began, compared with the L1
-bank size, tells whether the work fits on a real core.
+Mock ttnn allocates with its real allocator and checks that a program's circular buffers do not reach the L1 tensors
+alive at that moment, but only when it compiles the program: a program-cache hit is not checked again. The graph
+capture records both, so the peak per core of circular buffers plus L1 tensors, on top of what was already resident
+in L1 when the capture began, compared with the L1 bank size, tells how much room the work leaves on a real core.
 """
 
 from __future__ import annotations
