@@ -44,6 +44,7 @@ class TracedOp:
     output: BufferRef
     dtype: DataType
     exact: bool
+    fresh: bool = False
 
 
 def device_of(op: str, tensors: Sequence[Tensor]) -> MeshDevice:
@@ -71,16 +72,18 @@ def launch(
     output_tensor: Tensor | None = None,
     cq_id: int = 0,
     exact: bool = False,
+    fresh: bool = False,
 ) -> Tensor:
     """Run ``compute`` per device and store its result. ``exact`` says the result already holds values ``dtype``
-    stores unchanged (pure data movement that keeps bfloat8_b blocks intact), so rounding can be skipped."""
+    stores unchanged (pure data movement that keeps bfloat8_b blocks intact), so rounding can be skipped. ``fresh``
+    says ``compute`` returns a new float32 tensor that shares memory with nothing, so rounding may overwrite it."""
     device = device_of(op, inputs)
     device.queues.check_cq(cq_id)
     buffers = [t._buffer for t in inputs]
     for buffer in buffers:
         assert buffer is not None
         buffer.require_allocated(op)
-    finish = (lambda values: values) if exact else (lambda values: round_to_dtype(values, dtype))
+    finish = (lambda values: values) if exact else (lambda values: round_to_dtype(values, dtype, inplace=fresh))
     results = [finish(compute([b.data[d] for b in buffers])) for d in range(device.get_num_devices())]  # type: ignore[union-attr]
     spec = make_spec(results[0].shape, dtype, layout, memory_config)
     device.queues.issue(cq_id)
@@ -106,7 +109,7 @@ def launch(
             raise RuntimeError(f"TT_FATAL: {op} issued on CQ{cq_id} while CQ{device.capturing.cq_id} captures a trace")
         cores = device._arch_spec.compute_grid[0] * device._arch_spec.compute_grid[1]
         device.capturing.record(
-            TracedOp(op, compute, [BufferRef.of(b) for b in buffers], BufferRef.of(out_buffer), dtype, exact),  # type: ignore[arg-type]
+            TracedOp(op, compute, [BufferRef.of(b) for b in buffers], BufferRef.of(out_buffer), dtype, exact, fresh),  # type: ignore[arg-type]
             TRACE_BYTES_PER_OP + TRACE_BYTES_PER_CORE * cores,
         )
     return result

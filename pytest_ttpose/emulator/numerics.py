@@ -36,21 +36,60 @@ def round_bfloat16(values: torch.Tensor, canonical_nan: bool = True) -> torch.Te
     return rounded
 
 
-def round_bfloat8_b(values: torch.Tensor, unsigned_zero: bool = True) -> torch.Tensor:
+def round_bfloat8_b(values: torch.Tensor, unsigned_zero: bool = True, inplace: bool = False) -> torch.Tensor:
     """Round to bfloat8_b: 16-value blocks along the last dimension (padded with zeros to a multiple of 16).
 
     ``unsigned_zero=False`` leaves -0.0 where a negative value rounded to zero: equal in every computation, and
-    ``to_torch`` clears the sign, so ops skip that pass.
+    ``to_torch`` clears the sign, so ops skip that pass. ``inplace=True`` lets the rounding overwrite ``values`` (a
+    float32 tensor the caller owns and no longer needs), which saves allocating the result.
     """
     x = values.to(torch.float32)
     if x.dim() == 0:
         return round_bfloat8_b(x.reshape(1), unsigned_zero).reshape(())
+    owned = inplace or x is not values  # a conversion is a copy of our own
     shape = x.shape
     width = shape[-1]
     pad = (-width) % BFP_BLOCK
     if pad:
-        x = torch.nn.functional.pad(x, (0, pad))
-    blocks = x.reshape(-1, BFP_BLOCK)
+        x, owned = torch.nn.functional.pad(x, (0, pad)), True
+    if not x.is_contiguous():
+        x, owned = x.contiguous(), True
+    blocks = x.view(-1, BFP_BLOCK)
+    result = _round_common_blocks(blocks, owned) if blocks.numel() else None
+    if result is None:
+        result = _round_any_blocks(blocks, unsigned_zero)
+    elif unsigned_zero:
+        result.add_(0.0)  # -0.0 -> +0.0: a zero magnitude keeps no sign
+    result = result.reshape(*shape[:-1], width + pad)
+    return result[..., :width] if pad else result
+
+
+# The fast path's shared exponents: 23 and up, where 2^(150 - shared) is one float32 power of two.
+_COMMON_MIN_BITS = 23 << 23
+_INF_BITS = 0x7F800000
+
+
+def _round_common_blocks(blocks: torch.Tensor, inplace: bool) -> torch.Tensor | None:
+    """``_round_any_blocks`` for the common case, in fewer passes: every block is all zeros or has a shared exponent
+    from 23 to 254 (so no inf, NaN, or float32 subnormal that would survive). Returns None for any other input.
+
+    The arithmetic is ``_round_any_blocks``' (the same exact power-of-two scalings, truncation and rounding), so the
+    bits are the same, -0.0 included. The block maximum comes from the integer magnitudes (one integer reduction
+    instead of a float one), and the scales are built from exponent bits instead of exp2.
+    """
+    max_bits = (blocks.view(torch.int32) & 0x7FFFFFFF).amax(dim=1, keepdim=True)
+    lowest, highest = torch.aminmax(torch.where(max_bits == 0, _COMMON_MIN_BITS, max_bits))
+    if int(lowest) < _COMMON_MIN_BITS or int(highest) >= _INF_BITS:
+        return None
+    shared = (max_bits >> 23).clamp_(min=23)  # an all-zero block (shared exponent 0) stays zero at any scale
+    to_aligned = ((277 - shared) << 23).view(torch.float32)  # 2^(150 - shared)
+    step = ((shared - 6) << 23).view(torch.float32)  # 2^(shared - 133)
+    aligned = blocks.mul_(to_aligned) if inplace else blocks * to_aligned
+    return aligned.trunc_().mul_(2.0**-17).round_().clamp_(-127.0, 127.0).mul_(step)
+
+
+def _round_any_blocks(blocks: torch.Tensor, unsigned_zero: bool) -> torch.Tensor:
+    """bfloat8_b rounding of [n, 16] blocks, any values (a new tensor; ``blocks`` is not modified)."""
     # The largest magnitude carries the largest exponent, so the shared exponent comes from a per-block maximum.
     block_max = blocks.abs().amax(dim=1, keepdim=True)
     shared = (block_max.view(torch.int32) >> 23) & 0xFF
@@ -90,18 +129,18 @@ def round_bfloat8_b(values: torch.Tensor, unsigned_zero: bool = True) -> torch.T
         q = torch.clamp(kept + up.to(torch.int32), max=127)
         special_bits = (bits & -0x80000000) | 0x7F800000 | ((q & 63) << 17)
         result = torch.where(is_special, special_bits.view(torch.float32), result)
-    result = result.reshape(*shape[:-1], width + pad)
-    return result[..., :width] if pad else result
+    return result
 
 
-def round_to_dtype(values: torch.Tensor, dtype: DataType) -> torch.Tensor:
-    """The float32 tensor holding exactly what a TT buffer of ``dtype`` stores for ``values``."""
+def round_to_dtype(values: torch.Tensor, dtype: DataType, inplace: bool = False) -> torch.Tensor:
+    """The float32 tensor holding exactly what a TT buffer of ``dtype`` stores for ``values``. ``inplace=True``: the
+    caller owns ``values`` and lets the rounding overwrite it."""
     if dtype == DataType.FLOAT32:
         return values.to(torch.float32)
     if dtype == DataType.BFLOAT16:
         return round_bfloat16(values, canonical_nan=False)
     if dtype == DataType.BFLOAT8_B:
-        return round_bfloat8_b(values, unsigned_zero=False)
+        return round_bfloat8_b(values, unsigned_zero=False, inplace=inplace)
     if dtype in (DataType.UINT32, DataType.INT32, DataType.UINT16, DataType.UINT8):
         return torch.trunc(values.to(torch.float32))
     raise NotImplementedError(f"data type {dtype} is not supported by the emulator")
@@ -118,16 +157,23 @@ def weights_hi(weights: torch.Tensor) -> torch.Tensor:
 
 
 def fidelity_operands(
-    activations: torch.Tensor, weights: torch.Tensor, fidelity: MathFidelity, w_hi: torch.Tensor | None = None
+    activations: torch.Tensor,
+    weights: torch.Tensor,
+    fidelity: MathFidelity,
+    w_hi: torch.Tensor | None = None,
+    activations_dtype: DataType | None = None,
 ) -> list[tuple[torch.Tensor, torch.Tensor]]:
     """The (activation, weight) operand pairs whose fp32 products sum to what the TT matmul unit computes.
 
     Operands must already hold bf16-representable values (bfloat8_b values are). ``w_hi`` may pass
-    ``weights_hi(weights)`` computed once for weights that are reused.
+    ``weights_hi(weights)`` computed once for weights that are reused. ``activations_dtype=BFLOAT8_B`` says the
+    activations are stored bfloat8_b values: their at most 7 significant bits are exactly what the SrcB high part
+    keeps (the leading bit and 6 mantissa bits), so the masking pass is skipped.
     """
     if fidelity == MathFidelity.HiFi4:
         return [(activations, weights)]
-    act_hi = _keep_bits(activations, _SRC_B_HI_MASK)
+    fits_src_b_hi = activations_dtype == DataType.BFLOAT8_B
+    act_hi = activations if fits_src_b_hi else _keep_bits(activations, _SRC_B_HI_MASK)
     if fidelity == MathFidelity.HiFi2:
         return [(act_hi, weights)]
     w_hi = weights_hi(weights) if w_hi is None else w_hi
@@ -143,9 +189,10 @@ def fidelity_product(
     weights: torch.Tensor,
     fidelity: MathFidelity,
     product: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    activations_dtype: DataType | None = None,
 ) -> torch.Tensor:
     """Run ``product`` (a matmul or a convolution, fp32 accumulation) over the fidelity phases and sum them."""
-    pairs = fidelity_operands(activations, weights, fidelity)
+    pairs = fidelity_operands(activations, weights, fidelity, activations_dtype=activations_dtype)
     result = product(*pairs[0])
     for act, w in pairs[1:]:
         result = result + product(act, w)

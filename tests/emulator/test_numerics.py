@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 
 import pytest_ttpose.emulator as ttnn
-from pytest_ttpose.emulator.numerics import fidelity_product, round_bfloat8_b, round_bfloat16
+from pytest_ttpose.emulator.numerics import (
+    _round_any_blocks,
+    _round_common_blocks,
+    fidelity_operands,
+    fidelity_product,
+    round_bfloat8_b,
+    round_bfloat16,
+)
 
 
 def _row(values: list[float]) -> torch.Tensor:
@@ -44,6 +53,71 @@ def test_bfloat8_b_specials() -> None:
     assert out[0, 1] == 0.0  # a finite value in an inf block rounds to zero
     assert out[0, 2].view(torch.int32).item() == 0xFFC00000 - (1 << 32)
     assert out[0, 3:5].view(torch.int32).tolist() == [0, 0]  # subnormal flushed, zero has no sign
+
+
+def _bits(values: torch.Tensor) -> torch.Tensor:
+    return values.contiguous().view(torch.int32)
+
+
+@pytest.mark.parametrize("scale", [2.0**-40, 1e-3, 1.0, 3e4, 2.0**60])
+@pytest.mark.parametrize("unsigned_zero", [True, False])
+def test_bfloat8_b_common_path_matches_the_general_path_bit_for_bit(scale: float, unsigned_zero: bool) -> None:
+    generator = torch.Generator().manual_seed(7)
+    spread = torch.exp2(torch.randint(-30, 30, (64, 48), generator=generator).float())
+    x = torch.randn(64, 48, generator=generator) * scale * spread
+    x[:8] = 0.0  # all-zero blocks
+    x[8:16] = -0.0
+    x[16:24, :16] *= 2.0**-60  # values far below their block maximum
+    # ties of the 7-bit rounding, exact and with a bit below the alignment grid that truncation must drop
+    power = 2.0 ** round(math.log2(scale))
+    step = power * 2**-6  # the block maximum 1.5 * power has exponent log2(power): steps of 2^(exponent - 6)
+    x[24:32, :] = power * 1.5
+    x[24:32, 1::2] = step * (torch.arange(24).reshape(1, -1) % 5 + 0.5)
+    x[28:32, 1::2] += step * 2**-19
+    x[24:32, 2::4] *= -1
+    blocks = x.reshape(-1, 16)
+    common = _round_common_blocks(blocks.clone(), inplace=True)
+    assert common is not None, "these inputs take the common path"
+    if unsigned_zero:
+        common.add_(0.0)
+    general = _round_any_blocks(blocks, unsigned_zero)
+    assert torch.equal(_bits(common), _bits(general))
+    assert torch.equal(_bits(round_bfloat8_b(x, unsigned_zero)), _bits(general.reshape(x.shape)))
+
+
+@pytest.mark.parametrize(
+    "special", [float("inf"), float("nan"), 1e-39, 2.0**-120, 2.0**-105], ids=["inf", "nan", "subnormal", "tiny", "low"]
+)
+def test_bfloat8_b_inputs_outside_the_common_path_take_the_general_one(special: float) -> None:
+    x = torch.randn(4, 32)
+    x[2, 5] = special
+    x[3, :16] = special  # a whole block of it
+    blocks = x.reshape(-1, 16)
+    assert _round_common_blocks(blocks.clone(), inplace=True) is None
+    assert torch.equal(_bits(round_bfloat8_b(x, False)), _bits(_round_any_blocks(blocks, False).reshape(x.shape)))
+
+
+def test_bfloat8_b_rounds_in_place_only_when_asked() -> None:
+    x = torch.randn(8, 32)
+    kept = x.clone()
+    out = round_bfloat8_b(x)
+    assert torch.equal(x, kept) and out.data_ptr() != x.data_ptr()
+    out = round_bfloat8_b(x, inplace=True)
+    assert out.data_ptr() == x.data_ptr() and torch.equal(out, round_bfloat8_b(kept))
+
+
+def test_bfloat8_b_values_are_unchanged_by_the_src_b_high_mask() -> None:
+    # why fidelity_operands may skip masking bfloat8_b activations: they already fit SrcB's high part
+    x = round_bfloat8_b(torch.randn(64, 64) * torch.exp2(torch.randint(-40, 40, (64, 64)).float()))
+    x[0, :4] = torch.tensor([float("inf"), -float("inf"), float("nan"), 0.0])
+    x = round_bfloat8_b(x)
+    w = round_bfloat16(torch.randn(64, 64))
+    for fidelity in (ttnn.MathFidelity.LoFi, ttnn.MathFidelity.HiFi2, ttnn.MathFidelity.HiFi3):
+        masked = fidelity_operands(x, w, fidelity)
+        skipped = fidelity_operands(x, w, fidelity, activations_dtype=ttnn.bfloat8_b)
+        assert skipped[0][0] is x
+        for (act_m, w_m), (act_s, w_s) in zip(masked, skipped, strict=True):
+            assert torch.equal(_bits(act_m), _bits(act_s)) and torch.equal(_bits(w_m), _bits(w_s))
 
 
 def test_from_torch_pads_tiles_but_to_torch_never_shows_padding() -> None:

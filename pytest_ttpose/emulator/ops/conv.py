@@ -231,7 +231,7 @@ def conv2d(
         w, w_hi = _conv_weights(v[1], kernel, out_channels, w_dtype)
         conv_padding = (top, left) if pad_symmetric else (0, 0)
         out = None
-        for act, wt in fidelity_operands(x, w, fidelity, w_hi):
+        for act, wt in fidelity_operands(x, w, fidelity, w_hi, in_dtype):
             part = F.conv2d(act, wt, None, stride_hw, conv_padding, dilation_hw, groups)
             out = part if out is None else out.add_(part)
         assert out is not None
@@ -244,7 +244,9 @@ def conv2d(
     config = memory_config or _output_memory_config(device, input_tensor, conv_config, out_rows, out_channels)
     inputs = [input_tensor, weight] + ([bias] if bias is not None else [])
     output_layout = conv_config.output_layout if conv_config is not None else Layout.TILE
-    result = launch("conv2d", inputs, compute, dtype=dtype or in_dtype, layout=output_layout, memory_config=config)
+    result = launch(
+        "conv2d", inputs, compute, dtype=dtype or in_dtype, layout=output_layout, memory_config=config, fresh=True
+    )
     if conv_config is not None and conv_config.deallocate_activation:
         input_tensor.deallocate()
     if return_output_dim and return_weights_and_bias:

@@ -74,7 +74,7 @@ def _matmul(
             lhs = lhs.transpose(-1, -2)
         if transpose_b:
             rhs = rhs.transpose(-1, -2)
-        out = fidelity_product(lhs.contiguous(), rhs.contiguous(), fidelity, torch.matmul)
+        out = fidelity_product(lhs.contiguous(), rhs.contiguous(), fidelity, torch.matmul, a_dtype)
         if len(v) == 3:
             out = out + v[2]
         return apply_unary(out, activation)
@@ -88,6 +88,7 @@ def _matmul(
         layout=Layout.TILE,
         memory_config=memory_config or output_memory_config(a, out_shape),
         output_tensor=optional_output_tensor,
+        fresh=True,
     )
 
 
