@@ -29,13 +29,6 @@ from pytest_ttpose.settings import DtypePair, MatrixPoint, Settings, pcc_thresho
 # Replaying a trace runs the same programs on the same data: anything below this is a staging or capture bug,
 # not rounding (the input reaches the model through a different memory config untraced, hence not exactly 1).
 TRACED_VS_UNTRACED_PCC = 0.9999
-# Known gap (strict xfail, so fixing it turns the case red until the marker goes): the TT model leaves its forward's
-# intermediate DRAM tensors to Python's garbage collector, which frees them on ttnn (a device buffer dies with its
-# last tensor) but not on the emulator, which frees only on ttnn.deallocate.
-EMULATOR_KEEPS_DEAD_BUFFERS = (
-    "the emulator frees a device buffer only on ttnn.deallocate, not when its last tensor is garbage-collected as "
-    "ttnn does, and the TT model leaves its forward's intermediate DRAM tensors to the garbage collector"
-)
 
 
 def _point(settings: Settings, pair: DtypePair, batch_size: int) -> MatrixPoint:
@@ -60,10 +53,7 @@ def test_trace_pose_release(
     ttpose_backend: Any,
     ttpose_reference: Any,
     ttpose_images: dict[str, Any],
-    request: pytest.FixtureRequest,
 ) -> None:
-    if ttpose_backend.name == "emulator":
-        request.applymarker(pytest.mark.xfail(reason=EMULATOR_KEEPS_DEAD_BUFFERS, strict=True))
     point = _point(ttpose_settings, ttpose_dtype_pair, 1)
     ttnn = api_for(ttpose_device)
     before = ttpose_backend.memory_snapshot(ttpose_device)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import warnings
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -92,7 +93,11 @@ _buffer_ids = itertools.count(1)
 
 
 class Buffer:
-    """A device allocation (the same address on every device of a mesh) and the values each device holds."""
+    """A device allocation (the same address on every device of a mesh) and the values each device holds.
+
+    As in ttnn, the allocation is freed by ``ttnn.deallocate`` or, failing that, when the last tensor that holds it is
+    garbage-collected: model code that drops its intermediates must not leak device memory on the emulator either.
+    """
 
     def __init__(self, device: MeshDevice, spec: TensorSpec) -> None:
         self.device = device
@@ -116,6 +121,11 @@ class Buffer:
             del self.device.live_buffers[(self.buffer_type, self.address)]
         self.allocated = False
         self.data = []
+
+    def __del__(self) -> None:
+        # Called by the garbage collector once no tensor holds this buffer; a closed device has freed everything.
+        if self.allocated and not self.device.closed:
+            self.free()
 
     def require_allocated(self, what: str) -> None:
         if not self.allocated:
@@ -146,7 +156,8 @@ class MeshDevice:
         self.num_command_queues = num_command_queues
         self.memory = DeviceMemory(arch, l1_small_size, trace_region_size)
         self.queues = QueueState(num_command_queues)
-        self.live_buffers: dict[tuple[BufferType, int], Buffer] = {}
+        # Weak, so that a buffer no tensor holds any more can be collected (and freed) like in ttnn.
+        self.live_buffers: weakref.WeakValueDictionary[tuple[BufferType, int], Buffer] = weakref.WeakValueDictionary()
         self.traces: dict[int, Trace] = {}
         self.capturing: Trace | None = None
         self.program_cache_enabled = True

@@ -115,21 +115,12 @@ def test_check_pcc_fails_loudly_on_a_corrupted_output(session: Session) -> None:
     assert session.corrupted_error.startswith("PCC below threshold: all ")
 
 
-# The TT model leaves its intermediate tensors to Python: real ttnn frees a device tensor when its last reference
-# goes, the emulator frees only on ttnn.deallocate, so on the emulator every forward of the model leaves about 230
-# DRAM buffers behind. The runner's own release (trace, staging, input, output, weights) is covered exactly by
-# test_runner_tiny.py; these two turn into failures (strict) as soon as the model or the emulator frees them.
-LEAKED_INTERMEDIATES = pytest.mark.xfail(
-    strict=True, reason="the emulator does not free the TT model's dropped intermediates (real ttnn does)"
-)
-
-
-@LEAKED_INTERMEDIATES
+# The model leaves its intermediates to the garbage collector; as on ttnn, the emulator frees a buffer with its
+# last tensor, so a forward and a release both return the device memory to where it was.
 def test_the_basic_path_leaves_memory_as_it_found_it(session: Session) -> None:
     assert session.snapshots["after_basic"] == session.snapshots["before"]
 
 
-@LEAKED_INTERMEDIATES
 def test_release_restores_memory(session: Session) -> None:
     assert session.snapshots["after_release"] == session.snapshots["before"]
 
