@@ -4,8 +4,8 @@ Each arch runs in one subprocess (``scenarios/model_matrix.py``) that loops over
 share ttnn's start-up and the kernel cache. Per point: the TT model is built with the real yolo11n-pose weights, one
 forward runs under ``measure_fit`` on the runner's L1-sharded input, then the traced runner does its compile run,
 cached run, trace capture (through the validated stand-in) and two replays, and is released. A point passes when
-real ttnn accepted every op and every allocation, the L1 fit report says it fits, and the runner gave the model's
-output shape.
+real ttnn accepted every op and every allocation, the L1 fit report says it fits, the runner gave the model's
+output shape, and the release left the device's L1 and DRAM as they were before the point.
 
 The second half proves the dry run can fail for the model: a deliberately oversized L1 shard and a conv2d with a
 wrong ``in_channels`` injected into a model run each fail the point with ttnn's own message.
@@ -58,6 +58,10 @@ def assert_point_accepted(arch: str, point: dict[str, Any]) -> None:
         assert point["runner_output_shape"] == expected, f"{arch} {label}: runner output {point['runner_output_shape']}"
         activity = {key: point["trace_activity"][key] for key in EXPECTED_TRACE_ACTIVITY}
         assert activity == EXPECTED_TRACE_ACTIVITY, f"{arch} {label}: trace calls {activity}"
+        # Released runner: nothing of it is left in L1 or DRAM (the program cache keeps its programs' config tensors
+        # in DRAM until it is cleared, which the scenario does before this reading).
+        left = point["memory_after_program_cache_cleared"]
+        assert left == point["memory_before"], f"{arch} {label}: still allocated after release: {left}"
 
 
 def fit_table(arch: str, points: list[dict[str, Any]]) -> str:
