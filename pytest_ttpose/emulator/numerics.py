@@ -64,28 +64,34 @@ def round_bfloat8_b(values: torch.Tensor, unsigned_zero: bool = True, inplace: b
     return result[..., :width] if pad else result
 
 
-# The fast path's shared exponents: 23 and up, where 2^(150 - shared) is one float32 power of two.
-_COMMON_MIN_BITS = 23 << 23
+# The common path's shared exponents: 24 and up, where the alignment grid 2^(shared - 150) is a normal float32.
+_COMMON_MIN_BITS = 24 << 23
 _INF_BITS = 0x7F800000
 
 
 def _round_common_blocks(blocks: torch.Tensor, inplace: bool) -> torch.Tensor | None:
     """``_round_any_blocks`` for the common case, in fewer passes: every block is all zeros or has a shared exponent
-    from 23 to 254 (so no inf, NaN, or float32 subnormal that would survive). Returns None for any other input.
+    from 24 to 254 (so no inf, NaN, or float32 subnormal that would survive). Returns None for any other input.
 
-    The arithmetic is ``_round_any_blocks``' (the same exact power-of-two scalings, truncation and rounding), so the
-    bits are the same, -0.0 included. The block maximum comes from the integer magnitudes (one integer reduction
-    instead of a float one), and the scales are built from exponent bits instead of exp2.
+    The arithmetic is ``_round_any_blocks``', so the bits are the same, -0.0 included: dividing by the power of two
+    2^(shared - 150) with truncation is exactly trunc(x * 2^(150 - shared)), in one pass. The block maximum comes
+    from the integer magnitudes (one integer reduction instead of a float one), the scales from exponent bits.
     """
     max_bits = (blocks.view(torch.int32) & 0x7FFFFFFF).amax(dim=1, keepdim=True)
-    lowest, highest = torch.aminmax(torch.where(max_bits == 0, _COMMON_MIN_BITS, max_bits))
-    if int(lowest) < _COMMON_MIN_BITS or int(highest) >= _INF_BITS:
+    lowest, highest = (int(bound) for bound in torch.aminmax(max_bits))
+    if highest >= _INF_BITS:
         return None
-    shared = (max_bits >> 23).clamp_(min=23)  # an all-zero block (shared exponent 0) stays zero at any scale
-    to_aligned = ((277 - shared) << 23).view(torch.float32)  # 2^(150 - shared)
-    step = ((shared - 6) << 23).view(torch.float32)  # 2^(shared - 133)
-    aligned = blocks.mul_(to_aligned) if inplace else blocks * to_aligned
-    return aligned.trunc_().mul_(2.0**-17).round_().clamp_(-127.0, 127.0).mul_(step)
+    if lowest < _COMMON_MIN_BITS:
+        if bool(((max_bits > 0) & (max_bits < _COMMON_MIN_BITS)).any()):
+            return None
+        max_bits.clamp_(min=_COMMON_MIN_BITS)  # only all-zero blocks are below: they stay zero at any scale
+    grid = ((max_bits & _INF_BITS) - (23 << 23)).view(torch.float32)  # 2^(shared - 150)
+    step = grid * 2.0**17  # 2^(shared - 133)
+    if inplace:
+        aligned = blocks.div_(grid, rounding_mode="trunc")
+    else:
+        aligned = torch.div(blocks, grid, rounding_mode="trunc")
+    return aligned.mul_(2.0**-17).round_().clamp_(-127.0, 127.0).mul_(step)
 
 
 def _round_any_blocks(blocks: torch.Tensor, unsigned_zero: bool) -> torch.Tensor:

@@ -75,6 +75,8 @@ def test_bfloat8_b_common_path_matches_the_general_path_bit_for_bit(scale: float
     x[24:32, 1::2] = step * (torch.arange(24).reshape(1, -1) % 5 + 0.5)
     x[28:32, 1::2] += step * 2**-19
     x[24:32, 2::4] *= -1
+    x[40:48, :16] = torch.rand(8, 16, generator=generator) * 2.0**-103  # the lowest shared exponent of the path
+    x[40:48, 0] = 1.75 * 2.0**-103
     blocks = x.reshape(-1, 16)
     common = _round_common_blocks(blocks.clone(), inplace=True)
     assert common is not None, "these inputs take the common path"
@@ -86,7 +88,9 @@ def test_bfloat8_b_common_path_matches_the_general_path_bit_for_bit(scale: float
 
 
 @pytest.mark.parametrize(
-    "special", [float("inf"), float("nan"), 1e-39, 2.0**-120, 2.0**-105], ids=["inf", "nan", "subnormal", "tiny", "low"]
+    "special",
+    [float("inf"), float("nan"), 1e-39, 2.0**-120, 1.75 * 2.0**-104],
+    ids=["inf", "nan", "subnormal", "tiny", "low"],
 )
 def test_bfloat8_b_inputs_outside_the_common_path_take_the_general_one(special: float) -> None:
     x = torch.randn(4, 32)
