@@ -190,3 +190,66 @@ def test_moving_bfloat8_b_values_into_new_blocks_rounds_them_again(device: ttnn.
     assert (joined[..., 8:] == 0).all()
     stacked = ttnn.to_torch(ttnn.concat([a, b], dim=2))  # rows stay whole: nothing changes
     assert torch.equal(stacked[:, :, 32:], ttnn.to_torch(b))
+
+
+def _stored(tensor: ttnn.Tensor) -> list[torch.Tensor]:
+    return [values.clone() for values in tensor._values("test")]
+
+
+@pytest.mark.parametrize("source", [ttnn.bfloat8_b, ttnn.bfloat16, ttnn.float32])
+def test_ops_rounding_to_bfloat8_b_leave_their_inputs_untouched(device: ttnn.MeshDevice, source: ttnn.DataType) -> None:
+    # ops round their own fresh results in place: no input buffer may change, whatever the op hands to the rounding
+    a = ttnn.from_torch(torch.randn(1, 1, 64, 48) * 3, dtype=source, layout=ttnn.TILE_LAYOUT, device=device)
+    b = ttnn.from_torch(torch.randn(1, 1, 64, 48), dtype=source, layout=ttnn.TILE_LAYOUT, device=device)
+    weights = ttnn.from_torch(torch.randn(48, 48), dtype=ttnn.bfloat8_b, layout=ttnn.TILE_LAYOUT, device=device)
+    before = [_stored(t) for t in (a, b, weights)]
+    outputs = [
+        ttnn.add(a, b, dtype=ttnn.bfloat8_b),
+        ttnn.multiply(a, 0.5, dtype=ttnn.bfloat8_b),
+        ttnn.typecast(a, ttnn.bfloat8_b),
+        ttnn.matmul(a, weights, dtype=ttnn.bfloat8_b),
+        ttnn.to_layout(a, ttnn.TILE_LAYOUT),
+    ]
+    if source == ttnn.bfloat8_b:
+        outputs += [ttnn.silu(a), ttnn.sigmoid(a), ttnn.softmax(a, -1)]
+    for tensor, stored in zip((a, b, weights), before, strict=True):
+        assert all(torch.equal(x, y) for x, y in zip(_stored(tensor), stored, strict=True))
+    assert all(out.dtype == ttnn.bfloat8_b for out in outputs[:4])
+
+
+def test_conv2d_rounding_leaves_input_and_weights_untouched(device: ttnn.MeshDevice) -> None:
+    x = ttnn.from_torch(torch.randn(1, 1, 64, 32), dtype=ttnn.bfloat8_b, layout=ttnn.TILE_LAYOUT, device=device)
+    kwargs = dict(in_channels=32, out_channels=32, batch_size=1, input_height=8, input_width=8, kernel_size=(3, 3))
+    _, (weight, bias) = ttnn.conv2d(
+        input_tensor=x,
+        weight_tensor=ttnn.from_torch(torch.randn(32, 32, 3, 3)),
+        bias_tensor=ttnn.from_torch(torch.randn(1, 1, 1, 32)),
+        device=device,
+        padding=(1, 1),
+        dtype=ttnn.bfloat8_b,
+        conv_config=ttnn.Conv2dConfig(weights_dtype=ttnn.bfloat8_b),
+        return_weights_and_bias=True,
+        **kwargs,
+    )
+    before = [_stored(t) for t in (x, weight, bias)]
+    first = ttnn.conv2d(
+        input_tensor=x,
+        weight_tensor=weight,
+        bias_tensor=bias,
+        device=device,
+        padding=(1, 1),
+        dtype=ttnn.bfloat8_b,
+        **kwargs,
+    )
+    again = ttnn.conv2d(
+        input_tensor=x,
+        weight_tensor=weight,
+        bias_tensor=bias,
+        device=device,
+        padding=(1, 1),
+        dtype=ttnn.bfloat8_b,
+        **kwargs,
+    )
+    for tensor, stored in zip((x, weight, bias), before, strict=True):
+        assert all(torch.equal(v, s) for v, s in zip(_stored(tensor), stored, strict=True))
+    assert torch.equal(ttnn.to_torch(first), ttnn.to_torch(again))

@@ -78,6 +78,7 @@ def _binary(
         layout=input_tensor_a.layout,
         memory_config=memory_config or output_memory_config(input_tensor_a, out_shape),
         output_tensor=output_tensor,
+        fresh=True,
     )
 
 
@@ -179,6 +180,7 @@ def _unary_op(op: str, fn: Callable[[torch.Tensor], torch.Tensor]) -> Callable[.
             layout=input_tensor.layout,
             memory_config=memory_config or output_memory_config(input_tensor),
             output_tensor=output_tensor,
+            fresh=True,
         )
 
     unary.__name__ = unary.__qualname__ = op
@@ -208,6 +210,7 @@ def exp(
         layout=input_tensor.layout,
         memory_config=memory_config or output_memory_config(input_tensor),
         output_tensor=output_tensor,
+        fresh=True,
     )
 
 
@@ -229,6 +232,7 @@ def sigmoid(
         layout=input_tensor.layout,
         memory_config=memory_config or output_memory_config(input_tensor),
         output_tensor=output_tensor,
+        fresh=True,
     )
 
 
@@ -249,4 +253,5 @@ def softmax(
         dtype=input_tensor.dtype,
         layout=input_tensor.layout,
         memory_config=memory_config or output_memory_config(input_tensor),
+        fresh=True,
     )
