@@ -127,6 +127,12 @@ class Backend(ABC):
 
         api_for(device).synchronize_device(device)
 
+    def clear_program_cache(self, device: Any) -> None:
+        """Drop the device's compiled programs, and with them the config tensors they keep in L1_SMALL."""
+        clear = getattr(device, "clear_program_cache", None)
+        if clear is not None:
+            clear()
+
 
 BackendFactory = Callable[[BackendRequest], Backend]
 

@@ -77,10 +77,16 @@ class DeviceManager:
         as anything else is built on the device: a trace replays into the addresses its intermediate buffers had
         during capture, so a buffer allocated after the capture may be overwritten by the next replay (ttnn warns
         "Allocating device buffers is unsafe due to the existence of an active trace").
+
+        Then the device's program cache is cleared: every compiled program keeps its config tensors (conv halo and
+        sliding-window configs) in the small L1_SMALL region, so a session that runs many matrix points on one
+        device fills it (real ttnn on a mocked n150 runs out after three points of the default matrix). A cached
+        object used again later recompiles its programs.
         """
         state = self._switch(kind)
         if key not in state.cache:
             self._release_traced(state)
+            self.backend.clear_program_cache(state.handle)
             value = build(state.handle)
             state.cache[key] = value
             if releasable or traced:
