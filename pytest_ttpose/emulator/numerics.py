@@ -157,6 +157,11 @@ def _keep_bits(values: torch.Tensor, mask: int) -> torch.Tensor:
     return values.view(torch.int32).bitwise_and(mask).view(torch.float32)
 
 
+def needs_weights_hi(fidelity: MathFidelity) -> bool:
+    """Whether a fidelity reads the SrcA high part of the weights (``weights_hi``)."""
+    return fidelity in (MathFidelity.LoFi, MathFidelity.HiFi3)
+
+
 def weights_hi(weights: torch.Tensor) -> torch.Tensor:
     """The part of each weight the matmul unit sees in a SrcA high phase (sign, exponent, top 4 mantissa bits)."""
     return _keep_bits(weights, _SRC_A_HI_MASK)
@@ -196,9 +201,10 @@ def fidelity_product(
     fidelity: MathFidelity,
     product: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
     activations_dtype: DataType | None = None,
+    w_hi: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Run ``product`` (a matmul or a convolution, fp32 accumulation) over the fidelity phases and sum them."""
-    pairs = fidelity_operands(activations, weights, fidelity, activations_dtype=activations_dtype)
+    pairs = fidelity_operands(activations, weights, fidelity, w_hi, activations_dtype)
     result = product(*pairs[0])
     for act, w in pairs[1:]:
         result = result + product(act, w)

@@ -253,3 +253,18 @@ def test_conv2d_rounding_leaves_input_and_weights_untouched(device: ttnn.MeshDev
     for tensor, stored in zip((x, weight, bias), before, strict=True):
         assert all(torch.equal(v, s) for v, s in zip(_stored(tensor), stored, strict=True))
     assert torch.equal(ttnn.to_torch(first), ttnn.to_torch(again))
+
+
+def test_matmul_reuses_prepared_weights_without_changing_results(device: ttnn.MeshDevice) -> None:
+    from pytest_ttpose.emulator.numerics import fidelity_product
+
+    a = ttnn.from_torch(torch.randn(64, 64), dtype=ttnn.bfloat8_b, layout=ttnn.TILE_LAYOUT, device=device)
+    b = ttnn.from_torch(torch.randn(64, 64), dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT, device=device)
+    lhs, rhs = ttnn.to_torch(a), ttnn.to_torch(b).float()
+    # one stored right operand, used plain and transposed, at every fidelity and again: each result as if fresh
+    for fidelity in (ttnn.MathFidelity.LoFi, ttnn.MathFidelity.HiFi2, ttnn.MathFidelity.HiFi3, ttnn.MathFidelity.LoFi):
+        config = ttnn.init_device_compute_kernel_config(device.arch(), math_fidelity=fidelity)
+        for transpose_b in (False, True, False):
+            out = ttnn.matmul(a, b, transpose_b=transpose_b, compute_kernel_config=config, dtype=ttnn.float32)
+            right = rhs.t().contiguous() if transpose_b else rhs
+            assert torch.equal(ttnn.to_torch(out), fidelity_product(lhs, right, fidelity, torch.matmul))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from ..dispatch import launch
-from ..numerics import fidelity_product, math_operand
+from ..numerics import fidelity_product, math_operand, needs_weights_hi, weights_hi
 from ..tensor import Tensor
 from ..types import (
     Arch,
@@ -30,6 +30,32 @@ def default_matmul_fidelity(a: Tensor, b: Tensor, arch: Arch, tuned: bool) -> Ma
     if tuned or (a.dtype in _BLOCK_FORMATS and b.dtype in _BLOCK_FORMATS):
         return MathFidelity.LoFi
     return MathFidelity.HiFi2
+
+
+def _right_operand(
+    stored: torch.Tensor, dtype: DataType, transpose: bool, with_hi: bool
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """The right operand (SrcA, usually weights) as the matmul unit reads it, contiguous, and its SrcA high part when
+    ``with_hi``. Cached on the stored tensor, which a write replaces rather than modifies, so the cache can never go
+    stale; keyed by dtype and transposition because exact copies of other dtypes may share a stored tensor. The
+    cache never holds ``stored`` itself (None stands for it): a tensor referring to itself would wait for the
+    cyclic garbage collector."""
+    cache: dict[tuple[DataType, bool], list[torch.Tensor | None]] | None = getattr(
+        stored, "_emulator_matmul_operands", None
+    )
+    if cache is None:
+        cache = {}
+        stored._emulator_matmul_operands = cache  # type: ignore[attr-defined]
+    entry = cache.get((dtype, transpose))
+    if entry is None:
+        rhs = math_operand(stored, dtype)
+        rhs = (rhs.transpose(-1, -2) if transpose else rhs).contiguous()
+        entry = [None if rhs is stored else rhs, None]
+        cache[(dtype, transpose)] = entry
+    operand = stored if entry[0] is None else entry[0]
+    if with_hi and entry[1] is None:
+        entry[1] = weights_hi(operand)
+    return operand, entry[1]
 
 
 def _matmul(
@@ -69,12 +95,10 @@ def _matmul(
 
     def compute(v: list[torch.Tensor]) -> torch.Tensor:
         lhs = math_operand(v[0], a_dtype)
-        rhs = math_operand(v[1], b_dtype)
         if transpose_a:
             lhs = lhs.transpose(-1, -2)
-        if transpose_b:
-            rhs = rhs.transpose(-1, -2)
-        out = fidelity_product(lhs.contiguous(), rhs.contiguous(), fidelity, torch.matmul, a_dtype)
+        rhs, w_hi = _right_operand(v[1], b_dtype, transpose_b, needs_weights_hi(fidelity))
+        out = fidelity_product(lhs.contiguous(), rhs, fidelity, torch.matmul, a_dtype, w_hi)
         if len(v) == 3:
             out = out + v[2]
         return apply_unary(out, activation)
