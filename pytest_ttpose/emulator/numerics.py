@@ -15,6 +15,8 @@ HiFi3 adds hiA*loB; HiFi4 is the exact bf16 product.
 
 from __future__ import annotations
 
+import math
+import threading
 from collections.abc import Callable
 
 import torch
@@ -64,6 +66,20 @@ def round_bfloat8_b(values: torch.Tensor, unsigned_zero: bool = True, inplace: b
     return result[..., :width] if pad else result
 
 
+_workspaces = threading.local()
+
+
+def _int32_workspace(shape: torch.Size) -> torch.Tensor:
+    """A scratch int32 tensor of ``shape``, reused (per thread) from call to call: a fresh large allocation costs a
+    page fault per page on every op, more than the pass that fills it."""
+    numel = math.prod(shape)
+    buffer: torch.Tensor | None = getattr(_workspaces, "int32", None)
+    if buffer is None or buffer.numel() < numel:
+        buffer = torch.empty(numel, dtype=torch.int32)
+        _workspaces.int32 = buffer
+    return buffer[:numel].view(shape)
+
+
 # The common path's shared exponents: 24 and up, where the alignment grid 2^(shared - 150) is a normal float32.
 _COMMON_MIN_BITS = 24 << 23
 _INF_BITS = 0x7F800000
@@ -77,7 +93,8 @@ def _round_common_blocks(blocks: torch.Tensor, inplace: bool) -> torch.Tensor | 
     2^(shared - 150) with truncation is exactly trunc(x * 2^(150 - shared)), in one pass. The block maximum comes
     from the integer magnitudes (one integer reduction instead of a float one), the scales from exponent bits.
     """
-    max_bits = (blocks.view(torch.int32) & 0x7FFFFFFF).amax(dim=1, keepdim=True)
+    magnitudes = torch.bitwise_and(blocks.view(torch.int32), 0x7FFFFFFF, out=_int32_workspace(blocks.shape))
+    max_bits = magnitudes.amax(dim=1, keepdim=True)
     lowest, highest = (int(bound) for bound in torch.aminmax(max_bits))
     if highest >= _INF_BITS:
         return None
