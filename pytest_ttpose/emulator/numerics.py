@@ -161,6 +161,8 @@ def round_to_dtype(values: torch.Tensor, dtype: DataType, inplace: bool = False)
     if dtype == DataType.FLOAT32:
         return values.to(torch.float32)
     if dtype == DataType.BFLOAT16:
+        if inplace and values.dtype == torch.float32:
+            return values.copy_(values.to(torch.bfloat16))  # the same bits, one allocation fewer
         return round_bfloat16(values, canonical_nan=False)
     if dtype == DataType.BFLOAT8_B:
         return round_bfloat8_b(values, unsigned_zero=False, inplace=inplace)

@@ -197,7 +197,9 @@ def _stored(tensor: ttnn.Tensor) -> list[torch.Tensor]:
 
 
 @pytest.mark.parametrize("source", [ttnn.bfloat8_b, ttnn.bfloat16, ttnn.float32])
-def test_ops_rounding_to_bfloat8_b_leave_their_inputs_untouched(device: ttnn.MeshDevice, source: ttnn.DataType) -> None:
+def test_ops_rounding_their_results_leave_their_inputs_untouched(
+    device: ttnn.MeshDevice, source: ttnn.DataType
+) -> None:
     # ops round their own fresh results in place: no input buffer may change, whatever the op hands to the rounding
     a = ttnn.from_torch(torch.randn(1, 1, 64, 48) * 3, dtype=source, layout=ttnn.TILE_LAYOUT, device=device)
     b = ttnn.from_torch(torch.randn(1, 1, 64, 48), dtype=source, layout=ttnn.TILE_LAYOUT, device=device)
@@ -209,6 +211,8 @@ def test_ops_rounding_to_bfloat8_b_leave_their_inputs_untouched(device: ttnn.Mes
         ttnn.typecast(a, ttnn.bfloat8_b),
         ttnn.matmul(a, weights, dtype=ttnn.bfloat8_b),
         ttnn.to_layout(a, ttnn.TILE_LAYOUT),
+        ttnn.add(a, b, dtype=ttnn.bfloat16),
+        ttnn.typecast(a, ttnn.bfloat16),
     ]
     if source == ttnn.bfloat8_b:
         outputs += [ttnn.silu(a), ttnn.sigmoid(a), ttnn.softmax(a, -1)]
