@@ -109,3 +109,43 @@ def test_a_mesh_replays_each_devices_own_slice() -> None:
         ttnn.execute_trace(mesh, tid, cq_id=2)
     ttnn.release_trace(mesh, tid)
     ttnn.close_mesh_device(mesh)
+
+
+def test_replayed_ops_round_like_direct_ones_and_leave_inputs_untouched(device: ttnn.MeshDevice) -> None:
+    # replay rounds each op's fresh result in place, as the direct run does: same bits, input buffers unchanged
+    def image() -> ttnn.Tensor:
+        return ttnn.from_torch(torch.randn(1, 1, 64, 32) * 4, dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT)
+
+    weight = ttnn.from_torch(torch.randn(32, 32, 3, 3))
+    conv_args = dict(in_channels=32, out_channels=32, batch_size=1, input_height=8, input_width=8, kernel_size=(3, 3))
+
+    def model(image: ttnn.Tensor, w: ttnn.Tensor) -> tuple[ttnn.Tensor, ttnn.Tensor]:
+        x = ttnn.typecast(image, ttnn.bfloat8_b)  # rounds a result that is not its own: must not round in place
+        y, (w, _) = ttnn.conv2d(
+            input_tensor=x,
+            weight_tensor=w,
+            device=device,
+            padding=(1, 1),
+            dtype=ttnn.bfloat8_b,
+            conv_config=ttnn.Conv2dConfig(weights_dtype=ttnn.bfloat8_b),
+            return_weights_and_bias=True,
+            **conv_args,
+        )
+        return ttnn.add(ttnn.silu(y), x, dtype=ttnn.bfloat8_b), w
+
+    hosts = [image(), image()]
+    direct = []
+    for host in hosts:  # direct runs first: no allocation while a trace exists
+        result, weight = model(ttnn.to_device(host, device), weight)
+        direct.append(ttnn.to_torch(result))
+    inp = ttnn.to_device(image(), device)
+    tid = ttnn.begin_trace_capture(device, cq_id=0)
+    out, _ = model(inp, weight)
+    ttnn.end_trace_capture(device, tid, cq_id=0)
+    for host, expected in zip(hosts, direct, strict=True):
+        ttnn.copy_host_to_device_tensor(host, inp)
+        stored = [v.clone() for v in inp._values("test")]
+        ttnn.execute_trace(device, tid, cq_id=0, blocking=True)
+        assert torch.equal(ttnn.to_torch(out), expected)
+        assert all(torch.equal(v, s) for v, s in zip(inp._values("test"), stored, strict=True))
+    ttnn.release_trace(device, tid)
