@@ -1,7 +1,7 @@
 """``YOLOv11PosePerformanceRunnerInfra``: the model, its inputs and its checks, shared by the basic and traced runners.
 
 It builds the torch reference (with its weights) and the TT model (with its prepared weights), prepares the
-input tensors (bf16 row-major host tensor, L1 height-sharded model input config, DRAM height-sharded staging
+input tensors (bf16 row-major host tensor, L1 height-sharded model input config, DRAM interleaved staging
 config), runs the model once on whatever ``input_tensor`` holds, and validates an output against the reference
 on the same input, component by component (box, score, keypoint xy, keypoint visibility, all).
 """
@@ -16,7 +16,7 @@ import torch
 
 from pytest_ttpose.metrics import component_pcc
 from pytest_ttpose.reference import build_reference
-from pytest_ttpose.runner.inputs import check_torch_input, dram_staging_config, l1_input_config
+from pytest_ttpose.runner.inputs import check_torch_input, l1_input_config
 from pytest_ttpose.seam import api_for
 from pytest_ttpose.tt import build_pose_model, input_to_host_tensor
 
@@ -130,10 +130,15 @@ class YOLOv11PosePerformanceRunnerInfra:
         host = self.host_input(torch_input_tensor)
         return host, l1_input_config(self.ttnn, self.device, self.input_shape(host))
 
-    def setup_dram_sharded_input(self, torch_input_tensor: torch.Tensor | None = None) -> tuple[Any, Any, Any]:
-        """``(host tensor, DRAM height-sharded staging config over the full DRAM grid, L1 input config)``."""
+    def setup_dram_interleaved_input(self, torch_input_tensor: torch.Tensor | None = None) -> tuple[Any, Any, Any]:
+        """``(host tensor, DRAM interleaved staging config, L1 input config)``.
+
+        tt-metal's runners stage in DRAM height-sharded over the DRAM grid (``setup_dram_sharded_input``); ttnn
+        0.81.1 rejects resharding that into the L1 input on Blackhole (the reader's dataflow buffer holds two shards
+        of rows: over its 16-bit capacity at 640x640, over L1 at 320x320), so the staging here is interleaved.
+        """
         host, l1_config = self.setup_l1_sharded_input(torch_input_tensor)
-        return host, dram_staging_config(self.ttnn, self.device, self.input_shape(host)), l1_config
+        return host, self.ttnn.DRAM_MEMORY_CONFIG, l1_config
 
     # running ----------------------------------------------------------------------------------------------------
     def run(self) -> Any:

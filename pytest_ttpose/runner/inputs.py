@@ -1,10 +1,9 @@
 """Input checks and input memory configs of the pose runners.
 
-The device sees the image as an NHWC bf16 row-major tensor whose 3 RGB channels are zero-padded to 16. Two device
-memory configs carry it: an L1 height-sharded config over the device's whole compute grid (what the model reads)
-and a DRAM height-sharded staging config over the device's whole DRAM grid (what queue 1 writes while queue 0 runs).
-Both are built from what the device reports, never from a hard-coded grid, so the same code fits an 8x8 Wormhole
-and a 13x10 Blackhole.
+The device sees the image as an NHWC bf16 row-major tensor whose 3 RGB channels are zero-padded to 16. The model
+reads it from an L1 height-sharded config over the device's whole compute grid, built from what the device reports,
+never from a hard-coded grid, so the same code fits an 8x8 Wormhole and a 13x10 Blackhole. (The traced runner's
+staging buffer is plain DRAM interleaved, ``ttnn.DRAM_MEMORY_CONFIG``; see ``pytest_ttpose.runner.performant``.)
 """
 
 from __future__ import annotations
@@ -84,9 +83,4 @@ def l1_input_config(ttnn: Any, device: Any, shape: Sequence[int]) -> Any:
     return height_sharded_config(ttnn, shape, device.compute_with_storage_grid_size(), ttnn.BufferType.L1)
 
 
-def dram_staging_config(ttnn: Any, device: Any, shape: Sequence[int]) -> Any:
-    """The staging config queue 1 writes into: DRAM height-sharded over the device's whole DRAM grid."""
-    return height_sharded_config(ttnn, shape, device.dram_grid_size(), ttnn.BufferType.DRAM)
-
-
-__all__ = ["check_torch_input", "divup", "dram_staging_config", "full_grid", "height_sharded_config", "l1_input_config"]
+__all__ = ["check_torch_input", "divup", "full_grid", "height_sharded_config", "l1_input_config"]

@@ -7,9 +7,17 @@ Construction follows tt-metal's sequence for its YOLOv11 runners:
    ``begin_trace_capture``/``end_trace_capture``, and the input is re-allocated from its spec inside the capture;
    it must land at the noted address, because the trace reads its input from there on every replay.
 Every staging step is the same handshake: queue 0 records an event, queue 1 waits for it and writes the host
-input into the DRAM-sharded staging buffer, records an event, queue 0 waits for it and moves the staging buffer
-into the L1-sharded model input. Each ``run()`` then replays the trace after that handshake, resharding into the
-trace's own input buffer, and synchronizes the device before the output is returned to be read.
+input into the DRAM staging buffer, records an event, queue 0 waits for it and moves the staging buffer into the
+L1-sharded model input. Each ``run()`` then replays the trace after that handshake, writing the staged input into
+the trace's own input buffer (``interleaved_to_sharded`` with ``preallocated_output``), and synchronizes the device
+before the output is returned to be read.
+
+The staging buffer is DRAM interleaved (pages spread over every DRAM bank), not DRAM height-sharded over the DRAM
+grid as in tt-metal's runner: ttnn 0.81.1 rejects that reshard on Blackhole (p150, 2xp150) at every default
+point. Its reader stages two input shards of rows in a dataflow buffer, which at 640x640 exceeds the buffer's
+16-bit capacity ("DFB 1: capacity 204800 exceeds the maximum 65535") and at 320x320 outgrows L1 ("Statically
+allocated dataflow buffers ... grow to 3388544 B which is beyond max L1 size of 1572864 B"). Wormhole accepts
+both stagings; interleaved staging works on both.
 """
 
 from __future__ import annotations
@@ -40,7 +48,7 @@ def required_device_params(device: Any) -> Mapping[str, int]:
 
 
 class YOLOv11PosePerformantRunner(PoseRunnerBase):
-    """Trace + 2 command queues + DRAM-sharded staging for YOLO11-pose on a device or a data-parallel mesh.
+    """Trace + 2 command queues + DRAM staging for YOLO11-pose on a device or a data-parallel mesh.
 
     ``run(x)`` returns the device output tensor; it is the trace's output buffer, overwritten by the next
     ``run()``, so read it (``output_to_torch``) before running again. Release with ``release()`` or a ``with``
@@ -97,8 +105,8 @@ class YOLOv11PosePerformantRunner(PoseRunnerBase):
         self._staging: Any = None
         self._op_event: Any = None
         try:
-            self._host_input, self._dram_config, self._l1_config = infra.setup_dram_sharded_input()
-            self._staging = self._host_input.to(device, self._dram_config)
+            self._host_input, staging_config, self._l1_config = infra.setup_dram_interleaved_input()
+            self._staging = self._host_input.to(device, staging_config)
             self._capture_trace()
         except BaseException:
             self.release()
@@ -167,7 +175,9 @@ class YOLOv11PosePerformantRunner(PoseRunnerBase):
         ttnn.copy_host_to_device_tensor(host_input, self._staging, 1)
         write_event = ttnn.record_event(device, 1)
         ttnn.wait_for_event(0, write_event)
-        infra.input_tensor = ttnn.reshard(self._staging, self._l1_config, infra.input_tensor)
+        infra.input_tensor = ttnn.interleaved_to_sharded(
+            self._staging, self._l1_config, preallocated_output=infra.input_tensor
+        )
         self._op_event = ttnn.record_event(device, 0)
         ttnn.execute_trace(device, self._trace_id, cq_id=0, blocking=False)
         ttnn.synchronize_device(device)

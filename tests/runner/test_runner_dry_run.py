@@ -2,9 +2,10 @@
 
 Mock mode keeps no device memory (every value reads back as zero) and cannot run traces or event waits, which
 ``pytest_ttpose.mock.api.MockTtnn`` stands in for. What this proves on real ttnn: the device-param query
-(``get_memory_view`` and the queue-1 probe), the L1 and DRAM height-sharded input configs over the device's grids,
-the DRAM -> L1 ``to_memory_config`` and ``reshard`` into the trace input, the trace input re-allocated at the address
-the trace baked in (real allocator), release, and the data-parallel mesh mappers.
+(``get_memory_view`` and the queue-1 probe), the L1 height-sharded input config over the device's compute grid, the
+DRAM interleaved staging moved into L1 by ``to_memory_config`` and ``interleaved_to_sharded`` into the trace input,
+the trace input re-allocated at the address the trace baked in (real allocator), release, and the data-parallel mesh
+mappers, on Wormhole (n150, n300) and Blackhole (p150).
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ SCRIPT = textwrap.dedent(
 
 
 @pytest.mark.requires_ttnn
-@pytest.mark.parametrize(("cluster", "devices"), [("n150", 1), ("n300", 2)])
+@pytest.mark.parametrize(("cluster", "devices"), [("n150", 1), ("n300", 2), ("p150", 1)])
 def test_the_runners_dry_run_on_real_ttnn(cluster: str, devices: int) -> None:
     try:
         find_binutils()

@@ -180,3 +180,15 @@ def test_a_bad_construction_input_is_refused_before_the_model_is_built(device: A
     with pytest.raises(ValueError, match="NaN"):
         YOLOv11PosePerformantRunner(device, torch_input_tensor=bad, **tiny_kwargs)
     assert memory_snapshot(device) == before
+
+
+@pytest.mark.parametrize("arch", ["wormhole_b0", "blackhole"])
+def test_a_320x320_input_stages_on_blackhole_as_on_wormhole(emulated: Any, tiny_kwargs: dict, arch: str) -> None:
+    # At 320x320 a DRAM height-sharded staging buffer (tt-metal's) cannot be resharded into L1 on Blackhole: the
+    # reader's dataflow buffer outgrows L1. The runner's staging must work there as it does on Wormhole.
+    device = emulated.open(arch=arch)
+    kwargs = {**tiny_kwargs, "resolution": (320, 320)}
+    images = seeded_images(1, (320, 320), 12)
+    expected = basic_outputs(device, kwargs, [images])[0]
+    with YOLOv11PosePerformantRunner(device, **kwargs) as runner:
+        assert torch.equal(runner.output_to_torch(runner.run(images)), expected)

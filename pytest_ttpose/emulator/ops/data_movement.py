@@ -22,6 +22,7 @@ from ..types import (
     ShardSpec,
     TensorMemoryLayout,
     TileReshapeMapMode,
+    element_bytes,
     padded_shape_for,
     reject_unsupported,
 )
@@ -66,11 +67,56 @@ def to_layout(
     )
 
 
+# Blackhole's reshard of a DRAM height-sharded row-major input (ttnn 0.81.1, what a mock-cluster p150 reports):
+# its reader's dataflow buffer holds two input shards of rows, each row a page of row bytes aligned to DRAM
+# alignment. The buffer's 16-bit capacity register caps the entries, and the buffer is allocated statically in L1
+# above the unreserved base on every output core. Wormhole's reshard kernel does not stage whole shards and
+# accepts the same reshard.
+_DFB_MAX_CAPACITY = 65535
+
+
+def _check_dram_sharded_read(input_tensor: Tensor, output_config: MemoryConfig) -> None:
+    """Raise ttnn's ``TT_FATAL`` when a Blackhole device cannot reshard a DRAM height-sharded row-major input
+    into ``output_config`` (the staged shard rows overflow the dataflow buffer's capacity or the core's L1)."""
+    device = input_tensor.device()
+    config = input_tensor.memory_config()
+    if (
+        device is None
+        or device._arch_spec.name != "blackhole"
+        or config.buffer_type != BufferType.DRAM
+        or config.memory_layout != TensorMemoryLayout.HEIGHT_SHARDED
+        or config.shard_spec is None
+        or not output_config.is_sharded()
+        or output_config.shard_spec is None
+        or input_tensor.layout != Layout.ROW_MAJOR
+    ):
+        return
+    arch = device._arch_spec
+    shard_rows, shard_width = config.shard_spec.shape
+    entries = 2 * int(shard_rows)
+    if entries > _DFB_MAX_CAPACITY:
+        raise RuntimeError(
+            "TT_FATAL @ tt_metal/impl/dataflow_buffer/dataflow_buffer.cpp:1567: capacity <= max_capacity | "
+            f"DFB 1: capacity {entries} exceeds the maximum {_DFB_MAX_CAPACITY} (HW BUFFER_CAPACITY is 16 bits); "
+            "reduce num_entries."
+        )
+    row_bytes = int(shard_width) * element_bytes(input_tensor.dtype)
+    page_bytes = math.ceil(row_bytes / arch.dram_alignment) * arch.dram_alignment
+    static_top = arch.l1_unreserved_base + entries * page_bytes
+    if static_top > arch.worker_l1_size:
+        box = output_config.shard_spec.grid.bounding_box()
+        raise RuntimeError(
+            f"TT_FATAL: Statically allocated dataflow buffers on core range [{box.start.x}-{box.start.y} - "
+            f"{box.end.x}-{box.end.y}] grow to {static_top} B which is beyond max L1 size of {arch.worker_l1_size} B"
+        )
+
+
 def to_memory_config(
     tensor: Tensor, memory_config: MemoryConfig, dtype: DataType | None = None, output_tensor: Tensor | None = None
 ) -> Tensor:
     if output_tensor is None and memory_config == tensor.memory_config() and dtype in (None, tensor.dtype):
         return tensor
+    _check_dram_sharded_read(tensor, memory_config)
     return launch(
         "to_memory_config",
         [tensor],
@@ -146,6 +192,7 @@ def sharded_to_interleaved(
 def reshard(input_tensor: Tensor, output_memory_config: MemoryConfig, output_tensor: Tensor | None = None) -> Tensor:
     if not output_memory_config.is_sharded():
         raise RuntimeError("TT_FATAL: reshard needs a sharded output memory config")
+    _check_dram_sharded_read(input_tensor, output_memory_config)
     return launch(
         "reshard",
         [input_tensor],
