@@ -123,8 +123,9 @@ class Buffer:
         self.data = []
 
     def __del__(self) -> None:
-        # Called by the garbage collector once no tensor holds this buffer; a closed device has freed everything.
-        if self.allocated and not self.device.closed:
+        # Called by the garbage collector once no tensor holds this buffer; a closed device has freed everything, and
+        # a buffer whose allocation failed (out of memory) never got as far as ``allocated``.
+        if getattr(self, "allocated", False) and not self.device.closed:
             self.free()
 
     def require_allocated(self, what: str) -> None:
