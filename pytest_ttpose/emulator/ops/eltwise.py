@@ -163,6 +163,26 @@ subtract = _binary_op("subtract", torch.sub, True)
 multiply = _binary_op("multiply", torch.mul, False)
 
 
+def _launch_unary(
+    op: str,
+    input_tensor: Tensor,
+    fn: Callable[[torch.Tensor], torch.Tensor],
+    memory_config: MemoryConfig | None,
+    output_tensor: Tensor | None,
+) -> Tensor:
+    """An elementwise op of one tensor: float32 math, result in the input's dtype and layout."""
+    return launch(
+        op,
+        [input_tensor],
+        lambda v: fn(v[0]),
+        dtype=input_tensor.dtype,
+        layout=input_tensor.layout,
+        memory_config=memory_config or output_memory_config(input_tensor),
+        output_tensor=output_tensor,
+        fresh=True,
+    )
+
+
 def _unary_op(op: str, fn: Callable[[torch.Tensor], torch.Tensor]) -> Callable[..., Tensor]:
     def unary(
         input_tensor: Tensor,
@@ -172,16 +192,7 @@ def _unary_op(op: str, fn: Callable[[torch.Tensor], torch.Tensor]) -> Callable[.
         sub_core_grids: CoreRangeSet | None = None,
     ) -> Tensor:
         reject_unsupported(op, sub_core_grids=sub_core_grids)
-        return launch(
-            op,
-            [input_tensor],
-            lambda v: fn(v[0]),
-            dtype=input_tensor.dtype,
-            layout=input_tensor.layout,
-            memory_config=memory_config or output_memory_config(input_tensor),
-            output_tensor=output_tensor,
-            fresh=True,
-        )
+        return _launch_unary(op, input_tensor, fn, memory_config, output_tensor)
 
     unary.__name__ = unary.__qualname__ = op
     unary.__doc__ = f"ttnn.{op}: computed in float32, rounded to the input dtype."
@@ -202,16 +213,7 @@ def exp(
     sub_core_grids: CoreRangeSet | None = None,
 ) -> Tensor:
     reject_unsupported("exp", sub_core_grids=sub_core_grids)
-    return launch(
-        "exp",
-        [input_tensor],
-        lambda v: torch.exp(v[0]),
-        dtype=input_tensor.dtype,
-        layout=input_tensor.layout,
-        memory_config=memory_config or output_memory_config(input_tensor),
-        output_tensor=output_tensor,
-        fresh=True,
-    )
+    return _launch_unary("exp", input_tensor, torch.exp, memory_config, output_tensor)
 
 
 def sigmoid(
@@ -224,16 +226,7 @@ def sigmoid(
     sub_core_grids: CoreRangeSet | None = None,
 ) -> Tensor:
     reject_unsupported("sigmoid", sub_core_grids=sub_core_grids)
-    return launch(
-        "sigmoid",
-        [input_tensor],
-        lambda v: torch.sigmoid(v[0]),
-        dtype=input_tensor.dtype,
-        layout=input_tensor.layout,
-        memory_config=memory_config or output_memory_config(input_tensor),
-        output_tensor=output_tensor,
-        fresh=True,
-    )
+    return _launch_unary("sigmoid", input_tensor, torch.sigmoid, memory_config, output_tensor)
 
 
 def softmax(
