@@ -44,9 +44,9 @@ class ArchSpec:
 
 
 ARCHS = {
-    # Wormhole B0 (n150): 8x8 compute grid, 1499136 B of L1 per core, 12 DRAM banks of 1 GiB. The L1 base below
-    # reproduces the 1331392 B bank size tt-metal reports for a Wormhole device opened without an L1_SMALL region.
-    "wormhole_b0": ArchSpec("wormhole_b0", (8, 8), 12, 1499136, 167744, 1 << 30, 1048704, 16, 32),
+    # Wormhole B0 (n150) as ttnn 0.81.1's mock mode reports it: 8x8 compute grid, 1499136 B of L1 per core (64 L1
+    # banks of 1393312 B - l1_small_size; circular buffers start at the same 105824 B base), 12 DRAM banks of 1 GiB.
+    "wormhole_b0": ArchSpec("wormhole_b0", (8, 8), 12, 1499136, 105824, 1 << 30, 1048704, 16, 32),
     # Blackhole P150 as ttnn 0.81.1's mock mode reports it: 13x10 grid (130 L1 banks of 1461120 B - l1_small_size),
     # 8 DRAM banks of 4278190080 B with the first 1048704 B reserved.
     "blackhole": ArchSpec("blackhole", (13, 10), 8, 1572864, 111744, 4278190080, 1048704, 16, 64),
@@ -117,6 +117,10 @@ class BankAllocator:
 
     def used(self) -> int:
         return sum(self.allocated.values())
+
+    def lowest_address(self) -> int | None:
+        """The start of the lowest allocated range, or None when nothing is allocated."""
+        return min(self.allocated, default=None)
 
 
 class DeviceMemory:
