@@ -163,6 +163,8 @@ class MeshDevice:
         self.capturing: Trace | None = None
         self.program_cache_enabled = True
         self.program_cache: set[Any] = set()
+        self.program_ids: dict[Any, int] = {}
+        self._program_counter = itertools.count()
         self.closed = False
 
     # ttnn's MeshDevice methods -------------------------------------------------------------------------------
@@ -201,10 +203,11 @@ class MeshDevice:
 
     def disable_and_clear_program_cache(self) -> None:
         self.program_cache_enabled = False
-        self.program_cache.clear()
+        self.clear_program_cache()
 
     def clear_program_cache(self) -> None:
         self.program_cache.clear()
+        self.program_ids.clear()
 
     def num_program_cache_entries(self) -> int:
         return len(self.program_cache)
@@ -238,6 +241,13 @@ class MeshDevice:
                 stacklevel=4,
             )
         return Buffer(self, spec)
+
+    def _program_id(self, key: Any) -> int:
+        """The id of the program ``key`` names, numbered as tt-metal numbers the programs it creates: the same while
+        the program cache keeps it, a new one once the cache was cleared."""
+        if key not in self.program_ids:
+            self.program_ids[key] = next(self._program_counter)
+        return self.program_ids[key]
 
     def _remember_program(self, key: Any) -> None:
         if self.program_cache_enabled:

@@ -37,6 +37,7 @@ from ..types import (
     reject_unsupported,
 )
 from .common import apply_unary, float_dtype, math_fidelity
+from .conv_programs import SlidingWindow, build_sharded_conv_programs, is_l1_height_sharded
 
 # ttnn's conv2d resolves a missing compute config to HiFi4 (get_conv_default_compute_kernel_config).
 DEFAULT_CONV_FIDELITY = MathFidelity.HiFi4
@@ -241,12 +242,53 @@ def conv2d(
         return out.permute(0, 2, 3, 1).reshape(1, 1, batch_size * out_h * out_w, out_channels)
 
     out_rows = batch_size * out_h * out_w
-    config = memory_config or _output_memory_config(device, input_tensor, conv_config, out_rows, out_channels)
-    inputs = [input_tensor, weight] + ([bias] if bias is not None else [])
     output_layout = conv_config.output_layout if conv_config is not None else Layout.TILE
-    result = launch(
-        "conv2d", inputs, compute, dtype=dtype or in_dtype, layout=output_layout, memory_config=config, fresh=True
-    )
+    out_dtype = dtype or in_dtype
+    inputs = [input_tensor, weight] + ([bias] if bias is not None else [])
+    if is_l1_height_sharded(input_tensor):
+        window = SlidingWindow(
+            batch_size,
+            (input_height, input_width),
+            (out_h, out_w),
+            kernel,
+            stride_hw,
+            dilation_hw,
+            (top, bottom, left, right),
+        )
+        programs = build_sharded_conv_programs(
+            device,
+            input_tensor,
+            window=window,
+            in_channels=in_channels,
+            out_channels=out_channels,
+            weights_dtype=w_dtype,
+            output_dtype=out_dtype,
+            has_bias=bias is not None,
+            output_layout=output_layout,
+            conv_config=conv_config,
+            compute_config=compute_config,
+            program_key=(input_tensor.spec, weight.spec, kernel, stride_hw, dilation_hw, (top, bottom, left, right)),
+        )
+        config = memory_config or programs.output_config
+        in_place = config == programs.output_config
+        result = launch(
+            "conv2d",
+            inputs,
+            compute,
+            dtype=out_dtype,
+            layout=output_layout,
+            memory_config=config,
+            output_tensor=programs.conv_output if in_place else None,
+            fresh=True,
+        )
+        programs.halo_output.deallocate()
+        if not in_place:  # ttnn moves the sharded result to the asked-for memory config and frees it
+            programs.conv_output.deallocate()
+    else:
+        config = memory_config or _output_memory_config(device, input_tensor, conv_config, out_rows, out_channels)
+        result = launch(
+            "conv2d", inputs, compute, dtype=out_dtype, layout=output_layout, memory_config=config, fresh=True
+        )
     if conv_config is not None and conv_config.deallocate_activation:
         input_tensor.deallocate()
     if return_output_dim and return_weights_and_bias:
