@@ -6,12 +6,15 @@ ttnn's memory model (L1 / L1_SMALL / DRAM banks, out-of-memory errors, sharding 
 queues follow ttnn's rules. Emulator-only controls live in ``pytest_ttpose.emulator.machine``.
 This package imports only torch, numpy and the standard library.
 
+Circular buffers are modelled where they can collide with tensors: a conv2d on an L1 height-sharded input allocates
+its halo output and sharded output as ttnn does, and its programs' static circular buffers must stay below every
+live L1 tensor, or it fails with tt-metal's own error (``circular_buffers``, ``ops/conv_programs``).
+
 Not modelled (results are therefore a little optimistic): fp32_dest_acc_en=False (partial sums stay float32 instead
 of being rounded to bfloat16 between K blocks), the SFPU's approximations of exp/sigmoid/silu (computed in float32,
-then rounded to the output dtype), circular-buffer space next to L1 tensors (only buffers are allocated), and the
-Wormhole L1 unreserved base, which is taken from a published bank size rather than measured. Allocating during a
-trace capture is allowed, as on ttnn (the runner re-allocates its input inside the capture); host reads and writes
-during a capture raise.
+then rounded to the output dtype), and the circular buffers of every other op (ttnn slices a conv or pool on a DRAM
+input to fit the L1 it finds free). Allocating during a trace capture is allowed, as on ttnn (the runner
+re-allocates its input inside the capture); host reads and writes during a capture raise.
 """
 
 from __future__ import annotations
@@ -124,6 +127,7 @@ from .types import (
     ShardOrientation,
     ShardSpec,
     ShardStrategy,
+    SigmoidMode,
     TensorMemoryLayout,
     TensorSpec,
     Tile,
@@ -177,6 +181,7 @@ __all__ = [
     "ShardSpec",
     "ShardStrategy",
     "ShardTensorToMesh",
+    "SigmoidMode",
     "Shape",
     "Tensor",
     "TensorMemoryLayout",

@@ -142,8 +142,9 @@ class TileReshapeMapMode(enum.Enum):
 
 
 class SigmoidMode(enum.Enum):
-    Accurate = 0
-    Approximate = 1
+    FastApproximate = 0
+    AccurateWithFastExp = 1
+    Accurate = 2
 
 
 class SliceTypeEnum(enum.Enum):

@@ -125,6 +125,17 @@ def test_unsupported_arguments_raise_naming_op_and_argument(device: ttnn.MeshDev
         ttnn.silu(t, sub_core_grids=grid)
 
 
+def test_sfpu_approximations_the_emulator_does_not_model_are_refused(device: ttnn.MeshDevice) -> None:
+    t = ttnn.from_torch(torch.randn(32, 32), dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT, device=device)
+    with pytest.raises(NotImplementedError, match="exp: argument 'fast_and_approximate_mode'"):
+        ttnn.exp(t, fast_and_approximate_mode=True)
+    with pytest.raises(NotImplementedError, match="sigmoid: argument 'mode'"):
+        ttnn.sigmoid(t, mode=ttnn.SigmoidMode.FastApproximate)
+    with pytest.raises(NotImplementedError, match="sigmoid: argument 'vector_mode'=2"):
+        ttnn.sigmoid(t, vector_mode=2)
+    assert torch.allclose(ttnn.to_torch(ttnn.sigmoid(t)), torch.sigmoid(ttnn.to_torch(t)), atol=1e-2)
+
+
 def test_matmul_shape_mismatch_reads_like_ttnn(device: ttnn.MeshDevice) -> None:
     a = ttnn.from_torch(torch.randn(64, 64), dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT, device=device)
     b = ttnn.from_torch(torch.randn(32, 64), dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT, device=device)

@@ -212,7 +212,8 @@ def exp(
     output_tensor: Tensor | None = None,
     sub_core_grids: CoreRangeSet | None = None,
 ) -> Tensor:
-    reject_unsupported("exp", sub_core_grids=sub_core_grids)
+    # The SFPU's fast exp is a different approximation; the emulator computes the accurate one only.
+    reject_unsupported("exp", fast_and_approximate_mode=fast_and_approximate_mode, sub_core_grids=sub_core_grids)
     return _launch_unary("exp", input_tensor, torch.exp, memory_config, output_tensor)
 
 
@@ -225,7 +226,14 @@ def sigmoid(
     output_tensor: Tensor | None = None,
     sub_core_grids: CoreRangeSet | None = None,
 ) -> Tensor:
-    reject_unsupported("sigmoid", sub_core_grids=sub_core_grids)
+    # vector_mode 4 (RC) applies sigmoid to every element of a tile; the row/column modes and the approximate SFPU
+    # sigmoid would give other values, which the emulator does not model.
+    reject_unsupported(
+        "sigmoid",
+        vector_mode=vector_mode if vector_mode != 4 else None,
+        mode=mode if mode != SigmoidMode.Accurate else None,
+        sub_core_grids=sub_core_grids,
+    )
     return _launch_unary("sigmoid", input_tensor, torch.sigmoid, memory_config, output_tensor)
 
 
