@@ -24,13 +24,15 @@ def fake_tester(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> p
 
 @pytest.fixture
 def device_log(pytester: pytest.Pytester) -> Any:
-    """Read the fake backend's open/close log as a list of ``(process, event, label)``."""
+    """Read the fake backend's log as a list of ``(process, event, label)``: opens, closes and builds, and with
+    ``program_cache=True`` also the program-cache clears."""
 
-    def read() -> list[tuple[str, str, str]]:
+    def read(program_cache: bool = False) -> list[tuple[str, str, str]]:
         path = pytester.path / "device_log.txt"
         if not path.exists():
             return []
-        return [tuple(line.split()) for line in path.read_text().splitlines()]  # type: ignore[misc]
+        entries = [tuple(line.split()) for line in path.read_text().splitlines()]
+        return [e for e in entries if program_cache or e[1] != "clear-programs"]  # type: ignore[misc]
 
     return read
 

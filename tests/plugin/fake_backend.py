@@ -79,6 +79,10 @@ class FakeBackend(Backend):
         mesh.closed = True
         self._log("close", mesh.label)
 
+    def clear_program_cache(self, device: FakeDevice) -> None:
+        assert not device.closed, "program cache cleared on a closed device"
+        self._log("clear-programs", device.label)
+
 
 def pytest_ttpose_add_backends(backends: dict[str, Any]) -> None:
     backends["fake"] = FakeBackend
