@@ -17,24 +17,34 @@ from pytest_ttpose.emulator.ops.conv_programs import SlidingWindow
 from pytest_ttpose.runner.inputs import l1_input_config
 
 
-def stem_conv(device: ttnn.MeshDevice, image: ttnn.Tensor, batch: int, size: int, **kwargs: object) -> ttnn.Tensor:
-    """YOLO11's first conv (16 padded input channels -> 16, 3x3, stride 2) with a SiLU, as the TT model runs it."""
+def conv3x3(
+    device: ttnn.MeshDevice,
+    image: ttnn.Tensor,
+    *,
+    batch: int,
+    size: int,
+    channels: int = 16,
+    stride: int = 2,
+    conv_config: ttnn.Conv2dConfig | None = None,
+    **kwargs: object,
+) -> ttnn.Tensor:
+    """A 3x3 conv keeping its channel count; by default YOLO11's first conv (16 padded input channels, stride 2,
+    SiLU) as the TT model runs it."""
+    silu = ttnn.UnaryWithParam(ttnn.UnaryOpType.SILU)
     return ttnn.conv2d(
         input_tensor=image,
-        weight_tensor=ttnn.from_torch(torch.randn(16, 16, 3, 3), dtype=ttnn.float32),
-        bias_tensor=ttnn.from_torch(torch.randn(1, 1, 1, 16), dtype=ttnn.float32),
+        weight_tensor=ttnn.from_torch(torch.randn(channels, channels, 3, 3), dtype=ttnn.float32),
+        bias_tensor=ttnn.from_torch(torch.randn(1, 1, 1, channels), dtype=ttnn.float32),
         device=device,
-        in_channels=16,
-        out_channels=16,
+        in_channels=channels,
+        out_channels=channels,
         batch_size=batch,
         input_height=size,
         input_width=size,
         kernel_size=(3, 3),
-        stride=(2, 2),
+        stride=(stride, stride),
         padding=(1, 1),
-        conv_config=ttnn.Conv2dConfig(
-            weights_dtype=ttnn.bfloat16, activation=ttnn.UnaryWithParam(ttnn.UnaryOpType.SILU)
-        ),
+        conv_config=conv_config or ttnn.Conv2dConfig(weights_dtype=ttnn.bfloat16, activation=silu),
         **kwargs,
     )
 
@@ -67,7 +77,7 @@ def test_the_stem_on_the_runners_640_b2_l1_input_clashes_like_on_a_device(device
     _, image = l1_image(device, 2, 640)
     before = machine.memory_snapshot(device)
     with pytest.raises(RuntimeError) as raised:
-        stem_conv(device, image, 2, 640, memory_config=ttnn.DRAM_MEMORY_CONFIG)
+        conv3x3(device, image, batch=2, size=640, memory_config=ttnn.DRAM_MEMORY_CONFIG)
     assert str(raised.value).endswith(
         "clash with L1 buffers on core range [0-0 - 7-7]. L1 buffer allocated at 428768 and static circular buffer "
         "region ends at 931232"
@@ -79,7 +89,7 @@ def test_the_stem_on_the_runners_640_b2_l1_input_clashes_like_on_a_device(device
 def test_at_batch_1_the_stem_fits_and_its_transient_l1_is_freed(device: ttnn.MeshDevice) -> None:
     values, image = l1_image(device, 1, 640)
     before = machine.memory_snapshot(device)
-    output = stem_conv(device, image, 1, 640, memory_config=ttnn.DRAM_MEMORY_CONFIG)
+    output = conv3x3(device, image, batch=1, size=640, memory_config=ttnn.DRAM_MEMORY_CONFIG)
     assert output.memory_config() == ttnn.DRAM_MEMORY_CONFIG
     after = machine.memory_snapshot(device)
     assert after["L1"] == before["L1"], "the halo output and the sharded conv output are freed after the conv"
@@ -91,9 +101,9 @@ def test_a_sharded_input_gives_a_height_sharded_output_by_default_with_the_same_
 ) -> None:
     values, image = l1_image(device, 1, 320)
     torch.manual_seed(1)
-    sharded = stem_conv(device, image, 1, 320)
+    sharded = conv3x3(device, image, batch=1, size=320)
     torch.manual_seed(1)
-    in_dram = stem_conv(device, image, 1, 320, memory_config=ttnn.DRAM_MEMORY_CONFIG)
+    in_dram = conv3x3(device, image, batch=1, size=320, memory_config=ttnn.DRAM_MEMORY_CONFIG)
     config = sharded.memory_config()
     assert config.memory_layout == ttnn.TensorMemoryLayout.HEIGHT_SHARDED and config.buffer_type == ttnn.BufferType.L1
     assert config.shard_spec.shape == [416, 32]  # 25600 output rows over 64 cores, in whole tiles
@@ -106,6 +116,7 @@ def test_static_buffers_beyond_l1_are_refused_with_ttnns_message(device: ttnn.Me
     shard = ttnn.ShardSpec(grid, [rows // 4, 32], ttnn.ShardOrientation.ROW_MAJOR)
     config = ttnn.MemoryConfig(ttnn.TensorMemoryLayout.HEIGHT_SHARDED, ttnn.BufferType.L1, shard)
     image = ttnn.from_torch(torch.randn(1, 1, rows, 32), dtype=ttnn.bfloat16, device=device, memory_config=config)
+    # Without bias, as on the mocked n150 that printed these numbers.
     with pytest.raises(RuntimeError, match=r"on core range \[0-0 - 3-0\] grow to 1684896 B which is beyond max L1"):
         ttnn.conv2d(
             input_tensor=image,
@@ -117,7 +128,6 @@ def test_static_buffers_beyond_l1_are_refused_with_ttnns_message(device: ttnn.Me
             input_height=128,
             input_width=128,
             kernel_size=(3, 3),
-            stride=(1, 1),
             padding=(1, 1),
             conv_config=ttnn.Conv2dConfig(weights_dtype=ttnn.bfloat16),
             memory_config=ttnn.DRAM_MEMORY_CONFIG,
@@ -126,20 +136,9 @@ def test_static_buffers_beyond_l1_are_refused_with_ttnns_message(device: ttnn.Me
 
 def test_conv_options_whose_buffers_are_not_modelled_are_refused_on_an_l1_input(device: ttnn.MeshDevice) -> None:
     _, image = l1_image(device, 1, 64)
+    reuse = ttnn.Conv2dConfig(weights_dtype=ttnn.bfloat16, enable_activation_reuse=True)
     with pytest.raises(NotImplementedError, match="enable_activation_reuse"):
-        ttnn.conv2d(
-            input_tensor=image,
-            weight_tensor=ttnn.from_torch(torch.randn(16, 16, 3, 3), dtype=ttnn.float32),
-            device=device,
-            in_channels=16,
-            out_channels=16,
-            batch_size=1,
-            input_height=64,
-            input_width=64,
-            kernel_size=(3, 3),
-            padding=(1, 1),
-            conv_config=ttnn.Conv2dConfig(weights_dtype=ttnn.bfloat16, enable_activation_reuse=True),
-        )
+        conv3x3(device, image, batch=1, size=64, stride=1, conv_config=reuse)
 
 
 def test_the_same_program_keeps_its_id_until_the_program_cache_is_cleared(device: ttnn.MeshDevice) -> None:
@@ -147,7 +146,7 @@ def test_the_same_program_keeps_its_id_until_the_program_cache_is_cleared(device
 
     def clash_program() -> str:
         with pytest.raises(RuntimeError) as raised:
-            stem_conv(device, image, 2, 640, memory_config=ttnn.DRAM_MEMORY_CONFIG)
+            conv3x3(device, image, batch=2, size=640, memory_config=ttnn.DRAM_MEMORY_CONFIG)
         return str(raised.value).split(" clash")[0]
 
     first = clash_program()

@@ -21,7 +21,7 @@ import pytest_ttpose.emulator as emulator
 from pytest_ttpose.emulator import machine
 from pytest_ttpose.emulator.circular_buffers import static_region_end
 from pytest_ttpose.emulator.memory import ARCHS
-from pytest_ttpose.emulator.ops.conv_programs import ShardedConvPlan, SlidingWindow, plan_sharded_conv
+from pytest_ttpose.emulator.ops.conv_programs import ShardedConv, ShardedConvPlan, SlidingWindow, plan_sharded_conv
 
 pytestmark = pytest.mark.requires_ttnn
 
@@ -48,9 +48,8 @@ def plan_for(arch: str, case: ConvCase) -> ShardedConvPlan:
         (case.kernel // 2,) * 4,
     )
     dtype = {"bfloat16": emulator.bfloat16, "bfloat8_b": emulator.bfloat8_b}
-    return plan_sharded_conv(
+    conv = ShardedConv(
         window=window,
-        num_cores=case.input_cores or grid_x * grid_y,
         in_channels=case.in_channels,
         out_channels=case.out_channels,
         input_dtype=emulator.bfloat16,
@@ -63,6 +62,7 @@ def plan_for(arch: str, case: ConvCase) -> ShardedConvPlan:
             emulator.Arch.WORMHOLE_B0, fp32_dest_acc_en=case.fp32_dest_acc_en, packer_l1_acc=case.packer_l1_acc
         ),
     )
+    return plan_sharded_conv(conv, case.input_cores or grid_x * grid_y)
 
 
 def conv_program(ttnn_case: dict[str, Any]) -> list[dict[str, Any]]:

@@ -37,7 +37,7 @@ from ..types import (
     reject_unsupported,
 )
 from .common import apply_unary, float_dtype, math_fidelity
-from .conv_programs import SlidingWindow, build_sharded_conv_programs, is_l1_height_sharded
+from .conv_programs import ShardedConv, SlidingWindow, build_sharded_conv_programs, is_l1_height_sharded
 
 # ttnn's conv2d resolves a missing compute config to HiFi4 (get_conv_default_compute_kernel_config).
 DEFAULT_CONV_FIDELITY = MathFidelity.HiFi4
@@ -255,20 +255,20 @@ def conv2d(
             dilation_hw,
             (top, bottom, left, right),
         )
-        programs = build_sharded_conv_programs(
-            device,
-            input_tensor,
+        conv = ShardedConv(
             window=window,
             in_channels=in_channels,
             out_channels=out_channels,
+            input_dtype=input_tensor.dtype,
             weights_dtype=w_dtype,
             output_dtype=out_dtype,
             has_bias=bias is not None,
             output_layout=output_layout,
             conv_config=conv_config,
             compute_config=compute_config,
-            program_key=(input_tensor.spec, weight.spec, kernel, stride_hw, dilation_hw, (top, bottom, left, right)),
         )
+        program_key = (input_tensor.spec, weight.spec, kernel, stride_hw, dilation_hw, (top, bottom, left, right))
+        programs = build_sharded_conv_programs(device, input_tensor, conv, program_key)
         config = memory_config or programs.output_config
         in_place = config == programs.output_config
         result = launch(

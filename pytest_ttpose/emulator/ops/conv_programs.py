@@ -118,45 +118,53 @@ def _reject_unmodelled(conv_config: Conv2dConfig | None) -> None:
             )
 
 
-def conv_circular_buffers(
-    *,
-    window: SlidingWindow,
-    in_channels: int,
-    out_channels: int,
-    tiles_per_core: int,
-    input_dtype: DataType,
-    weights_dtype: DataType,
-    output_dtype: DataType,
-    has_bias: bool,
-    output_layout: Layout,
-    conv_config: Conv2dConfig | None,
-    compute_config: WormholeComputeKernelConfig | None,
-) -> list[CircularBuffer]:
+@dataclass(frozen=True)
+class ShardedConv:
+    """One conv2d call as the circular-buffer model needs it."""
+
+    window: SlidingWindow
+    in_channels: int
+    out_channels: int
+    input_dtype: DataType
+    weights_dtype: DataType
+    output_dtype: DataType
+    has_bias: bool
+    output_layout: Layout
+    conv_config: Conv2dConfig | None
+    compute_config: WormholeComputeKernelConfig | None
+
+    @property
+    def halo_dtype(self) -> DataType:
+        """The halo output is ROW_MAJOR, so float32 stays float32 and everything else becomes bfloat16."""
+        return DataType.FLOAT32 if self.input_dtype == DataType.FLOAT32 else DataType.BFLOAT16
+
+
+def conv_circular_buffers(conv: ShardedConv, tiles_per_core: int) -> list[CircularBuffer]:
     """The circular buffers of a HEIGHT_SHARDED conv program, as ttnn 0.81's ``get_cb_info`` sizes them (the
     globally allocated reader-indices buffer, which lives in L1_SMALL, is left out)."""
-    _reject_unmodelled(conv_config)
-    kernel_h, kernel_w = window.kernel
-    conv_input_dtype = DataType.FLOAT32 if input_dtype == DataType.FLOAT32 else DataType.BFLOAT16  # halo output
-    input_tile = tile_bytes(conv_input_dtype)
-    output_tile = tile_bytes(output_dtype)
-    weights_tile = tile_bytes(weights_dtype)
-    act_block_w = math.ceil(in_channels * kernel_w / TILE_SIZE)  # one kernel row of channels per block
-    act_block_h = _act_block_h_tiles(conv_config, tiles_per_core)
-    out_width_tiles = math.ceil(out_channels / TILE_SIZE)
+    _reject_unmodelled(conv.conv_config)
+    config = conv.conv_config or Conv2dConfig()
+    compute = conv.compute_config
+    kernel_h, kernel_w = conv.window.kernel
+    input_tile = tile_bytes(conv.halo_dtype)
+    output_tile = tile_bytes(conv.output_dtype)
+    weights_tile = tile_bytes(conv.weights_dtype)
+    act_block_w = math.ceil(conv.in_channels * kernel_w / TILE_SIZE)  # one kernel row of channels per block
+    act_block_h = _act_block_h_tiles(conv.conv_config, tiles_per_core)
+    out_width_tiles = math.ceil(conv.out_channels / TILE_SIZE)
     act_blocks_h = tiles_per_core // act_block_h
     act_blocks_w = kernel_h
-    config = conv_config or Conv2dConfig()
 
     weight_pages = out_width_tiles * act_block_w
     if act_blocks_h > 1:
         weight_pages *= kernel_h  # the whole weight matrix stays in L1 across the activation blocks
     elif config.enable_weights_double_buffer:
         weight_pages *= 2
-    packer_l1_acc = compute_config is not None and compute_config.packer_l1_acc
-    packer_l1_acc = packer_l1_acc and ((has_bias and act_blocks_w > 1) or act_blocks_w > 2)
-    fp32_acc = compute_config is not None and compute_config.fp32_dest_acc_en
-    partial_dtype = (DataType.FLOAT32 if fp32_acc else DataType.BFLOAT16) if packer_l1_acc else output_dtype
-    untilize_out = output_layout == Layout.ROW_MAJOR
+    packer_l1_acc = compute is not None and compute.packer_l1_acc
+    packer_l1_acc = packer_l1_acc and ((conv.has_bias and act_blocks_w > 1) or act_blocks_w > 2)
+    fp32_acc = compute is not None and compute.fp32_dest_acc_en
+    partial_dtype = (DataType.FLOAT32 if fp32_acc else DataType.BFLOAT16) if packer_l1_acc else conv.output_dtype
+    untilize_out = conv.output_layout == Layout.ROW_MAJOR
     act_pages = act_block_h * act_block_w * (2 if config.enable_act_double_buffer else 1)
     return [
         CircularBuffer("weights", weight_pages, weights_tile),
@@ -164,21 +172,21 @@ def conv_circular_buffers(
             "matmul partials",
             act_block_h * out_width_tiles,
             tile_bytes(partial_dtype),
-            globally_allocated=not untilize_out and partial_dtype == output_dtype,
+            globally_allocated=not untilize_out and partial_dtype == conv.output_dtype,
         ),
         # With ttnn's split reader these pages are divided between two buffers of the two reader kernels; the
         # region they take together is the same.
         CircularBuffer("act", act_pages, input_tile),
         CircularBuffer("act tilized", act_block_h * act_block_w, output_tile),
-        CircularBuffer("bias", out_width_tiles if has_bias else 0, weights_tile),
+        CircularBuffer("bias", out_width_tiles if conv.has_bias else 0, weights_tile),
         CircularBuffer("out", tiles_per_core * out_width_tiles, output_tile, globally_allocated=True),
         CircularBuffer("l1 scratchpad", 1, L1_SCRATCHPAD_BYTES),
     ]
 
 
-def halo_circular_buffers(channels: int, input_dtype: DataType) -> list[CircularBuffer]:
+def halo_circular_buffers(conv: ShardedConv) -> list[CircularBuffer]:
     """The halo program's two static buffers of one input row (stick) each, as measured on ttnn 0.81.1."""
-    stick = channels * element_bytes(DataType.FLOAT32 if input_dtype == DataType.FLOAT32 else DataType.BFLOAT16)
+    stick = conv.in_channels * element_bytes(conv.halo_dtype)
     return [CircularBuffer("halo stick", 1, stick), CircularBuffer("halo stick (second reader)", 1, stick)]
 
 
@@ -189,46 +197,18 @@ class ShardedConvPlan:
 
     rows_per_core: int
     halo_rows: int
-    halo_dtype: DataType
     halo_buffers: list[CircularBuffer]
     conv_buffers: list[CircularBuffer]
 
 
-def plan_sharded_conv(
-    *,
-    window: SlidingWindow,
-    num_cores: int,
-    in_channels: int,
-    out_channels: int,
-    input_dtype: DataType,
-    weights_dtype: DataType,
-    output_dtype: DataType,
-    has_bias: bool,
-    output_layout: Layout,
-    conv_config: Conv2dConfig | None,
-    compute_config: WormholeComputeKernelConfig | None,
-) -> ShardedConvPlan:
-    tiles_per_core = math.ceil(window.output_rows / (num_cores * TILE_SIZE))
+def plan_sharded_conv(conv: ShardedConv, num_cores: int) -> ShardedConvPlan:
+    tiles_per_core = math.ceil(conv.window.output_rows / (num_cores * TILE_SIZE))
     rows_per_core = tiles_per_core * TILE_SIZE
-    halo_dtype = DataType.FLOAT32 if input_dtype == DataType.FLOAT32 else DataType.BFLOAT16
     return ShardedConvPlan(
         rows_per_core=rows_per_core,
-        halo_rows=window.halo_rows_per_core(rows_per_core),
-        halo_dtype=halo_dtype,
-        halo_buffers=halo_circular_buffers(in_channels, halo_dtype),
-        conv_buffers=conv_circular_buffers(
-            window=window,
-            in_channels=in_channels,
-            out_channels=out_channels,
-            tiles_per_core=tiles_per_core,
-            input_dtype=input_dtype,
-            weights_dtype=weights_dtype,
-            output_dtype=output_dtype,
-            has_bias=has_bias,
-            output_layout=output_layout,
-            conv_config=conv_config,
-            compute_config=compute_config,
-        ),
+        halo_rows=conv.window.halo_rows_per_core(rows_per_core),
+        halo_buffers=halo_circular_buffers(conv),
+        conv_buffers=conv_circular_buffers(conv, tiles_per_core),
     )
 
 
@@ -242,19 +222,7 @@ class ShardedConvPrograms:
 
 
 def build_sharded_conv_programs(
-    device: MeshDevice,
-    input_tensor: Tensor,
-    *,
-    window: SlidingWindow,
-    in_channels: int,
-    out_channels: int,
-    weights_dtype: DataType,
-    output_dtype: DataType,
-    has_bias: bool,
-    output_layout: Layout,
-    conv_config: Conv2dConfig | None,
-    compute_config: WormholeComputeKernelConfig | None,
-    program_key: tuple[object, ...],
+    device: MeshDevice, input_tensor: Tensor, conv: ShardedConv, program_key: tuple[object, ...]
 ) -> ShardedConvPrograms:
     """Allocate the halo output and the conv output on the input's cores and validate both programs' circular
     buffers against the L1 tensors alive at that point, in the order ttnn does."""
@@ -262,32 +230,21 @@ def build_sharded_conv_programs(
     assert shard_spec is not None
     grid = shard_spec.grid
     cores = core_range_text(grid)
-    plan = plan_sharded_conv(
-        window=window,
-        num_cores=grid.num_cores(),
-        in_channels=in_channels,
-        out_channels=out_channels,
-        input_dtype=input_tensor.dtype,
-        weights_dtype=weights_dtype,
-        output_dtype=output_dtype,
-        has_bias=has_bias,
-        output_layout=output_layout,
-        conv_config=conv_config,
-        compute_config=compute_config,
-    )
+    plan = plan_sharded_conv(conv, grid.num_cores())
     halo_config = MemoryConfig(
         TensorMemoryLayout.HEIGHT_SHARDED,
         BufferType.L1,
-        ShardSpec(grid, [plan.halo_rows, in_channels], ShardOrientation.ROW_MAJOR),
+        ShardSpec(grid, [plan.halo_rows, conv.in_channels], ShardOrientation.ROW_MAJOR),
     )
-    halo_shape = [1, 1, plan.halo_rows * grid.num_cores(), in_channels]
-    halo_spec = make_spec(halo_shape, plan.halo_dtype, Layout.ROW_MAJOR, halo_config)
+    halo_shape = [1, 1, plan.halo_rows * grid.num_cores(), conv.in_channels]
+    halo_spec = make_spec(halo_shape, conv.halo_dtype, Layout.ROW_MAJOR, halo_config)
     halo_output = Tensor._create(halo_spec, buffer=device._allocate(halo_spec))
     allocated = [halo_output]
     try:
         validate_static_region(device, device._program_id(("halo", *program_key)), plan.halo_buffers, cores)
-        output_config = sharded_output_config(grid, plan.rows_per_core, out_channels)
-        output_spec = make_spec([1, 1, window.output_rows, out_channels], output_dtype, output_layout, output_config)
+        output_config = sharded_output_config(grid, plan.rows_per_core, conv.out_channels)
+        output_shape = [1, 1, conv.window.output_rows, conv.out_channels]
+        output_spec = make_spec(output_shape, conv.output_dtype, conv.output_layout, output_config)
         conv_output = Tensor._create(output_spec, buffer=device._allocate(output_spec))
         allocated.append(conv_output)
         validate_static_region(device, device._program_id(("conv2d", *program_key)), plan.conv_buffers, cores)
@@ -299,6 +256,7 @@ def build_sharded_conv_programs(
 
 
 __all__ = [
+    "ShardedConv",
     "ShardedConvPlan",
     "ShardedConvPrograms",
     "SlidingWindow",
