@@ -25,7 +25,7 @@ import ast
 import enum
 import inspect
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -134,70 +134,42 @@ def _nb_signature_entries(obj: Any) -> list[tuple[str, str | None, tuple[Any, ..
     return []
 
 
-def _split_top_level(text: str) -> list[str]:
-    """Split on commas that are outside brackets and quotes."""
-    parts: list[str] = []
-    depth = 0
-    quote: str | None = None
-    current: list[str] = []
-    for ch in text:
-        if quote is not None:
-            if ch == quote:
-                quote = None
-        elif ch in "\"'":
-            quote = ch
-        elif ch in "([{":
-            depth += 1
-        elif ch in ")]}":
-            depth -= 1
-        elif ch == "," and depth == 0:
-            parts.append("".join(current).strip())
-            current = []
-            continue
-        current.append(ch)
-    tail = "".join(current).strip()
-    if tail:
-        parts.append(tail)
-    return parts
-
-
-def _parameter_list_text(signature_text: str) -> str:
-    """The text between the parentheses of ``def name(...)``."""
-    start = signature_text.index("(") + 1
-    depth = 1
-    quote: str | None = None
-    for index in range(start, len(signature_text)):
-        ch = signature_text[index]
-        if quote is not None:
-            if ch == quote:
-                quote = None
-        elif ch in "\"'":
-            quote = ch
-        elif ch in "([{":
-            depth += 1
-        elif ch in ")]}":
-            depth -= 1
-            if depth == 0:
-                return signature_text[start:index]
-    return signature_text[start:]  # some hand-written texts lack the closing parenthesis
-
-
-def _top_level_index(text: str, char: str) -> int:
-    depth = 0
+def _scan(text: str, depth: int = 0) -> Iterator[tuple[int, str, int]]:
+    """``(index, character, bracket depth after it)`` for every character of ``text`` outside quotes."""
     quote: str | None = None
     for index, ch in enumerate(text):
         if quote is not None:
             if ch == quote:
                 quote = None
-        elif ch in "\"'":
+            continue
+        if ch in "\"'":
             quote = ch
-        elif ch in "([{":
+            continue
+        if ch in "([{":
             depth += 1
         elif ch in ")]}":
             depth -= 1
-        elif ch == char and depth == 0:
-            return index
-    return -1
+        yield index, ch, depth
+
+
+def _split_top_level(text: str) -> list[str]:
+    """Split on commas that are outside brackets and quotes."""
+    cuts = [index for index, ch, depth in _scan(text) if ch == "," and depth == 0]
+    parts = [text[a + 1 : b].strip() for a, b in zip([-1, *cuts], [*cuts, len(text)], strict=True)]
+    return parts if parts[-1] else parts[:-1]
+
+
+def _parameter_list_text(signature_text: str) -> str:
+    """The text between the parentheses of ``def name(...)``."""
+    start = signature_text.index("(") + 1
+    for index, ch, depth in _scan(signature_text[start:], depth=1):
+        if depth == 0 and ch in ")]}":
+            return signature_text[start : start + index]
+    return signature_text[start:]  # some hand-written texts lack the closing parenthesis
+
+
+def _top_level_index(text: str, char: str) -> int:
+    return next((index for index, ch, depth in _scan(text) if ch == char and depth == 0), -1)
 
 
 def _default_from_text(text: str, defaults: tuple[Any, ...] | None) -> Any:
