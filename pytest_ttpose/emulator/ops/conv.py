@@ -245,7 +245,14 @@ def conv2d(
     output_layout = conv_config.output_layout if conv_config is not None else Layout.TILE
     out_dtype = dtype or in_dtype
     inputs = [input_tensor, weight] + ([bias] if bias is not None else [])
-    if is_l1_height_sharded(input_tensor):
+    runs_as_matmul = kernel == (1, 1) and stride_hw == (1, 1) and (top, bottom, left, right) == (0, 0, 0, 0)
+    shard_layout = conv_config.shard_layout if conv_config is not None else None
+    if is_l1_height_sharded(input_tensor) and runs_as_matmul and shard_layout is None:
+        # ttnn 0.81 plans a 1x1 conv on a sharded input without a shard layout as L1 interleaved, then refuses it.
+        raise RuntimeError(
+            "TT_THROW: Conv2d supports Height, Block or Width Sharded Layouts but got TensorMemoryLayout::INTERLEAVED"
+        )
+    if is_l1_height_sharded(input_tensor) and not runs_as_matmul:
         window = SlidingWindow(
             batch_size,
             (input_height, input_width),

@@ -10,7 +10,8 @@ are calibrated against ttnn's own graph capture on mocked clusters (tests/mock/t
 
 Not modelled (the emulator raises NotImplementedError for them here): activation reuse, ``full_inner_dim``,
 ``act_block_w_div`` and ``config_tensors_in_dram`` (its buffers take the size of the compressed reader indices).
-Convs on DRAM inputs are not covered at all: ttnn slices those to fit the L1 it finds free.
+Convs on DRAM inputs are not covered at all (ttnn slices those to fit the L1 it finds free), nor a 1x1 stride-1
+unpadded conv, which ttnn runs as a matmul without halo.
 """
 
 from __future__ import annotations

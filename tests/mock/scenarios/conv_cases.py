@@ -26,8 +26,23 @@ class ConvCase:
     bias: bool = True
     packer_l1_acc: bool = False
     fp32_dest_acc_en: bool = False
+    padding: int | None = None  # None: kernel // 2 ("same")
+    shard_layout: str | None = None  # Conv2dConfig.shard_layout, a TensorMemoryLayout member name
     input_cores: int = 0  # 0: the whole compute grid, as the runner's input; n: the first n cores of row 0
     options: dict[str, Any] = field(default_factory=dict)  # further Conv2dConfig fields
+
+    @property
+    def pad(self) -> int:
+        return self.kernel // 2 if self.padding is None else self.padding
+
+    @property
+    def output_size(self) -> int:
+        return (self.size + 2 * self.pad - self.kernel) // self.stride + 1
+
+    @property
+    def is_matmul(self) -> bool:
+        """A 1x1 conv with stride 1 and no padding, which ttnn runs as a matmul (no halo, no sliding window)."""
+        return self.kernel == 1 and self.stride == 1 and self.pad == 0
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -72,6 +87,12 @@ CASES: tuple[ConvCase, ...] = (
     ConvCase("packer L1 accumulation, fp32", 1, 160, 32, 64, 3, 2, packer_l1_acc=True, fp32_dest_acc_en=True),
     ConvCase("packer L1 accumulation, bfloat8_b", 1, 160, 32, 64, 3, 2, packer_l1_acc=True, output_dtype="bfloat8_b"),
     ConvCase("4 cores (beyond L1)", 1, 128, 32, 32, 3, 1, bias=False, input_cores=4),
+    # 1x1 convs: with a stride or padding they take the sliding-window path; as a plain matmul on an L1
+    # height-sharded input ttnn 0.81 rejects them unless the shard layout is given.
+    ConvCase("1x1 s2", 1, 40, 64, 64, 1, 2),
+    ConvCase("1x1 padded", 1, 40, 64, 64, 1, 1, padding=1),
+    ConvCase("1x1 matmul", 1, 160, 16, 32, 1, 1),
+    ConvCase("1x1 matmul, height sharded", 1, 40, 64, 64, 1, 1, shard_layout="HEIGHT_SHARDED"),
 )
 
 
@@ -107,6 +128,7 @@ def run_conv(ttnn: Any, device: Any, case: ConvCase) -> Any:
     conv_config = ttnn.Conv2dConfig(
         weights_dtype=getattr(ttnn, case.weights_dtype),
         output_layout=ttnn.ROW_MAJOR_LAYOUT if case.row_major_output else ttnn.TILE_LAYOUT,
+        shard_layout=getattr(ttnn.TensorMemoryLayout, case.shard_layout) if case.shard_layout else None,
         **case.options,
     )
     compute_config = ttnn.init_device_compute_kernel_config(
@@ -128,7 +150,7 @@ def run_conv(ttnn: Any, device: Any, case: ConvCase) -> Any:
             input_width=case.size,
             kernel_size=(case.kernel, case.kernel),
             stride=(case.stride, case.stride),
-            padding=(case.kernel // 2, case.kernel // 2),
+            padding=(case.pad, case.pad),
             dilation=(1, 1),
             groups=case.groups,
             dtype=getattr(ttnn, case.output_dtype),
