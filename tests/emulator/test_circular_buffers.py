@@ -96,6 +96,22 @@ def test_at_batch_1_the_stem_fits_and_its_transient_l1_is_freed(device: ttnn.Mes
     assert len(after["DRAM"]) > len(before["DRAM"])
 
 
+def test_a_conv_whose_output_cannot_be_stored_leaves_l1_as_it_found_it(device: ttnn.MeshDevice) -> None:
+    _, image = l1_image(device, 1, 320)
+    before = machine.memory_snapshot(device)
+    grid = ttnn.CoreRangeSet([ttnn.CoreRange(ttnn.CoreCoord(0, 0), ttnn.CoreCoord(7, 7))])
+    too_narrow = ttnn.MemoryConfig(
+        ttnn.TensorMemoryLayout.HEIGHT_SHARDED,
+        ttnn.BufferType.L1,
+        ttnn.ShardSpec(grid, [416, 8], ttnn.ShardOrientation.ROW_MAJOR),
+    )
+    with pytest.raises(RuntimeError, match="must be a multiple of the tile shape") as raised:
+        conv3x3(device, image, batch=1, size=320, memory_config=too_narrow)
+    # Freed by the conv itself, not by the garbage collector: the held error keeps the conv's frame alive.
+    assert raised.value is not None
+    assert machine.memory_snapshot(device)["L1"] == before["L1"]
+
+
 def test_a_sharded_input_gives_a_height_sharded_output_by_default_with_the_same_values(
     device: ttnn.MeshDevice,
 ) -> None:

@@ -278,17 +278,22 @@ def conv2d(
         programs = build_sharded_conv_programs(device, input_tensor, conv, program_key)
         config = memory_config or programs.output_config
         in_place = config == programs.output_config
-        result = launch(
-            "conv2d",
-            inputs,
-            compute,
-            dtype=out_dtype,
-            layout=output_layout,
-            memory_config=config,
-            output_tensor=programs.conv_output if in_place else None,
-            fresh=True,
-        )
-        programs.halo_output.deallocate()
+        try:
+            result = launch(
+                "conv2d",
+                inputs,
+                compute,
+                dtype=out_dtype,
+                layout=output_layout,
+                memory_config=config,
+                output_tensor=programs.conv_output if in_place else None,
+                fresh=True,
+            )
+        except Exception:
+            programs.conv_output.deallocate()
+            raise
+        finally:
+            programs.halo_output.deallocate()
         if not in_place:  # ttnn moves the sharded result to the asked-for memory config and frees it
             programs.conv_output.deallocate()
     else:
