@@ -30,14 +30,18 @@ from ..types import (
     MathFidelity,
     MemoryConfig,
     Op2DSliceConfig,
-    ShardOrientation,
-    ShardSpec,
     TensorMemoryLayout,
     WormholeComputeKernelConfig,
     reject_unsupported,
 )
 from .common import apply_unary, float_dtype, math_fidelity
-from .conv_programs import ShardedConv, SlidingWindow, build_sharded_conv_programs, is_l1_height_sharded
+from .conv_programs import (
+    ShardedConv,
+    SlidingWindow,
+    build_sharded_conv_programs,
+    is_l1_height_sharded,
+    sharded_output_config,
+)
 
 # ttnn's conv2d resolves a missing compute config to HiFi4 (get_conv_default_compute_kernel_config).
 DEFAULT_CONV_FIDELITY = MathFidelity.HiFi4
@@ -157,10 +161,7 @@ def _output_memory_config(
         if used % grid_x:
             row = used // grid_x
             ranges.append(CoreRange(CoreCoord(0, row), CoreCoord(used % grid_x - 1, row)))
-        spec = ShardSpec(
-            CoreRangeSet(ranges), [shard_height, math.ceil(out_channels / 32) * 32], ShardOrientation.ROW_MAJOR
-        )
-        return MemoryConfig(TensorMemoryLayout.HEIGHT_SHARDED, BufferType.L1, spec)
+        return sharded_output_config(CoreRangeSet(ranges), shard_height, out_channels)
     return MemoryConfig(TensorMemoryLayout.INTERLEAVED, BufferType.L1)
 
 
@@ -247,12 +248,13 @@ def conv2d(
     inputs = [input_tensor, weight] + ([bias] if bias is not None else [])
     runs_as_matmul = kernel == (1, 1) and stride_hw == (1, 1) and (top, bottom, left, right) == (0, 0, 0, 0)
     shard_layout = conv_config.shard_layout if conv_config is not None else None
-    if is_l1_height_sharded(input_tensor) and runs_as_matmul and shard_layout is None:
+    l1_sharded_input = is_l1_height_sharded(input_tensor)
+    if l1_sharded_input and runs_as_matmul and shard_layout is None:
         # ttnn 0.81 plans a 1x1 conv on a sharded input without a shard layout as L1 interleaved, then refuses it.
         raise RuntimeError(
             "TT_THROW: Conv2d supports Height, Block or Width Sharded Layouts but got TensorMemoryLayout::INTERLEAVED"
         )
-    if is_l1_height_sharded(input_tensor) and not runs_as_matmul:
+    if l1_sharded_input and not runs_as_matmul:
         window = SlidingWindow(
             batch_size,
             (input_height, input_width),
