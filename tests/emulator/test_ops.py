@@ -129,6 +129,8 @@ def test_sfpu_approximations_the_emulator_does_not_model_are_refused(device: ttn
     t = ttnn.from_torch(torch.randn(32, 32), dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT, device=device)
     with pytest.raises(NotImplementedError, match="exp: argument 'fast_and_approximate_mode'"):
         ttnn.exp(t, fast_and_approximate_mode=True)
+    with pytest.raises(NotImplementedError, match="divide: argument 'fast_and_approximate_mode'"):
+        ttnn.divide(t, t, fast_and_approximate_mode=True)
     with pytest.raises(NotImplementedError, match="sigmoid: argument 'mode'"):
         ttnn.sigmoid(t, mode=ttnn.SigmoidMode.FastApproximate)
     with pytest.raises(NotImplementedError, match="sigmoid: argument 'vector_mode'=2"):

@@ -150,6 +150,8 @@ def divide(
         memory_config,
         output_tensor,
         activations,
+        # The fast mode divides through the SFPU's approximate reciprocal, which the emulator does not model.
+        fast_and_approximate_mode=fast_and_approximate_mode,
         input_tensor_a_activations=input_tensor_a_activations,
         input_tensor_b_activations=input_tensor_b_activations,
         sub_core_grids=sub_core_grids,
