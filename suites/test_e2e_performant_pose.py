@@ -11,7 +11,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from pytest_ttpose.settings import MatrixPoint
+import torch
+from pytest_benchmark.fixture import BenchmarkFixture
+
+from pytest_ttpose.harness.backends import Backend
+from pytest_ttpose.harness.checks import CaseCheck
+from pytest_ttpose.harness.fixture_types import TtDevice
+from pytest_ttpose.harness.settings import MatrixPoint
+from pytest_ttpose.runner import YOLOv11PosePerformantRunner
 from pytest_ttpose.tt.diagnostics import layer_pcc_table
 
 # The runner has already run three times (compile, cached, capture) when the test gets it: no warm-up round.
@@ -20,7 +27,14 @@ ROUNDS = {"emulator": 1}
 DEFAULT_ROUNDS = 20
 
 
-def _run_and_check(ttpose_check: Any, benchmark: Any, runner: Any, device: Any, torch_input: Any, backend: Any) -> None:
+def _run_and_check(
+    ttpose_check: CaseCheck,
+    benchmark: BenchmarkFixture,
+    runner: YOLOv11PosePerformantRunner,
+    device: TtDevice,
+    torch_input: torch.Tensor,
+    backend: Backend,
+) -> None:
     outputs: list[Any] = []
     ttpose_check.perf(
         benchmark,
@@ -44,24 +58,24 @@ def _run_and_check(ttpose_check: Any, benchmark: Any, runner: Any, device: Any, 
 
 def test_e2e_performant_pose(
     ttpose_point: MatrixPoint,
-    ttpose_device: Any,
-    ttpose_runner: Any,
-    ttpose_input: Any,
-    ttpose_backend: Any,
-    ttpose_check: Any,
-    benchmark: Any,
+    ttpose_device: TtDevice,
+    ttpose_runner: YOLOv11PosePerformantRunner,
+    ttpose_input: torch.Tensor,
+    ttpose_backend: Backend,
+    ttpose_check: CaseCheck,
+    benchmark: BenchmarkFixture,
 ) -> None:
     _run_and_check(ttpose_check, benchmark, ttpose_runner, ttpose_device, ttpose_input, ttpose_backend)
 
 
 def test_e2e_performant_pose_dp(
     ttpose_point: MatrixPoint,
-    ttpose_mesh_device: Any,
-    ttpose_dp_runner: Any,
-    ttpose_input: Any,
-    ttpose_backend: Any,
-    ttpose_check: Any,
-    benchmark: Any,
+    ttpose_mesh_device: TtDevice,
+    ttpose_dp_runner: YOLOv11PosePerformantRunner,
+    ttpose_input: torch.Tensor,
+    ttpose_backend: Backend,
+    ttpose_check: CaseCheck,
+    benchmark: BenchmarkFixture,
 ) -> None:
     assert ttpose_dp_runner.batch_size == ttpose_point.batch_size * ttpose_mesh_device.get_num_devices()
     _run_and_check(ttpose_check, benchmark, ttpose_dp_runner, ttpose_mesh_device, ttpose_input, ttpose_backend)

@@ -9,14 +9,15 @@ tensor (``all``), the pose head per output component.
 
 from __future__ import annotations
 
-from typing import Any
-
+import numpy as np
 import pytest
 import torch
 
-from pytest_ttpose.postprocess import preprocess
+from pytest_ttpose.harness.checks import CaseCheck
+from pytest_ttpose.harness.fixture_types import InfraAt
+from pytest_ttpose.harness.settings import DtypePair, MatrixPoint, Settings
+from pytest_ttpose.pose.processing import preprocess
 from pytest_ttpose.reference import FEATURE_INDICES
-from pytest_ttpose.settings import DtypePair, MatrixPoint, Settings
 from pytest_ttpose.tt.model import feature_from_torch
 
 # Block name -> its index in the model (YOLO11's yaml rows); the head is row 23.
@@ -33,9 +34,9 @@ def test_modules_pose(
     block: str,
     ttpose_dtype_pair: DtypePair,
     ttpose_settings: Settings,
-    ttpose_infra_at: Any,
-    ttpose_images: dict[str, Any],
-    ttpose_check: Any,
+    ttpose_infra_at: InfraAt,
+    ttpose_images: dict[str, np.ndarray],
+    ttpose_check: CaseCheck,
 ) -> None:
     point = _block_point(ttpose_settings, ttpose_dtype_pair)
     infra = ttpose_infra_at(point)

@@ -10,12 +10,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from pytest_ttpose.pose_compare import run_tt_model
-from pytest_ttpose.settings import MatrixPoint
+import torch
+
+from pytest_ttpose.harness.backends import Backend
+from pytest_ttpose.harness.checks import CaseCheck
+from pytest_ttpose.harness.settings import MatrixPoint
+from pytest_ttpose.runner import YOLOv11PosePerformanceRunnerInfra
 from pytest_ttpose.tt.diagnostics import layer_pcc_table
+from pytest_ttpose.tt.run import run_tt_model
 
 
-def _dry_run_forward(ttpose_check: Any, tt_model: Any, torch_input: Any) -> None:
+def _dry_run_forward(ttpose_check: CaseCheck, tt_model: Any, torch_input: Any) -> None:
     from pytest_ttpose.mock import measure_fit
 
     output, fit = measure_fit(tt_model.device, lambda: run_tt_model(tt_model, torch_input))
@@ -26,7 +31,11 @@ def _dry_run_forward(ttpose_check: Any, tt_model: Any, torch_input: Any) -> None
 
 
 def test_pcc_pose(
-    ttpose_point: MatrixPoint, ttpose_infra: Any, ttpose_input: Any, ttpose_backend: Any, ttpose_check: Any
+    ttpose_point: MatrixPoint,
+    ttpose_infra: YOLOv11PosePerformanceRunnerInfra,
+    ttpose_input: torch.Tensor,
+    ttpose_backend: Backend,
+    ttpose_check: CaseCheck,
 ) -> None:
     tt_model = ttpose_infra.tt_model
     if ttpose_backend.dry_run:

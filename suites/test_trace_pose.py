@@ -14,17 +14,17 @@ allocator does the bookkeeping.
 
 from __future__ import annotations
 
-from typing import Any
-
+import numpy as np
 import pytest
 import torch
 
-from pytest_ttpose.metrics import comp_pcc
-from pytest_ttpose.pose_compare import run_tt_model
-from pytest_ttpose.postprocess import preprocess
-from pytest_ttpose.runner import YOLOv11PosePerformantRunner
-from pytest_ttpose.seam import api_for
-from pytest_ttpose.settings import DtypePair, MatrixPoint, Settings, pcc_threshold
+from pytest_ttpose.harness.backends import Backend
+from pytest_ttpose.harness.checks import CaseCheck
+from pytest_ttpose.harness.fixture_types import InfraAt, NewRunner, RunnerAt, TtDevice
+from pytest_ttpose.harness.settings import DtypePair, MatrixPoint, Settings
+from pytest_ttpose.pose.metrics import comp_pcc
+from pytest_ttpose.pose.processing import preprocess
+from pytest_ttpose.tt.run import run_tt_model
 
 # Replaying a trace runs the same programs on the same data: anything below this is a staging or capture bug,
 # not rounding (the input reaches the model through a different memory config untraced, hence not exactly 1).
@@ -36,7 +36,7 @@ def _point(settings: Settings, pair: DtypePair, batch_size: int) -> MatrixPoint:
     return MatrixPoint(settings.model_scale, height, width, batch_size, pair.act, pair.weight)
 
 
-def _batch(images: dict[str, Any], names: list[str], point: MatrixPoint) -> torch.Tensor:
+def _batch(images: dict[str, np.ndarray], names: list[str], point: MatrixPoint) -> torch.Tensor:
     batch, _ = preprocess([images[name] for name in names], point.resolution)
     return batch
 
@@ -49,29 +49,18 @@ def _names(first: str, batch_size: int) -> list[str]:
 def test_trace_pose_release(
     ttpose_dtype_pair: DtypePair,
     ttpose_settings: Settings,
-    ttpose_device: Any,
-    ttpose_backend: Any,
-    ttpose_reference: Any,
-    ttpose_images: dict[str, Any],
+    ttpose_device: TtDevice,
+    ttpose_backend: Backend,
+    ttpose_new_runner: NewRunner,
+    ttpose_images: dict[str, np.ndarray],
 ) -> None:
     point = _point(ttpose_settings, ttpose_dtype_pair, 1)
-    ttnn = api_for(ttpose_device)
     # The programs the runner compiles stay in the device's program cache (with their L1_SMALL config tensors)
     # until the cache is cleared: that memory belongs to the device, not to the runner, so both snapshots are taken
     # with the program cache cleared.
     ttpose_backend.clear_program_cache(ttpose_device)
     before = ttpose_backend.memory_snapshot(ttpose_device)
-    runner = YOLOv11PosePerformantRunner(
-        ttpose_device,
-        point.batch_size,
-        getattr(ttnn, point.act_dtype),
-        getattr(ttnn, point.weight_dtype),
-        point.resolution,
-        scale=point.scale,
-        reference_model=ttpose_reference,
-        pcc_thresholds={"all": pcc_threshold(point.act_dtype, point.weight_dtype)},
-        validate_on_capture=not ttpose_backend.dry_run,
-    )
+    runner = ttpose_new_runner(point)
     try:
         runner.run(_batch(ttpose_images, ["bus.jpg"], point))
         held = ttpose_backend.memory_snapshot(ttpose_device)
@@ -90,11 +79,11 @@ def test_trace_pose_release(
 def test_trace_pose(
     ttpose_dtype_pair: DtypePair,
     ttpose_settings: Settings,
-    ttpose_runner_at: Any,
-    ttpose_infra_at: Any,
-    ttpose_images: dict[str, Any],
-    ttpose_backend: Any,
-    ttpose_check: Any,
+    ttpose_runner_at: RunnerAt,
+    ttpose_infra_at: InfraAt,
+    ttpose_images: dict[str, np.ndarray],
+    ttpose_backend: Backend,
+    ttpose_check: CaseCheck,
 ) -> None:
     point = _point(ttpose_settings, ttpose_dtype_pair, max(ttpose_settings.batch_sizes))
     untraced_model = ttpose_infra_at(point).tt_model

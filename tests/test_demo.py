@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 import torch
 
-from pytest_ttpose.assets import load_image
 from pytest_ttpose.demo.cli import main
-from pytest_ttpose.pose_compare import compare_pose_outputs
-from pytest_ttpose.postprocess import preprocess
+from pytest_ttpose.pose.assets import load_image
+from pytest_ttpose.pose.compare import compare_pose_outputs
+from pytest_ttpose.pose.processing import preprocess
 
 PANEL_GAP = 8  # white columns render_comparison puts between the two panels
 SUMMARY = re.compile(r"persons: reference (\d+), device (\d+), matched (\d+); mean OKS ([0-9.]+)")

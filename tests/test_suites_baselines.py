@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from pytest_ttpose.backends import BackendRequest, EmulatorBackend
-from pytest_ttpose.baselines import BaselineFile, baseline_path
-from pytest_ttpose.settings import DEFAULT_BASELINE_DIR, MeshShape
+from pytest_ttpose.harness.backends import BackendRequest, EmulatorBackend
+from pytest_ttpose.harness.baselines import BaselineFile, baseline_path
+from pytest_ttpose.harness.settings import DEFAULT_BASELINE_DIR, MeshShape
 
 ROOT = Path(__file__).resolve().parents[1]
 # Cases that store nothing: the demo's verdict is an OKS bar (not a baseline value), the release check an equality.

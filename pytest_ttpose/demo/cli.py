@@ -1,7 +1,7 @@
 """The pose demo: one image through the torch reference and the TT model, persons drawn side by side with their OKS.
 
 Prints one line per person (scores on both sides, OKS) and the mean OKS, and writes the picture of
-:func:`pytest_ttpose.picture.render_comparison` (left: reference, right: device). Runs on a TT device when one is
+:func:`pytest_ttpose.pose.picture.render_comparison` (left: reference, right: device). Runs on a TT device when one is
 present, else on the package's CPU emulator.
 """
 
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from pytest_ttpose.assets import ASSET_NAMES, AssetError, asset_path
-from pytest_ttpose.settings import MODEL_SCALES, OptionError, parse_resolutions
+from pytest_ttpose.harness.settings import MODEL_SCALES, OptionError, parse_resolutions
+from pytest_ttpose.pose.assets import ASSET_NAMES, AssetError, asset_path
 
 # The dtypes the TT model accepts for activations and weights.
 MODEL_DTYPES = ("bfloat16", "bfloat8_b")
@@ -128,7 +128,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _open_backend(parser: argparse.ArgumentParser, requested: str, device_id: int) -> tuple[Any, Any]:
     """The backend object and its opened device; argparse-style errors when it is not there."""
-    from pytest_ttpose.backends import BackendRequest, BackendUnavailable, builtin_backends, resolve_backend_name
+    from pytest_ttpose.harness.backends import (
+        BackendRequest,
+        BackendUnavailable,
+        builtin_backends,
+        resolve_backend_name,
+    )
 
     name = resolve_backend_name(requested)
     try:
@@ -148,11 +153,12 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
     args = parser.parse_args(argv)
     out = sys.stdout if stdout is None else stdout
 
-    from pytest_ttpose.assets import load_image
-    from pytest_ttpose.pose_compare import compare_pose
+    from pytest_ttpose.pose.assets import load_image
+    from pytest_ttpose.pose.compare import compare_pose
     from pytest_ttpose.reference import WeightsError, build_reference
     from pytest_ttpose.seam import api_for
     from pytest_ttpose.tt import build_pose_model
+    from pytest_ttpose.tt.run import TtModelForward
 
     try:
         image = load_image(args.image)
@@ -175,7 +181,7 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
             act_dtype=getattr(ttnn, args.act_dtype),
             weight_dtype=getattr(ttnn, args.weight_dtype),
         )
-        comparison = compare_pose(image, reference, tt_model, conf=args.conf, picture_path=args.out)
+        comparison = compare_pose(image, reference, TtModelForward(tt_model), conf=args.conf, picture_path=args.out)
     finally:
         backend.close_device(device)
 

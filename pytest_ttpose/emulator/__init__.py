@@ -29,6 +29,7 @@ from .mesh import (
     replicate_tensor_to_mesh_mapper,
     shard_tensor_to_mesh_mapper,
 )
+from .ops import data_movement as _data_movement
 from .ops.conv import conv2d, prepare_conv_bias, prepare_conv_weights
 from .ops.data_movement import (
     clone,
@@ -80,6 +81,7 @@ from .sharding import create_sharded_memory_config
 from .tensor import (
     Tensor,
     allocate_tensor_on_device,
+    bind_method_ops,
     copy_host_to_device_tensor,
     deallocate,
     from_device,
@@ -261,3 +263,6 @@ __all__ = [
 ]
 # Emulator-specific errors (subclasses of RuntimeError, as ttnn raises RuntimeError) stay importable by name.
 _EMULATOR_ERRORS = (OutOfMemoryError, QueueOrderError)
+
+# Tensor's op methods (reshape, to(layout)) call into ops/, which sits above tensor.py: bind them now.
+bind_method_ops(_data_movement)

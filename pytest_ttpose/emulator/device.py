@@ -14,15 +14,27 @@ import warnings
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import torch
 
 from .memory import ArchSpec, DeviceMemory, allocation_size, validate_memory_config
 from .types import Arch, BufferType, CoreCoord, CoreGrid, TensorSpec
 
-if TYPE_CHECKING:
-    from .trace import Trace
+
+class CapturingTrace(Protocol):
+    """What the device layer needs of the trace being captured on it. The trace itself (``trace.Trace``) lives in
+    the layer above, which records into it; the device only holds it, so ops know they are being captured."""
+
+    cq_id: int
+    released: bool
+    complete: bool
+    size_bytes: int
+
+    @property
+    def trace_id(self) -> Any: ...
+
+    def record(self, op: Any, size_bytes: int) -> None: ...
 
 
 class QueueOrderError(RuntimeError):
@@ -32,7 +44,7 @@ class QueueOrderError(RuntimeError):
 class MeshShape(tuple):
     def __new__(cls, *dims: int | Sequence[int]) -> MeshShape:
         if len(dims) == 1 and not isinstance(dims[0], int):
-            dims = tuple(dims[0])  # type: ignore[assignment]
+            dims = tuple(dims[0])
         if not 1 <= len(dims) <= 3:
             raise RuntimeError(f"MeshShape takes 1 to 3 dimensions, got {dims}")
         return super().__new__(cls, (int(d) for d in dims))  # type: ignore[arg-type]
@@ -159,8 +171,8 @@ class MeshDevice:
         self.queues = QueueState(num_command_queues)
         # Weak, so that a buffer no tensor holds any more can be collected (and freed) like in ttnn.
         self.live_buffers: weakref.WeakValueDictionary[tuple[BufferType, int], Buffer] = weakref.WeakValueDictionary()
-        self.traces: dict[int, Trace] = {}
-        self.capturing: Trace | None = None
+        self.traces: dict[int, CapturingTrace] = {}
+        self.capturing: CapturingTrace | None = None
         self.program_cache_enabled = True
         self.program_cache: set[Any] = set()
         self.program_ids: dict[Any, int] = {}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import torch
 
@@ -31,6 +31,31 @@ from .types import (
 
 if TYPE_CHECKING:
     from .mesh import MeshComposer, MeshMapper
+
+
+class TensorMethodOps(Protocol):
+    """The ops that ttnn also offers as Tensor methods (``t.reshape``, ``t.to(layout)``). They live in ``ops/``, a
+    layer above this one, so the package binds them here at import (``bind_method_ops``) instead of this module
+    importing upwards."""
+
+    def to_layout(self, tensor: Tensor, layout: Layout, /) -> Tensor: ...
+
+    def reshape(self, tensor: Tensor, shape: Sequence[int], /) -> Tensor: ...
+
+
+_bound_method_ops: list[TensorMethodOps] = []
+
+
+def bind_method_ops(ops: TensorMethodOps) -> None:
+    """Give Tensor's op methods their implementation (called once by ``pytest_ttpose.emulator``)."""
+    _bound_method_ops[:] = [ops]
+
+
+def _method_ops() -> TensorMethodOps:
+    if not _bound_method_ops:
+        raise RuntimeError("Tensor methods need the emulator's ops: import pytest_ttpose.emulator first")
+    return _bound_method_ops[0]
+
 
 _INTEGER_TYPES = (DataType.UINT32, DataType.INT32, DataType.UINT16, DataType.UINT8)
 _TORCH_OUTPUT_DTYPE = {
@@ -190,9 +215,7 @@ class Tensor:
         self, device: MeshDevice | Layout, mem_config: MemoryConfig | None = None, cq_id: int | None = None
     ) -> Tensor:
         if isinstance(device, Layout):
-            from .ops.data_movement import to_layout
-
-            return to_layout(self, device)
+            return _method_ops().to_layout(self, device)
         return to_device(self, device, mem_config, queue_id=cq_id)
 
     def cpu(self, blocking: bool = True, cq_id: int | None = None) -> Tensor:
@@ -207,10 +230,8 @@ class Tensor:
     def reshape(
         self, arg0: int | Sequence[int], arg1: int | None = None, arg2: int | None = None, arg3: int | None = None, /
     ) -> Tensor:
-        from .ops.data_movement import reshape
-
         dims = list(arg0) if not isinstance(arg0, int) else [arg0, arg1, arg2, arg3]
-        return reshape(self, [d for d in dims if d is not None])
+        return _method_ops().reshape(self, [d for d in dims if d is not None])
 
     def __repr__(self) -> str:
         where = "device" if self._buffer is not None else "host"
@@ -420,7 +441,7 @@ def copy_host_to_device_tensor(host_tensor: Tensor, device_tensor: Tensor, cq_id
         host_tensor._values("copy_host_to_device_tensor"),
         queue_index(cq_id),
         "copy_host_to_device_tensor",
-    )  # type: ignore[arg-type]
+    )
 
 
 def deallocate(tensor: Tensor, force: bool = True) -> None:

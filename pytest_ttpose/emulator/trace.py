@@ -41,7 +41,7 @@ class Trace:
 
 def _trace_of(device: MeshDevice, trace_id: int, what: str) -> Trace:
     trace = device.traces.get(int(trace_id))
-    if trace is None:
+    if not isinstance(trace, Trace):  # none under that id (device.traces holds only this module's traces)
         raise RuntimeError(
             f"TT_FATAL: {what}: trace {trace_id} does not exist on this device (released or never captured)"
         )

@@ -56,5 +56,5 @@ def fuse(model: ModelT, inplace: bool = False) -> ModelT:
                 fused.weight.copy_(weight)
                 fused.bias.copy_(bias)  # type: ignore[union-attr]  # bias=True above
             module.conv = fused.to(weight.dtype)
-            module.bn = nn.Identity()  # type: ignore[assignment]
+            module.bn = nn.Identity()
     return target.eval()

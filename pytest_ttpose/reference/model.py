@@ -104,7 +104,7 @@ def _check_input(x: torch.Tensor) -> None:
     if h % MAX_STRIDE or w % MAX_STRIDE or h == 0 or w == 0:
         raise ValueError(
             f"input height and width must be positive multiples of {MAX_STRIDE}, got {h}x{w}; "
-            "letterbox the image to such a size first (pytest_ttpose.postprocess.letterbox)"
+            "letterbox the image to such a size first (pytest_ttpose.pose.processing.letterbox)"
         )
 
 

@@ -290,8 +290,8 @@ def _seeded_init(model: YoloV11Pose, seed: int) -> None:
 
 
 def _calibration_batches() -> list[torch.Tensor]:
-    from pytest_ttpose.assets import load_image
-    from pytest_ttpose.postprocess import preprocess
+    from pytest_ttpose.pose.assets import load_image
+    from pytest_ttpose.pose.processing import preprocess
 
     images = [load_image("bus.jpg"), load_image("zidane.jpg")]
     flipped = [img[:, ::-1].copy() for img in images]

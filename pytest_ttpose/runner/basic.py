@@ -7,13 +7,13 @@ model and synchronizes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import torch
 
+from pytest_ttpose.runner.config import RunnerConfig
 from pytest_ttpose.runner.device_check import check_device_params
-from pytest_ttpose.runner.infra import ModelBuilder, YOLOv11PosePerformanceRunnerInfra, deallocate_if_allocated
+from pytest_ttpose.runner.infra import YOLOv11PosePerformanceRunnerInfra, deallocate_if_allocated
 from pytest_ttpose.runner.lifecycle import PoseRunnerBase
 from pytest_ttpose.tt.device_params import SINGLE_DEVICE_PARAMS
 
@@ -32,36 +32,16 @@ class YOLOv11PoseBasicRunner(PoseRunnerBase):
         weight_dtype: Any = None,
         resolution: tuple[int, int] = (640, 640),
         *,
-        weights: str | None = None,
-        trust_weights: bool = False,
-        scale: str = "n",
-        math_fidelity: Any = None,
-        cache_dir: str | None = None,
-        reference_model: torch.nn.Module | None = None,
-        model_builder: ModelBuilder | None = None,
-        torch_input_tensor: torch.Tensor | None = None,
-        pcc_thresholds: Mapping[str, float] | None = None,
-        seed: int = 0,
+        config: RunnerConfig | None = None,
+        **options: Any,
     ) -> None:
         required = {"l1_small_size": SINGLE_DEVICE_PARAMS["l1_small_size"]}
         check_device_params(device, required, who="YOLOv11PoseBasicRunner")
+        config = RunnerConfig.resolve(config, options, "YOLOv11PoseBasicRunner")
         infra = YOLOv11PosePerformanceRunnerInfra(
-            device,
-            device_batch_size,
-            act_dtype,
-            weight_dtype,
-            resolution,
-            weights=weights,
-            trust_weights=trust_weights,
-            scale=scale,
-            math_fidelity=math_fidelity,
-            cache_dir=cache_dir,
-            reference_model=reference_model,
-            model_builder=model_builder,
-            torch_input_tensor=torch_input_tensor,
-            seed=seed,
+            device, device_batch_size, act_dtype, weight_dtype, resolution, config=config
         )
-        super().__init__(infra, pcc_thresholds)
+        super().__init__(infra)
         _, self._l1_config = infra.setup_l1_sharded_input()
 
     def run(self, torch_input_tensor: torch.Tensor | None = None, check_pcc: bool = False) -> Any:

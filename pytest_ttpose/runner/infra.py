@@ -8,19 +8,18 @@ on the same input, component by component (box, score, keypoint xy, keypoint vis
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from types import FunctionType, MethodType, ModuleType
 from typing import Any
 
 import torch
 
-from pytest_ttpose.metrics import component_pcc
+from pytest_ttpose.pose.metrics import component_pcc
 from pytest_ttpose.reference import build_reference
+from pytest_ttpose.runner.config import RunnerConfig
 from pytest_ttpose.runner.inputs import check_torch_input, l1_input_config
 from pytest_ttpose.seam import api_for
 from pytest_ttpose.tt import build_pose_model, input_to_host_tensor
-
-ModelBuilder = Callable[..., Any]
 
 
 class PccCheckError(AssertionError):
@@ -52,16 +51,11 @@ class YOLOv11PosePerformanceRunnerInfra:
         weight_dtype: Any = None,
         resolution: tuple[int, int] = (640, 640),
         *,
-        weights: str | None = None,
-        trust_weights: bool = False,
-        scale: str = "n",
-        math_fidelity: Any = None,
-        cache_dir: str | None = None,
-        reference_model: torch.nn.Module | None = None,
-        model_builder: ModelBuilder | None = None,
-        torch_input_tensor: torch.Tensor | None = None,
-        seed: int = 0,
+        config: RunnerConfig | None = None,
+        **options: Any,
     ) -> None:
+        config = RunnerConfig.resolve(config, options, type(self).__name__)
+        self.config = config
         if device_batch_size < 1:
             raise ValueError(f"device_batch_size must be at least 1, got {device_batch_size}")
         height, width = resolution
@@ -82,12 +76,16 @@ class YOLOv11PosePerformanceRunnerInfra:
             self.inputs_mesh_mapper = None
             self.output_mesh_composer = None
 
+        torch_input_tensor = config.torch_input_tensor
         if torch_input_tensor is not None:
             self.check_input(torch_input_tensor)  # before anything is built or put on the device
+        reference_model = config.reference_model
         if reference_model is None:
-            reference_model = build_reference(scale=scale, weights=weights, trust_weights=trust_weights, seed=seed)
+            reference_model = build_reference(
+                scale=config.scale, weights=config.weights, trust_weights=config.trust_weights, seed=config.seed
+            )
         self.reference_model = reference_model.eval()
-        build = build_pose_model if model_builder is None else model_builder
+        build = build_pose_model if config.model_builder is None else config.model_builder
         self.tt_model: Any = build(
             device,
             self.reference_model,
@@ -95,11 +93,11 @@ class YOLOv11PosePerformanceRunnerInfra:
             resolution=self.resolution,
             act_dtype=self.act_dtype,
             weight_dtype=self.weight_dtype,
-            math_fidelity=math_fidelity,
-            cache_dir=cache_dir,
+            math_fidelity=config.math_fidelity,
+            cache_dir=config.cache_dir,
         )
         if torch_input_tensor is None:
-            generator = torch.Generator().manual_seed(seed)
+            generator = torch.Generator().manual_seed(config.seed)
             torch_input_tensor = torch.rand((self.batch_size, 3, height, width), generator=generator)
         self.torch_input_tensor = torch_input_tensor
         self.input_tensor: Any = None

@@ -9,12 +9,15 @@ from typing import Any, TypeVar
 
 import torch
 
+from pytest_ttpose.pose.acceptance import pcc_floor
 from pytest_ttpose.runner.infra import YOLOv11PosePerformanceRunnerInfra
 
 RunnerT = TypeVar("RunnerT", bound="PoseRunnerBase")
 
-# tt-metal's bar for the full YOLO11 model at bfloat8_b act/weights (runner and infra validate at 0.99).
-DEFAULT_PCC_THRESHOLDS: Mapping[str, float] = {"all": 0.99}
+
+def dtype_name(dtype: Any) -> str:
+    """ttnn's name of a dtype object (``ttnn.bfloat8_b`` -> ``"bfloat8_b"``), as the PCC floors are keyed."""
+    return str(dtype.name).lower()
 
 
 class RunnerReleasedError(RuntimeError):
@@ -24,12 +27,15 @@ class RunnerReleasedError(RuntimeError):
 class PoseRunnerBase(ABC):
     """Owns a :class:`YOLOv11PosePerformanceRunnerInfra`; subclasses define how one batch runs on the device."""
 
-    def __init__(self, infra: YOLOv11PosePerformanceRunnerInfra, pcc_thresholds: Mapping[str, float] | None) -> None:
+    def __init__(self, infra: YOLOv11PosePerformanceRunnerInfra) -> None:
         self.infra = infra
         self.device = infra.device
         self.ttnn = infra.ttnn
-        self.pcc_thresholds: Mapping[str, float] = dict(
-            DEFAULT_PCC_THRESHOLDS if pcc_thresholds is None else pcc_thresholds
+        configured = infra.config.pcc_thresholds
+        self.pcc_thresholds: Mapping[str, float] = (
+            {"all": pcc_floor(dtype_name(infra.act_dtype), dtype_name(infra.weight_dtype))}
+            if configured is None
+            else dict(configured)
         )
         self._released = False
 
@@ -98,4 +104,4 @@ class PoseRunnerBase(ABC):
         self.release()
 
 
-__all__ = ["DEFAULT_PCC_THRESHOLDS", "PoseRunnerBase", "RunnerReleasedError"]
+__all__ = ["PoseRunnerBase", "RunnerReleasedError", "dtype_name"]

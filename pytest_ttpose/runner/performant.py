@@ -27,9 +27,9 @@ from typing import Any
 
 import torch
 
+from pytest_ttpose.runner.config import RunnerConfig
 from pytest_ttpose.runner.device_check import check_device_params
 from pytest_ttpose.runner.infra import (
-    ModelBuilder,
     YOLOv11PosePerformanceRunnerInfra,
     deallocate_if_allocated,
     device_count,
@@ -54,10 +54,8 @@ class YOLOv11PosePerformantRunner(PoseRunnerBase):
     ``run()``, so read it (``output_to_torch``) before running again. Release with ``release()`` or a ``with``
     block before closing the device.
 
-    Arguments beyond tt-metal's: ``weights``/``trust_weights``/``scale``/``seed`` choose the reference (and so the
-    TT weights); ``reference_model``/``model_builder`` replace the reference and the TT model builder;
-    ``torch_input_tensor`` is the input of the capture runs (a seeded batch by default); ``pcc_thresholds`` (default
-    ``{"all": 0.99}``) apply to ``check_pcc`` and, with ``validate_on_capture``, to the compile and cached runs.
+    Options beyond tt-metal's positional arguments: the fields of :class:`RunnerConfig`, as ``config=`` or as
+    keywords.
     The device must be opened with ``pytest_ttpose.tt.SINGLE_DEVICE_PARAMS`` (``MESH_DEVICE_PARAMS`` on a mesh).
     """
 
@@ -69,37 +67,15 @@ class YOLOv11PosePerformantRunner(PoseRunnerBase):
         weight_dtype: Any = None,
         resolution: tuple[int, int] = (640, 640),
         *,
-        weights: str | None = None,
-        trust_weights: bool = False,
-        scale: str = "n",
-        math_fidelity: Any = None,
-        cache_dir: str | None = None,
-        reference_model: torch.nn.Module | None = None,
-        model_builder: ModelBuilder | None = None,
-        torch_input_tensor: torch.Tensor | None = None,
-        pcc_thresholds: Mapping[str, float] | None = None,
-        validate_on_capture: bool = True,
-        seed: int = 0,
+        config: RunnerConfig | None = None,
+        **options: Any,
     ) -> None:
         check_device_params(device, required_device_params(device), who="YOLOv11PosePerformantRunner")
+        config = RunnerConfig.resolve(config, options, "YOLOv11PosePerformantRunner")
         infra = YOLOv11PosePerformanceRunnerInfra(
-            device,
-            device_batch_size,
-            act_dtype,
-            weight_dtype,
-            resolution,
-            weights=weights,
-            trust_weights=trust_weights,
-            scale=scale,
-            math_fidelity=math_fidelity,
-            cache_dir=cache_dir,
-            reference_model=reference_model,
-            model_builder=model_builder,
-            torch_input_tensor=torch_input_tensor,
-            seed=seed,
+            device, device_batch_size, act_dtype, weight_dtype, resolution, config=config
         )
-        super().__init__(infra, pcc_thresholds)
-        self._validate_on_capture = validate_on_capture
+        super().__init__(infra)
         self._trace_id: Any = None
         self._trace_open = False
         self._staging: Any = None
@@ -126,7 +102,7 @@ class YOLOv11PosePerformantRunner(PoseRunnerBase):
         infra.input_tensor = ttnn.to_memory_config(self._staging, self._l1_config)
 
     def _validate_capture_run(self) -> None:
-        if self._validate_on_capture:
+        if self.infra.config.validate_on_capture:
             self.infra.validate(self.pcc_thresholds)
 
     def _capture_trace(self) -> None:

@@ -104,7 +104,7 @@ def decode_constants(batch: int, height: int, width: int) -> dict[str, torch.Ten
 
 
 def decoded_to_torch(ttnn: Any, output: Any, mesh_composer: Any = None) -> torch.Tensor:
-    """Decoded [B, 1, A, 56] device output -> (B, 56, A) float32 torch tensor (DESIGN.md channel layout)."""
+    """Decoded [B, 1, A, 56] device output -> (B, 56, A) float32 torch tensor (channel layout: docs/ARCHITECTURE.md)."""
     value = ttnn.to_torch(output, mesh_composer=mesh_composer).float()
     return value.reshape(value.shape[0], -1, OUTPUT_CHANNELS).permute(0, 2, 1).contiguous()
 

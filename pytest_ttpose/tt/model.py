@@ -41,7 +41,7 @@ def input_to_host_tensor(api: Any, torch_nchw: torch.Tensor, mesh_mapper: Any = 
     if height % MAX_STRIDE or width % MAX_STRIDE:
         raise ValueError(
             f"input height and width must be multiples of {MAX_STRIDE}, got {height}x{width}; letterbox the image "
-            "first (pytest_ttpose.postprocess.letterbox)"
+            "first (pytest_ttpose.pose.processing.letterbox)"
         )
     nhwc = torch_nchw.float().permute(0, 2, 3, 1)
     padded = torch.nn.functional.pad(nhwc, (0, INPUT_CHANNELS - 3)).contiguous()
@@ -176,7 +176,7 @@ class TtnnYoloV11Pose:
         return (decoded, raw) if return_raw else decoded
 
     def output_to_torch(self, output: Any, mesh_composer: Any = None) -> torch.Tensor:
-        """Decoded device output -> (B, 56, A) float32 torch tensor (DESIGN.md channel layout)."""
+        """Decoded device output -> (B, 56, A) float32 torch tensor (channel layout: docs/ARCHITECTURE.md)."""
         return decoded_to_torch(self.ctx.ttnn, output, mesh_composer)
 
     def raw_to_torch(self, raw: RawHeadOutputs, mesh_composer: Any = None) -> dict[str, torch.Tensor]:

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from pytest_ttpose.ttnn_introspect import (
+from pytest_ttpose.emulator.introspect import (
     REQUIRED,
     UNKNOWN_DEFAULT,
     ParamKind,

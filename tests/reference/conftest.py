@@ -46,6 +46,6 @@ def ultralytics_n(reference_n: torch.nn.Module) -> Any:
 
 @pytest.fixture(scope="session")
 def images() -> dict[str, np.ndarray]:
-    from pytest_ttpose.assets import load_image
+    from pytest_ttpose.pose.assets import load_image
 
     return {name: load_image(name) for name in ("bus.jpg", "zidane.jpg")}

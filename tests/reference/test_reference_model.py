@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from pytest_ttpose.postprocess import preprocess
+from pytest_ttpose.pose.processing import preprocess
 from pytest_ttpose.reference import HEAD_INDEX, YoloV11Pose, anchor_count, build_reference, fold_conv_bn, fuse
 from pytest_ttpose.reference.modules import C2PSA, SPPF, C3k2, Conv, Pose
 

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from pytest_ttpose.postprocess import PoseDetections, match_poses, postprocess, preprocess
+from pytest_ttpose.pose.metrics import match_poses
+from pytest_ttpose.pose.processing import PoseDetections, postprocess, preprocess
 from pytest_ttpose.reference import YoloV11Pose
 from pytest_ttpose.reference.weights import shipped_checkpoint_path
 

@@ -11,7 +11,7 @@ import torch
 from torch import nn
 from ttmodel_cases import letterboxed_images
 
-from pytest_ttpose.metrics import component_pcc
+from pytest_ttpose.pose.metrics import component_pcc
 from pytest_ttpose.tt import (
     MESH_DEVICE_PARAMS,
     SINGLE_DEVICE_PARAMS,

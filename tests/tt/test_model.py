@@ -15,8 +15,8 @@ import torch
 from torch import nn
 from ttmodel_cases import letterboxed_images
 
-from pytest_ttpose.metrics import component_pcc, match_poses, raw_component_pcc
-from pytest_ttpose.postprocess import postprocess
+from pytest_ttpose.pose.metrics import component_pcc, match_poses, raw_component_pcc
+from pytest_ttpose.pose.processing import postprocess
 from pytest_ttpose.tt import TtnnYoloV11Pose, build_pose_model, input_to_host_tensor
 from pytest_ttpose.tt.common import Conv
 from pytest_ttpose.tt.diagnostics import format_table, layer_pcc_table

@@ -29,8 +29,8 @@ DTYPE_CONFIGS = [pytest.param(BF16, id=BF16.id), pytest.param(BF8, id=BF8.id)]
 
 def letterboxed_images(size: tuple[int, int]) -> tuple[torch.Tensor, list[Any]]:
     """bus.jpg and zidane.jpg letterboxed to ``size`` as a float (2, 3, H, W) batch, with their letterbox infos."""
-    from pytest_ttpose.assets import bus_path, load_image, zidane_path
-    from pytest_ttpose.postprocess import preprocess
+    from pytest_ttpose.pose.assets import bus_path, load_image, zidane_path
+    from pytest_ttpose.pose.processing import preprocess
 
     images = [load_image(bus_path()), load_image(zidane_path())]
     return preprocess(images, new_shape=size)

@@ -43,7 +43,7 @@ def _binary(
             input_tensor_b,
             scalar_a,
             dtype,
-            memory_config,  # type: ignore[arg-type]
+            memory_config,
             output_tensor,
             activations,
         )

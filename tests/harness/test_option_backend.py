@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_ttpose import backends
+from pytest_ttpose.harness import backends
 
 
 @pytest.fixture

@@ -1,10 +1,10 @@
 """Reference vs device on real images, as persons: run both models, postprocess both the same way, match, score OKS.
 
 This is what "device detections match reference detections" means everywhere in the project (the demo picture, the
-``test_demo_pose`` suite): both (B, 56, A) outputs go through the shared :func:`pytest_ttpose.postprocess.postprocess`
-(same confidence and IoU thresholds), persons are matched greedily by COCO OKS with the reference as ground truth
-(:func:`pytest_ttpose.postprocess.match_poses`), and the result can be drawn side by side
-(:func:`pytest_ttpose.picture.render_comparison`).
+``test_demo_pose`` suite): both (B, 56, A) outputs go through the shared
+:func:`pytest_ttpose.pose.processing.postprocess` (same confidence and IoU thresholds), persons are matched greedily
+by COCO OKS with the reference as ground truth (:func:`pytest_ttpose.pose.metrics.match_poses`), and the result can be
+drawn side by side (:func:`pytest_ttpose.pose.picture.render_comparison`).
 
 Three entry points, from the most to the least work done here:
 :func:`compare_pose` (one image, the two models), :func:`compare_pose_batch` (a full batch of images, the two models),
@@ -16,15 +16,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Protocol
 
 import numpy as np
 import torch
 
-from pytest_ttpose.picture import render_comparison
-from pytest_ttpose.postprocess import LetterboxInfo, PoseDetections, PoseMatching, match_poses, postprocess, preprocess
-from pytest_ttpose.seam import api_for
-from pytest_ttpose.tt import input_to_host_tensor
+from pytest_ttpose.pose.metrics import PoseMatching, match_poses
+from pytest_ttpose.pose.picture import render_comparison
+from pytest_ttpose.pose.processing import LetterboxInfo, PoseDetections, postprocess, preprocess
 
 # Ultralytics' predict defaults: what a user of the model would see.
 DEFAULT_CONF = 0.25
@@ -147,7 +146,7 @@ def compare_pose_outputs(
 ) -> PoseComparison:
     """Compare two (1, 56, A) outputs for ``image_bgr`` letterboxed as ``letterbox`` says; draw them if asked.
 
-    ``picture_path`` (a .png) gets the side-by-side picture of :func:`pytest_ttpose.picture.render_comparison`.
+    ``picture_path`` (a .png) gets the side-by-side picture of :func:`pytest_ttpose.pose.picture.render_comparison`.
     """
     reference_rows = _single_output(reference_output, "reference")
     device_rows = _single_output(device_output, "device")
@@ -167,34 +166,24 @@ def compare_pose_outputs(
     return PoseComparison(reference, device, matching, letterbox, picture)
 
 
-def _global_batch(tt_model: Any) -> int:
-    get_num_devices = getattr(tt_model.device, "get_num_devices", None)
-    chips = int(get_num_devices()) if get_num_devices is not None else 1
-    return int(tt_model.batch_size) * chips
+class DeviceForward(Protocol):
+    """A model under test as the comparison sees it: its input resolution, the batch one call takes, and a call
+    from a (B, 3, H, W) float batch to the (B, 56, A) decoded output. ``pytest_ttpose.tt.run.TtModelForward``
+    adapts a TT model to it."""
 
+    @property
+    def resolution(self) -> tuple[int, int]: ...
 
-def run_tt_model(tt_model: Any, torch_input: torch.Tensor) -> torch.Tensor:
-    """One forward of the TT model on a (B, 3, H, W) float batch (B = the model's global batch): (B, 56, A) float32.
+    @property
+    def global_batch(self) -> int: ...
 
-    The device input and output are freed before returning.
-    """
-    ttnn = api_for(tt_model.device)
-    host = input_to_host_tensor(ttnn, torch_input, mesh_mapper=tt_model.input_mesh_mapper())
-    device_input = ttnn.to_device(host, tt_model.device, memory_config=ttnn.DRAM_MEMORY_CONFIG)
-    try:
-        device_output = tt_model(device_input)
-        try:
-            return tt_model.output_to_torch(device_output, mesh_composer=tt_model.output_mesh_composer())
-        finally:
-            ttnn.deallocate(device_output)
-    finally:
-        ttnn.deallocate(device_input)
+    def __call__(self, torch_input: torch.Tensor) -> torch.Tensor: ...
 
 
 def compare_pose_batch(
     images_bgr: Sequence[np.ndarray],
     reference_model: torch.nn.Module,
-    tt_model: Any,
+    device_model: DeviceForward,
     *,
     conf: float = DEFAULT_CONF,
     iou: float = DEFAULT_IOU,
@@ -202,10 +191,10 @@ def compare_pose_batch(
 ) -> list[PoseComparison]:
     """Letterbox the images to the TT model's resolution, run both models on the batch, compare image by image.
 
-    ``images_bgr`` must fill the TT model's global batch (its ``batch_size`` times the chips of its mesh).
+    ``images_bgr`` must fill the device model's global batch (for a TT model: its batch times the chips of its mesh).
     ``picture_paths``, when given, holds one .png path (or None) per image.
     """
-    batch = _global_batch(tt_model)
+    batch = device_model.global_batch
     if len(images_bgr) != batch:
         raise ValueError(
             f"the TT model runs batches of {batch} images, got {len(images_bgr)}; pass that many images, or use "
@@ -214,10 +203,10 @@ def compare_pose_batch(
     paths: Sequence[str | Path | None] = [None] * batch if picture_paths is None else picture_paths
     if len(paths) != batch:
         raise ValueError(f"{len(paths)} picture paths for {batch} images; give one per image (None for no picture)")
-    torch_input, letterboxes = preprocess(list(images_bgr), tt_model.resolution)
+    torch_input, letterboxes = preprocess(list(images_bgr), device_model.resolution)
     with torch.inference_mode():
         reference_output = reference_model(torch_input)
-    device_output = run_tt_model(tt_model, torch_input)
+    device_output = device_model(torch_input)
     return [
         compare_pose_outputs(
             image,
@@ -235,7 +224,7 @@ def compare_pose_batch(
 def compare_pose(
     image_bgr: np.ndarray,
     reference_model: torch.nn.Module,
-    tt_model: Any,
+    device_model: DeviceForward,
     *,
     conf: float = DEFAULT_CONF,
     iou: float = DEFAULT_IOU,
@@ -243,20 +232,20 @@ def compare_pose(
 ) -> PoseComparison:
     """One image through both models (repeated to fill a TT model built for a larger batch; the first copy is
     compared), postprocessed, matched and optionally drawn to ``picture_path``."""
-    batch = _global_batch(tt_model)
+    batch = device_model.global_batch
     paths: list[str | Path | None] = [picture_path] + [None] * (batch - 1)
-    return compare_pose_batch([image_bgr] * batch, reference_model, tt_model, conf=conf, iou=iou, picture_paths=paths)[
-        0
-    ]
+    return compare_pose_batch(
+        [image_bgr] * batch, reference_model, device_model, conf=conf, iou=iou, picture_paths=paths
+    )[0]
 
 
 __all__ = [
     "DEFAULT_CONF",
     "DEFAULT_IOU",
+    "DeviceForward",
     "PersonComparison",
     "PoseComparison",
     "compare_pose",
     "compare_pose_batch",
     "compare_pose_outputs",
-    "run_tt_model",
 ]

@@ -1,13 +1,14 @@
 """The ttpose command-line options and their ini mirrors: the table ``--help`` shows, and nothing heavier.
 
-Resolving the values into ``Settings`` (and usage errors for bad ones) lives in ``pytest_ttpose.configuration``.
+Resolving the values into ``Settings`` (and usage errors for bad ones) lives in ``pytest_ttpose.harness.configuration``.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from pytest_ttpose import defaults as d
+from pytest_ttpose.harness import settings as d
+from pytest_ttpose.pose.acceptance import DEFAULT_PCC_TOLERANCE
 
 
 class OptionSpec:
@@ -124,7 +125,7 @@ OPTIONS: tuple[OptionSpec, ...] = (
     ),
     OptionSpec(
         "--ttpose-pcc-tolerance",
-        f"allowed PCC drop below the baseline (default {d.DEFAULT_PCC_TOLERANCE}).",
+        f"allowed PCC drop below the baseline (default {DEFAULT_PCC_TOLERANCE}).",
         ini=True,
         metavar="FRACTION",
     ),

@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_ttpose.baselines import COMPONENTS, BaselineEntry, PccFinding, compare_pcc, fps_floor
-from pytest_ttpose.report import PERF_MEASURED, PERF_NOT_MEASURED, CaseResult
-from pytest_ttpose.settings import pcc_threshold
+from pytest_ttpose.harness.baselines import BaselineEntry
+from pytest_ttpose.harness.report import PERF_MEASURED, PERF_NOT_MEASURED, CaseResult
+from pytest_ttpose.pose.acceptance import COMPONENTS, PccFinding, compare_pcc, fps_floor, pcc_floor
 
 if TYPE_CHECKING:
-    from pytest_ttpose.session import TtposeSession
+    from pytest_ttpose.harness.session import TtposeSession
 
 # Used when a case has no dtype (neither ttpose_point nor ttpose_dtype_pair) and passes no thresholds.
 _DEFAULT_THRESHOLD_DTYPE = "bfloat16"
@@ -71,7 +71,7 @@ class CaseCheck:
         if override is not None:
             return dict.fromkeys(COMPONENTS, float(override))
         act, weight = self._dtypes or (_DEFAULT_THRESHOLD_DTYPE, _DEFAULT_THRESHOLD_DTYPE)
-        return dict.fromkeys(COMPONENTS, pcc_threshold(act, weight))
+        return dict.fromkeys(COMPONENTS, pcc_floor(act, weight))
 
     def _fail(self, lines: list[str]) -> None:
         __tracebackhide__ = True
@@ -103,7 +103,7 @@ class CaseCheck:
         if self._session.backend.dry_run:
             self.result.dry_run = True
             return None
-        from pytest_ttpose.metrics import component_pcc
+        from pytest_ttpose.pose.metrics import component_pcc
 
         return self.pcc_values(component_pcc(reference_output, device_output), layers=layers, thresholds=thresholds)
 
@@ -120,7 +120,7 @@ class CaseCheck:
         if self._session.backend.dry_run:
             self.result.dry_run = True
             return None
-        from pytest_ttpose.metrics import comp_pcc
+        from pytest_ttpose.pose.metrics import comp_pcc
 
         return self.pcc_values({"all": comp_pcc(golden, calculated)}, layers=layers, thresholds=thresholds)["all"]
 
@@ -139,7 +139,7 @@ class CaseCheck:
         unknown = set(values) - set(COMPONENTS)
         if unknown or not values:
             raise ValueError(f"PCC components must be among {', '.join(COMPONENTS)}; got {sorted(values)}")
-        measured = {component: float(values[component]) for component in COMPONENTS if component in values}
+        measured: dict[str, float] = {c: float(values[c]) for c in COMPONENTS if c in values}
         if self._session.backend.dry_run:
             self.result.dry_run = True
             return measured

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pytest_ttpose.backends import Backend, BackendRequest
+from pytest_ttpose.harness.backends import Backend, BackendRequest
 
 DEVICE_LOG = Path(__file__).with_name("device_log.txt")
 

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from pytest_ttpose.postprocess import PoseDetections, PoseMatching
+from pytest_ttpose.pose.metrics import PoseMatching
+from pytest_ttpose.pose.processing import PoseDetections
 
 # COCO skeleton with 1-based keypoint indices (Ultralytics' Annotator table).
 SKELETON_1_BASED: tuple[tuple[int, int], ...] = (

@@ -1,4 +1,4 @@
-"""The pure baseline store: schema validation with positions, per-field merge, sorted atomic writes, comparisons."""
+"""The pure baseline store: schema validation with positions, per-field merge, sorted atomic writes."""
 
 from __future__ import annotations
 
@@ -9,15 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from pytest_ttpose.baselines import (
+from pytest_ttpose.harness.baselines import (
     SCHEMA,
     BaselineEntry,
     BaselineFile,
     BaselineFileError,
     Fingerprint,
     baseline_path,
-    compare_pcc,
-    fps_floor,
 )
 
 FINGERPRINT = Fingerprint(backend="emulator", arch="wormhole_b0", mesh_shape="1x2", ttnn="emulator")
@@ -126,23 +124,6 @@ def test_nan_in_a_file_is_refused(tmp_path: Path) -> None:
     )
     with pytest.raises(BaselineFileError, match="finite number"):
         BaselineFile.load(path, FINGERPRINT)
-
-
-def test_compare_pcc() -> None:
-    thresholds = dict.fromkeys(("all", "box"), 0.97)
-    assert compare_pcc({"all": 0.99, "box": 0.98}, thresholds, {"all": 0.991, "box": 0.99}, 0.002) == [
-        compare_pcc({"box": 0.98}, thresholds, {"box": 0.99}, 0.002)[0]
-    ]
-    (finding,) = compare_pcc({"all": 0.96}, thresholds, None, 0.002)
-    assert (finding.reason, finding.floor) == ("threshold", 0.97)
-    (nan,) = compare_pcc({"all": math.nan}, thresholds, None, 0.002)
-    assert nan.reason == "threshold"
-    assert compare_pcc({"all": 0.99}, thresholds, {"all": 0.992}, 0.002) == []
-    assert "failed on the baseline" in compare_pcc({"all": 0.98}, thresholds, {"all": 0.99}, 0.002)[0].describe()
-
-
-def test_fps_floor() -> None:
-    assert fps_floor(100.0, 0.1) == pytest.approx(90.0)
 
 
 def test_stored_values_are_rounded_down_for_readable_diffs(tmp_path: Path) -> None:

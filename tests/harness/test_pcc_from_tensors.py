@@ -1,4 +1,4 @@
-"""ttpose_check.pcc on (B, 56, A) outputs (per component through pytest_ttpose.metrics) and tensor_pcc on any
+"""ttpose_check.pcc on (B, 56, A) outputs (per component through pytest_ttpose.pose.metrics) and tensor_pcc on any
 tensor pair, end to end with torch in a subprocess."""
 
 from __future__ import annotations

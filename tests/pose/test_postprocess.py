@@ -10,15 +10,12 @@ import numpy as np
 import pytest
 import torch
 
-from pytest_ttpose.postprocess import (
-    BOX_AREA_FACTOR,
-    OKS_SIGMAS,
+from pytest_ttpose.pose.metrics import BOX_AREA_FACTOR, OKS_SIGMAS, match_poses, oks_matrix
+from pytest_ttpose.pose.processing import (
     PoseDetections,
     letterbox,
     letterbox_info,
-    match_poses,
     non_max_suppression,
-    oks_matrix,
     postprocess,
     preprocess,
     scale_boxes_to_original,
@@ -31,7 +28,7 @@ os.environ.setdefault("YOLO_CONFIG_DIR", str(Path(tempfile.gettempdir()) / "ttpo
 
 @pytest.fixture(scope="module")
 def images() -> dict[str, np.ndarray]:
-    from pytest_ttpose.assets import load_image
+    from pytest_ttpose.pose.assets import load_image
 
     return {name: load_image(name) for name in ("bus.jpg", "zidane.jpg")}
 

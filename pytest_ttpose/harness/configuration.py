@@ -13,9 +13,16 @@ from typing import Any
 
 import pytest
 
-from pytest_ttpose import settings as s
-from pytest_ttpose.backends import Backend, BackendFactory, BackendRequest, BackendUnavailable, resolve_backend_name
-from pytest_ttpose.options import OPTIONS, OptionSpec, spec_for
+from pytest_ttpose.harness import settings as s
+from pytest_ttpose.harness.backends import (
+    Backend,
+    BackendFactory,
+    BackendRequest,
+    BackendUnavailable,
+    resolve_backend_name,
+)
+from pytest_ttpose.harness.options import OPTIONS, OptionSpec, spec_for
+from pytest_ttpose.pose.acceptance import DEFAULT_PCC_TOLERANCE
 
 # Options that select what is measured and where: repeated in the regeneration command of a failure message.
 _REGEN_EXCLUDED = {"--ttpose-update-baselines", "--ttpose-report"}
@@ -166,7 +173,7 @@ def _resolve(config: pytest.Config, backends: Mapping[str, BackendFactory]) -> t
         trust_weights=bool(config.getoption("ttpose_trust_weights")),
         baseline_dir=_path(config, "--ttpose-baseline-dir") or Path(s.DEFAULT_BASELINE_DIR),
         update_baselines=bool(config.getoption("ttpose_update_baselines")),
-        pcc_tolerance=s.DEFAULT_PCC_TOLERANCE if pcc_tolerance is None else pcc_tolerance,
+        pcc_tolerance=DEFAULT_PCC_TOLERANCE if pcc_tolerance is None else pcc_tolerance,
         perf_tolerance=backend.default_perf_tolerance if perf_tolerance is None else perf_tolerance,
         report_path=_path(config, "--ttpose-report"),
         xdist_workers=workers,

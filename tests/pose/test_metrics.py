@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from pytest_ttpose.metrics import OUTPUT_COMPONENTS, comp_pcc, component_pcc, raw_component_pcc
+from pytest_ttpose.pose.metrics import OUTPUT_COMPONENTS, comp_pcc, component_pcc, raw_component_pcc
 
 
 def _random(shape: tuple[int, ...], seed: int = 0) -> torch.Tensor:

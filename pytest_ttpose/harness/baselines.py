@@ -30,8 +30,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from pytest_ttpose.pose.acceptance import COMPONENTS
+
 SCHEMA = "pytest-ttpose/baselines/1"
-COMPONENTS = ("all", "box", "score", "kpt_xy", "kpt_vis")
 LATENCY_KEYS = ("median", "min")
 FINGERPRINT_KEYS = ("backend", "arch", "mesh_shape", "ttnn")
 
@@ -221,46 +222,3 @@ class BaselineFile:
 
 def baseline_path(directory: Path, fingerprint: Fingerprint) -> Path:
     return directory / fingerprint.file_name
-
-
-@dataclass(frozen=True)
-class PccFinding:
-    component: str
-    measured: float
-    threshold: float
-    baseline: float | None
-    floor: float
-    reason: str  # "threshold" or "baseline"
-
-    def describe(self) -> str:
-        baseline = "none" if self.baseline is None else f"{self.baseline:.6f}"
-        return (
-            f"PCC[{self.component}] measured {self.measured:.6f} < {self.floor:.6f} "
-            f"(threshold {self.threshold:.6f}, baseline {baseline}; failed on the {self.reason})"
-        )
-
-
-def compare_pcc(
-    measured: Mapping[str, float],
-    thresholds: Mapping[str, float],
-    baseline: Mapping[str, float] | None,
-    tolerance: float,
-) -> list[PccFinding]:
-    """Every component below its absolute threshold, or below baseline minus tolerance (when a baseline is given).
-
-    A NaN PCC fails: it means a constant or broken output, never a pass.
-    """
-    findings: list[PccFinding] = []
-    for component, value in measured.items():
-        threshold = thresholds[component]
-        stored = None if baseline is None else baseline.get(component)
-        floor_from_baseline = -math.inf if stored is None else stored - tolerance
-        if math.isnan(value) or value < threshold:
-            findings.append(PccFinding(component, value, threshold, stored, threshold, "threshold"))
-        elif value < floor_from_baseline:
-            findings.append(PccFinding(component, value, threshold, stored, floor_from_baseline, "baseline"))
-    return findings
-
-
-def fps_floor(baseline_fps: float, tolerance: float) -> float:
-    return baseline_fps * (1.0 - tolerance)

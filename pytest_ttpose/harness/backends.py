@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from pytest_ttpose.baselines import Fingerprint
-from pytest_ttpose.settings import ARCHS, SYSTEMS, MeshShape
+from pytest_ttpose.harness.baselines import Fingerprint
+from pytest_ttpose.harness.settings import ARCHS, SYSTEMS, MeshShape
+from pytest_ttpose.pose.acceptance import EMULATOR_PERF_TOLERANCE, HARDWARE_PERF_TOLERANCE
 
 TT_DEVICE_DIR = Path("/dev/tenstorrent")
 # The emulator opens this many devices unless told otherwise, so that data-parallel cases run on a 1x2 mesh.
@@ -62,7 +63,7 @@ class Backend(ABC):
     # The ttnn-mock dry run produces zeros: it checks that ops and allocations are accepted, not numbers or speed.
     dry_run: ClassVar[bool] = False
     # Allowed fraction of FPS below baseline when --ttpose-perf-tolerance is not given.
-    default_perf_tolerance: ClassVar[float] = 0.10
+    default_perf_tolerance: ClassVar[float] = HARDWARE_PERF_TOLERANCE
 
     def __init__(self, request: BackendRequest) -> None:
         self.request = request
@@ -144,7 +145,7 @@ class EmulatorBackend(Backend):
     # The emulator's speed is the speed of a shared CPU: a run on a busy machine can take several times longer
     # than the one that wrote the baseline. Its FPS check only catches gross slowdowns (below a fifth of baseline);
     # pass --ttpose-perf-tolerance for a tighter bar on a quiet machine.
-    default_perf_tolerance = 0.80
+    default_perf_tolerance = EMULATOR_PERF_TOLERANCE
 
     def __init__(self, request: BackendRequest) -> None:
         super().__init__(request)

@@ -8,16 +8,16 @@ they were built on.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, Literal
 
 import pytest
 
-from pytest_ttpose.backends import Backend
-from pytest_ttpose.checks import CaseCheck
-from pytest_ttpose.configuration import regen_command
-from pytest_ttpose.session import DeviceManager, get_session
-from pytest_ttpose.settings import DtypePair, MatrixPoint, Settings, pcc_threshold
+from pytest_ttpose.harness.backends import Backend
+from pytest_ttpose.harness.checks import CaseCheck
+from pytest_ttpose.harness.configuration import regen_command
+from pytest_ttpose.harness.session import DeviceKind, DeviceManager, get_session
+from pytest_ttpose.harness.settings import DtypePair, MatrixPoint, Settings
 
 REFERENCE_SEED = 0
 
@@ -86,46 +86,41 @@ def ttpose_reference(ttpose_settings: Settings) -> Any:
     return model.eval()
 
 
-def _model_kwargs(api: Any, point: MatrixPoint, reference_model: Any) -> dict[str, Any]:
-    return {
-        "device_batch_size": point.batch_size,
-        "act_dtype": getattr(api, point.act_dtype),
-        "weight_dtype": getattr(api, point.weight_dtype),
-        "resolution": point.resolution,
-        "scale": point.scale,
-        "reference_model": reference_model,
-        "seed": REFERENCE_SEED,
-    }
+# What the harness builds for a matrix point: the untraced infra (model, reference, inputs) or the traced runner.
+ModelKind = Literal["infra", "runner"]
 
 
-RUNNER_CLASS = "YOLOv11PosePerformantRunner"
+def _builder(kind: ModelKind, point: MatrixPoint, reference_model: Any, dry_run: bool) -> Callable[[Any], Any]:
+    """``build(handle)`` for ``kind`` at ``point``. The PCC floor the runner validates its capture runs at is the
+    dtypes' own (its default); a dry run's mocked device computes zeros, so it does not validate them at all."""
 
-
-def _runner_kwargs(point: MatrixPoint, dry_run: bool) -> dict[str, Any]:
-    """The traced runner validates its compile and cached runs against the reference: at the point's absolute PCC
-    floor (the plugin's bar, not the runner's own 0.99 for every dtype), and not at all in a dry run, where the
-    mocked device computes zeros."""
-    return {
-        "pcc_thresholds": {"all": pcc_threshold(point.act_dtype, point.weight_dtype)},
-        "validate_on_capture": not dry_run,
-    }
-
-
-def _build(class_name: str, point: MatrixPoint, reference_model: Any, dry_run: bool) -> Any:
     def build(handle: Any) -> Any:
-        runner = importlib.import_module("pytest_ttpose.runner")
-        api = importlib.import_module("pytest_ttpose.seam").api_for(handle)
-        kwargs = _model_kwargs(api, point, reference_model)
-        if class_name == RUNNER_CLASS:
-            kwargs.update(_runner_kwargs(point, dry_run))
-        return getattr(runner, class_name)(handle, **kwargs)
+        from pytest_ttpose.runner import RunnerConfig, YOLOv11PosePerformanceRunnerInfra, YOLOv11PosePerformantRunner
+        from pytest_ttpose.seam import api_for
+
+        api = api_for(handle)
+        config = RunnerConfig(
+            scale=point.scale,
+            reference_model=reference_model,
+            seed=REFERENCE_SEED,
+            validate_on_capture=not dry_run,
+        )
+        model_class = YOLOv11PosePerformantRunner if kind == "runner" else YOLOv11PosePerformanceRunnerInfra
+        return model_class(
+            handle,
+            point.batch_size,
+            getattr(api, point.act_dtype),
+            getattr(api, point.weight_dtype),
+            point.resolution,
+            config=config,
+        )
 
     return build
 
 
-def _cached(devices: DeviceManager, kind: str, class_name: str, point: MatrixPoint, reference_model: Any) -> Any:
-    build = _build(class_name, point, reference_model, devices.backend.dry_run)
-    return devices.cached(kind, (class_name, point), build, releasable=True, traced=class_name == RUNNER_CLASS)
+def _cached(devices: DeviceManager, where: DeviceKind, kind: ModelKind, point: MatrixPoint, reference: Any) -> Any:
+    builder = _builder(kind, point, reference, devices.backend.dry_run)
+    return devices.cached(where, (kind, point), builder, releasable=True, traced=kind == "runner")
 
 
 @pytest.fixture
@@ -133,7 +128,7 @@ def ttpose_infra(
     ttpose_devices: DeviceManager, ttpose_device: Any, ttpose_point: MatrixPoint, ttpose_reference: Any
 ) -> Any:
     """``YOLOv11PosePerformanceRunnerInfra`` for this matrix point on the single device (cached per point)."""
-    return _cached(ttpose_devices, "device", "YOLOv11PosePerformanceRunnerInfra", ttpose_point, ttpose_reference)
+    return _cached(ttpose_devices, "device", "infra", ttpose_point, ttpose_reference)
 
 
 @pytest.fixture
@@ -141,7 +136,7 @@ def ttpose_dp_infra(
     ttpose_devices: DeviceManager, ttpose_mesh_device: Any, ttpose_point: MatrixPoint, ttpose_reference: Any
 ) -> Any:
     """The infra for this matrix point on the mesh (batch per device; cached per point)."""
-    return _cached(ttpose_devices, "mesh", "YOLOv11PosePerformanceRunnerInfra", ttpose_point, ttpose_reference)
+    return _cached(ttpose_devices, "mesh", "infra", ttpose_point, ttpose_reference)
 
 
 @pytest.fixture
@@ -150,7 +145,7 @@ def ttpose_runner(
 ) -> Any:
     """``YOLOv11PosePerformantRunner`` (trace + 2 CQs) for this point on the single device. Cached until anything
     else is built on the device (a trace must not replay over buffers allocated after its capture), then released."""
-    return _cached(ttpose_devices, "device", RUNNER_CLASS, ttpose_point, ttpose_reference)
+    return _cached(ttpose_devices, "device", "runner", ttpose_point, ttpose_reference)
 
 
 @pytest.fixture
@@ -158,7 +153,20 @@ def ttpose_dp_runner(
     ttpose_devices: DeviceManager, ttpose_mesh_device: Any, ttpose_point: MatrixPoint, ttpose_reference: Any
 ) -> Any:
     """The performant runner for this point on the mesh (data parallel); released before the mesh closes."""
-    return _cached(ttpose_devices, "mesh", RUNNER_CLASS, ttpose_point, ttpose_reference)
+    return _cached(ttpose_devices, "mesh", "runner", ttpose_point, ttpose_reference)
+
+
+@pytest.fixture
+def ttpose_new_runner(
+    ttpose_device: Any, ttpose_backend: Backend, ttpose_reference: Any
+) -> Callable[[MatrixPoint], Any]:
+    """``runner = ttpose_new_runner(point)``: a fresh, uncached performant runner on the single device, built as the
+    cached ones are; the caller releases it (a release check, say)."""
+
+    def new_runner(point: MatrixPoint) -> Any:
+        return _builder("runner", point, ttpose_reference, ttpose_backend.dry_run)(ttpose_device)
+
+    return new_runner
 
 
 IMAGE_NAMES = ("bus.jpg", "zidane.jpg")
@@ -167,7 +175,7 @@ IMAGE_NAMES = ("bus.jpg", "zidane.jpg")
 @pytest.fixture(scope="session")
 def ttpose_images() -> dict[str, Any]:
     """Ultralytics' sample images (BGR uint8 arrays) by name: ``bus.jpg`` and ``zidane.jpg``."""
-    assets = importlib.import_module("pytest_ttpose.assets")
+    assets = importlib.import_module("pytest_ttpose.pose.assets")
     return {name: assets.load_image(name) for name in IMAGE_NAMES}
 
 
@@ -177,7 +185,7 @@ def ttpose_input(
 ) -> Any:
     """The model input of this case: real images (bus.jpg, zidane.jpg, alternating) letterboxed to the point's
     resolution, as a float (B, 3, H, W) batch; B is the point's batch, times the mesh's devices for a _dp case."""
-    postprocess = importlib.import_module("pytest_ttpose.postprocess")
+    postprocess = importlib.import_module("pytest_ttpose.pose.processing")
     devices = ttpose_settings.mesh_shape.size if "ttpose_mesh_device" in request.fixturenames else 1
     count = ttpose_point.batch_size * devices
     images = [ttpose_images[IMAGE_NAMES[index % len(IMAGE_NAMES)]] for index in range(count)]
@@ -191,8 +199,7 @@ def ttpose_infra_at(ttpose_devices: DeviceManager, ttpose_reference: Any) -> Any
     suites that need a configuration outside the session matrix (a demo at 640x640, say)."""
 
     def infra_at(point: MatrixPoint, *, mesh: bool = False) -> Any:
-        kind = "mesh" if mesh else "device"
-        return _cached(ttpose_devices, kind, "YOLOv11PosePerformanceRunnerInfra", point, ttpose_reference)
+        return _cached(ttpose_devices, "mesh" if mesh else "device", "infra", point, ttpose_reference)
 
     return infra_at
 
@@ -203,8 +210,7 @@ def ttpose_runner_at(ttpose_devices: DeviceManager, ttpose_reference: Any) -> An
     mesh), shared with ``ttpose_runner`` / ``ttpose_dp_runner`` of the same point."""
 
     def runner_at(point: MatrixPoint, *, mesh: bool = False) -> Any:
-        kind = "mesh" if mesh else "device"
-        return _cached(ttpose_devices, kind, RUNNER_CLASS, point, ttpose_reference)
+        return _cached(ttpose_devices, "mesh" if mesh else "device", "runner", point, ttpose_reference)
 
     return runner_at
 

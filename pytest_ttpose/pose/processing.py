@@ -5,8 +5,8 @@
 - :func:`non_max_suppression`: confidence filter + torchvision NMS for the (B, 56, A) pose output, as Ultralytics'
   ``non_max_suppression`` with nc=1 (keypoints ride along, NMS uses the boxes only).
 - :func:`postprocess`: NMS, then boxes and keypoints mapped back to original-image pixels, as :class:`PoseDetections`.
-- :func:`oks_matrix` / :func:`match_poses`: COCO object keypoint similarity between two detection sets (e.g. reference
-  and device) with greedy matching.
+
+OKS matching of two detection sets lives in :mod:`pytest_ttpose.pose.metrics`.
 """
 
 from __future__ import annotations
@@ -22,14 +22,6 @@ if TYPE_CHECKING:
 
 PAD_VALUE = 114
 NUM_KEYPOINTS = 17
-# COCO keypoint sigmas (Ultralytics OKS_SIGMA): nose, eyes, ears, shoulders, elbows, wrists, hips, knees, ankles.
-OKS_SIGMAS = (
-    np.array([0.26, 0.25, 0.25, 0.35, 0.35, 0.79, 0.79, 0.72, 0.72, 0.62, 0.62, 1.07, 1.07, 0.87, 0.87, 0.89, 0.89])
-    / 10.0
-)
-# Ultralytics' validator turns a ground-truth box into an object area as w * h * 0.53 (COCO uses the segment area).
-BOX_AREA_FACTOR = 0.53
-_EPS = 1e-7
 
 
 # --------------------------------------------------------------------------------------------------------- letterbox
@@ -242,96 +234,3 @@ def postprocess(
     if letterbox_infos is None:
         return detections
     return [d.to_original(info) for d, info in zip(detections, letterbox_infos, strict=True)]
-
-
-# --------------------------------------------------------------------------------------------------------------- OKS
-def oks_matrix(reference: PoseDetections, candidate: PoseDetections, min_visibility: float = 0.0) -> np.ndarray:
-    """(N_ref, N_cand) COCO OKS, with the reference playing the ground truth.
-
-    ``OKS = sum_i exp(-d_i^2 / (2 * s^2 * (2 sigma_i)^2)) / n`` over the reference keypoints whose visibility is above
-    ``min_visibility`` (COCO counts labelled points, v > 0; the default counts every predicted point since a sigmoid is
-    > 0). The object area ``s^2`` is the reference box's w * h * 0.53, the rule of Ultralytics' pose validator (no
-    segment masks exist here). A reference person with no keypoint above ``min_visibility`` is scored on all 17.
-    """
-    n_ref, n_cand = len(reference), len(candidate)
-    if n_ref == 0 or n_cand == 0:
-        return np.zeros((n_ref, n_cand), np.float64)
-    ref_xy = reference.keypoints[:, None, :, :2].astype(np.float64)
-    cand_xy = candidate.keypoints[None, :, :, :2].astype(np.float64)
-    d2 = ((ref_xy - cand_xy) ** 2).sum(-1)  # (N_ref, N_cand, 17)
-    wh = (reference.boxes[:, 2:4] - reference.boxes[:, 0:2]).astype(np.float64)
-    area = wh[:, 0] * wh[:, 1] * BOX_AREA_FACTOR
-    e = d2 / ((2 * OKS_SIGMAS) ** 2 * (area[:, None, None] + _EPS) * 2)
-    counted = reference.keypoints[:, :, 2] > min_visibility  # (N_ref, 17)
-    counted[~counted.any(1)] = True
-    mask = counted[:, None, :].astype(np.float64)
-    return (np.exp(-e) * mask).sum(-1) / (mask.sum(-1) + _EPS)
-
-
-@dataclass
-class PoseMatch:
-    reference_index: int
-    candidate_index: int
-    oks: float
-
-
-@dataclass
-class PoseMatching:
-    """Greedy one-to-one matching of candidate persons to reference persons by OKS.
-
-    ``mean_oks`` averages the matched pairs; it is 1.0 when both sets are empty and 0.0 when nothing matched but
-    some person exists. Unmatched persons on either side show up in the counts, not in the mean.
-    """
-
-    pairs: list[PoseMatch]
-    unmatched_reference: list[int]
-    unmatched_candidate: list[int]
-
-    @property
-    def mean_oks(self) -> float:
-        if self.pairs:
-            return float(np.mean([p.oks for p in self.pairs]))
-        return 1.0 if not self.unmatched_reference and not self.unmatched_candidate else 0.0
-
-    @property
-    def min_oks(self) -> float:
-        return min((p.oks for p in self.pairs), default=self.mean_oks)
-
-    @property
-    def unmatched_reference_count(self) -> int:
-        return len(self.unmatched_reference)
-
-    @property
-    def unmatched_candidate_count(self) -> int:
-        return len(self.unmatched_candidate)
-
-    def oks_of_reference(self, index: int) -> float | None:
-        return next((p.oks for p in self.pairs if p.reference_index == index), None)
-
-    def oks_of_candidate(self, index: int) -> float | None:
-        return next((p.oks for p in self.pairs if p.candidate_index == index), None)
-
-
-def match_poses(
-    reference: PoseDetections, candidate: PoseDetections, min_oks: float = 0.1, min_visibility: float = 0.0
-) -> PoseMatching:
-    """Greedy matching: reference persons in descending score order each take the free candidate of highest OKS.
-
-    A pair needs OKS >= ``min_oks`` (a weak floor so that unrelated persons stay unmatched rather than paired).
-    """
-    oks = oks_matrix(reference, candidate, min_visibility)
-    taken: set[int] = set()
-    pairs: list[PoseMatch] = []
-    unmatched_reference: list[int] = []
-    for r in np.argsort(-reference.scores, kind="stable"):
-        best, best_oks = -1, -1.0
-        for c in range(len(candidate)):
-            if c not in taken and oks[r, c] > best_oks:
-                best, best_oks = c, float(oks[r, c])
-        if best >= 0 and best_oks >= min_oks:
-            taken.add(best)
-            pairs.append(PoseMatch(int(r), best, best_oks))
-        else:
-            unmatched_reference.append(int(r))
-    unmatched_candidate = [c for c in range(len(candidate)) if c not in taken]
-    return PoseMatching(pairs, sorted(unmatched_reference), unmatched_candidate)

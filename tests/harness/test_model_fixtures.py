@@ -13,10 +13,22 @@ import types
 from conftest import DEVICE_LOG
 
 
+class RunnerConfig:
+    def __init__(self, **options):
+        self.__dict__.update(options)
+
+
 class StandIn:
-    def __init__(self, device, **kwargs):
+    def __init__(self, device, device_batch_size, act_dtype, weight_dtype, resolution, *, config):
         self.device = device
-        self.kwargs = kwargs
+        self.kwargs = dict(
+            vars(config),
+            device_batch_size=device_batch_size,
+            act_dtype=act_dtype,
+            weight_dtype=weight_dtype,
+            resolution=resolution,
+        )
+        kwargs = self.kwargs
         height, width = kwargs["resolution"]
         point = f"{height}x{width}-b{kwargs['device_batch_size']}-{kwargs['act_dtype']}-{kwargs['weight_dtype']}"
         self.name = type(self).__name__ + "@" + device.label + ":" + point
@@ -30,6 +42,7 @@ class StandIn:
 
 
 runner = types.ModuleType("pytest_ttpose.runner")
+runner.RunnerConfig = RunnerConfig
 runner.YOLOv11PosePerformanceRunnerInfra = type("Infra", (StandIn,), {})
 runner.YOLOv11PosePerformantRunner = type("Runner", (StandIn,), {})
 sys.modules["pytest_ttpose.runner"] = runner
@@ -107,7 +120,7 @@ def test_nothing_is_built_or_opened_when_unused(fake_tester: pytest.Pytester, de
 
 
 def test_fixture_list_matches_the_fixtures_module() -> None:
-    from pytest_ttpose import fixtures
-    from pytest_ttpose.collection import TTPOSE_FIXTURES
+    from pytest_ttpose.harness import fixtures
+    from pytest_ttpose.harness.collection import TTPOSE_FIXTURES
 
     assert {name for name in vars(fixtures) if name.startswith("ttpose_")} == TTPOSE_FIXTURES

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_ttpose.options import OPTIONS
+from pytest_ttpose.harness.options import OPTIONS
 
 
 def test_help_lists_every_option_and_ini_key(fake_tester: pytest.Pytester) -> None:

@@ -7,8 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pytest_ttpose.picture import render_comparison
-from pytest_ttpose.postprocess import PoseDetections, match_poses
+from pytest_ttpose.pose.metrics import match_poses
+from pytest_ttpose.pose.picture import render_comparison
+from pytest_ttpose.pose.processing import PoseDetections
 
 
 def _person(x0: float, y0: float, score: float) -> PoseDetections:

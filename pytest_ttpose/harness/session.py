@@ -12,21 +12,23 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
-from pytest_ttpose.backends import Backend
-from pytest_ttpose.baselines import BaselineEntry, BaselineFile, BaselineFileError, Fingerprint, baseline_path
-from pytest_ttpose.report import CaseResult, build_report, render_table, write_report
-from pytest_ttpose.settings import MeshShape, Settings
+from pytest_ttpose.harness.backends import Backend
+from pytest_ttpose.harness.baselines import BaselineEntry, BaselineFile, BaselineFileError, Fingerprint, baseline_path
+from pytest_ttpose.harness.report import CaseResult, build_report, render_table, write_report
+from pytest_ttpose.harness.settings import MeshShape, Settings
 
 WORKER_OUTPUT_KEY = "ttpose_results"
+# What a DeviceManager opens: the single device of the non-dp cases, or the mesh of the _dp cases.
+DeviceKind = Literal["device", "mesh"]
 
 
 @dataclass
 class _Open:
-    kind: str  # "device" or "mesh"
+    kind: DeviceKind
     handle: Any
     # Objects built on this device, released (in reverse order) before it closes: runners hold traces.
     held: list[Any] = field(default_factory=list)
@@ -44,7 +46,7 @@ class DeviceManager:
         self._open: _Open | None = None
         self.opened: list[str] = []  # what was opened, in order (the header of a failure, and the tests)
 
-    def _switch(self, kind: str) -> _Open:
+    def _switch(self, kind: DeviceKind) -> _Open:
         if self._open is not None and self._open.kind == kind:
             return self._open
         self.close()
@@ -69,7 +71,7 @@ class DeviceManager:
         return self.settings.mesh_shape
 
     def cached(
-        self, kind: str, key: Any, build: Callable[[Any], Any], *, releasable: bool = False, traced: bool = False
+        self, kind: DeviceKind, key: Any, build: Callable[[Any], Any], *, releasable: bool = False, traced: bool = False
     ) -> Any:
         """The object built by ``build(handle)`` for ``key`` on the open ``kind``; built once, held until close.
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_ttpose import settings as s
+from pytest_ttpose.harness import settings as s
 
 
 def test_mesh_shape() -> None:
@@ -41,8 +41,3 @@ def test_matrix_ids_and_order() -> None:
         "n-320x320-b2-bfloat8_b-bfloat8_b",
     ]
     assert not any("dp" in point.id for point in points)
-
-
-def test_threshold_is_the_looser_dtype() -> None:
-    assert s.pcc_threshold("bfloat16", "bfloat8_b") == s.ABSOLUTE_PCC_THRESHOLDS["bfloat8_b"]
-    assert set(s.ABSOLUTE_PCC_THRESHOLDS) == set(s.DTYPES)

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from pytest_ttpose.checks import format_layer_table
+from pytest_ttpose.harness.checks import format_layer_table
 
 CASES = """
 from types import SimpleNamespace

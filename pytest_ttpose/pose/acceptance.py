@@ -1,0 +1,100 @@
+"""What counts as a pass: the output components, the PCC floors per dtype, the tolerances, and the comparison rule.
+
+This is the one home of those rules. The harness checks cases with them, the runners validate their capture runs with
+them, and the baseline store only stores numbers. Pure: no numpy, torch, pytest or ttnn, so the plugin imports it
+cheaply. See docs/ARCHITECTURE.md ("One home per rule").
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+# The components of the decoded (B, 56, A) pose output whose PCC is checked (channel lists in pose.metrics).
+Component = Literal["all", "box", "score", "kpt_xy", "kpt_vis"]
+COMPONENTS: tuple[Component, ...] = get_args(Component)
+
+# The absolute PCC floor of a case, per dtype: the looser of its activation and weight dtype applies. These catch a
+# broken model; the baseline (minus the PCC tolerance) catches a regression of a working one. bfloat16 0.99 is
+# tt-metal's bar for its YOLO11 demos; bfloat8_b 0.97 leaves room for its 7-bit shared-exponent mantissas.
+PCC_FLOORS: Mapping[str, float] = {"float32": 0.999, "bfloat16": 0.99, "bfloat8_b": 0.97, "bfloat4_b": 0.93}
+# Allowed PCC drop below a stored baseline (--ttpose-pcc-tolerance overrides it).
+DEFAULT_PCC_TOLERANCE = 0.002
+# Allowed fraction of FPS below a stored baseline, per kind of clock (--ttpose-perf-tolerance overrides it). Hardware
+# FPS varies by a few percent run to run; the emulator's FPS is the wall time of a shared CPU, which varied 2-3x.
+HARDWARE_PERF_TOLERANCE = 0.10
+EMULATOR_PERF_TOLERANCE = 0.80
+
+
+def pcc_floor(act_dtype: str, weight_dtype: str) -> float:
+    """The absolute PCC floor of a case run with these dtypes (names as ttnn spells them, e.g. ``bfloat8_b``)."""
+    for dtype in (act_dtype, weight_dtype):
+        if dtype not in PCC_FLOORS:
+            raise ValueError(f"no PCC floor for dtype {dtype!r}; known: {', '.join(PCC_FLOORS)}")
+    return min(PCC_FLOORS[act_dtype], PCC_FLOORS[weight_dtype])
+
+
+FindingReason = Literal["threshold", "baseline"]
+
+
+@dataclass(frozen=True)
+class PccFinding:
+    """One component that failed: below its absolute floor, or below its baseline minus the tolerance."""
+
+    component: str
+    measured: float
+    threshold: float
+    baseline: float | None
+    floor: float
+    reason: FindingReason
+
+    def describe(self) -> str:
+        baseline = "none" if self.baseline is None else f"{self.baseline:.6f}"
+        return (
+            f"PCC[{self.component}] measured {self.measured:.6f} < {self.floor:.6f} "
+            f"(threshold {self.threshold:.6f}, baseline {baseline}; failed on the {self.reason})"
+        )
+
+
+def compare_pcc(
+    measured: Mapping[str, float],
+    thresholds: Mapping[str, float],
+    baseline: Mapping[str, float] | None,
+    tolerance: float,
+) -> list[PccFinding]:
+    """Every component below its absolute threshold, or below baseline minus tolerance (when a baseline is given).
+
+    A NaN PCC fails: it means a constant or broken output, never a pass.
+    """
+    findings: list[PccFinding] = []
+    for component, value in measured.items():
+        threshold = thresholds[component]
+        stored = None if baseline is None else baseline.get(component)
+        floor_from_baseline = -math.inf if stored is None else stored - tolerance
+        if math.isnan(value) or value < threshold:
+            findings.append(PccFinding(component, value, threshold, stored, threshold, "threshold"))
+        elif value < floor_from_baseline:
+            findings.append(PccFinding(component, value, threshold, stored, floor_from_baseline, "baseline"))
+    return findings
+
+
+def fps_floor(baseline_fps: float, tolerance: float) -> float:
+    """The lowest FPS that still passes against a stored baseline."""
+    return baseline_fps * (1.0 - tolerance)
+
+
+__all__ = [
+    "COMPONENTS",
+    "DEFAULT_PCC_TOLERANCE",
+    "EMULATOR_PERF_TOLERANCE",
+    "HARDWARE_PERF_TOLERANCE",
+    "PCC_FLOORS",
+    "Component",
+    "FindingReason",
+    "PccFinding",
+    "compare_pcc",
+    "fps_floor",
+    "pcc_floor",
+]
