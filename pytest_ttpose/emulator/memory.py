@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from .types import (
     TILE_SIZE,
     BufferType,
-    CoreCoord,
-    DataType,
     Layout,
     MemoryConfig,
     ShardOrientation,
@@ -175,10 +173,6 @@ def physical_2d(spec: TensorSpec) -> tuple[int, int]:
     return (math.prod(padded[:-1]) if len(padded) > 1 else 1), width
 
 
-def grid_extent(grid_cores: list[CoreCoord]) -> tuple[int, int]:
-    return (max(c.x for c in grid_cores) + 1, max(c.y for c in grid_cores) + 1)
-
-
 def validate_memory_config(spec: TensorSpec, compute_grid: tuple[int, int], dram_grid: tuple[int, int]) -> None:
     """Reject memory configs a device would reject, with ttnn's wording."""
     config = spec.memory_config
@@ -263,7 +257,3 @@ def allocation_size(spec: TensorSpec, num_banks: int) -> tuple[int, int]:
     else:
         shard_bytes = shard_h * math.ceil(shard_w * element_bytes(spec.dtype) / 16) * 16
     return shard_bytes, pages * page_size
-
-
-def _is_float_format(dtype: DataType) -> bool:
-    return dtype in (DataType.BFLOAT16, DataType.BFLOAT8_B, DataType.BFLOAT4_B, DataType.FLOAT32)

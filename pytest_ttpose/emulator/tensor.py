@@ -195,12 +195,6 @@ class Tensor:
     def _on_device(self) -> bool:
         return self._buffer is not None
 
-    @property
-    def _num_shards(self) -> int:
-        if self._buffer is not None:
-            return self._buffer.device.get_num_devices()
-        return len(self._host or [])
-
     def _values(self, what: str) -> list[torch.Tensor]:
         """The stored values, one tensor per shard (no checks of queues: internal use)."""
         if self._buffer is not None:

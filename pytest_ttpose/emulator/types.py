@@ -13,7 +13,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
-class DataType(enum.Enum):
+class TtnnEnum(enum.Enum):
+    """An enum that prints as ttnn's do (``DataType.BFLOAT16``), in both ``repr`` and ``str``."""
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self.name}"
+
+    __str__ = __repr__
+
+
+class DataType(TtnnEnum):
     BFLOAT16 = 0
     FLOAT32 = 1
     UINT32 = 2
@@ -24,87 +33,52 @@ class DataType(enum.Enum):
     INT32 = 7
     INVALID = 10
 
-    def __repr__(self) -> str:
-        return f"DataType.{self.name}"
 
-    __str__ = __repr__
-
-
-class Layout(enum.Enum):
+class Layout(TtnnEnum):
     ROW_MAJOR = 0
     TILE = 1
     INVALID = 2
 
-    def __repr__(self) -> str:
-        return f"Layout.{self.name}"
 
-    __str__ = __repr__
-
-
-class TensorMemoryLayout(enum.Enum):
+class TensorMemoryLayout(TtnnEnum):
     INTERLEAVED = 0
     HEIGHT_SHARDED = 2
     WIDTH_SHARDED = 3
     BLOCK_SHARDED = 4
 
-    def __repr__(self) -> str:
-        return f"TensorMemoryLayout.{self.name}"
 
-    __str__ = __repr__
-
-
-class BufferType(enum.Enum):
+class BufferType(TtnnEnum):
     DRAM = 0
     L1 = 1
     L1_SMALL = 3
     TRACE = 4
 
-    def __repr__(self) -> str:
-        return f"BufferType.{self.name}"
 
-    __str__ = __repr__
-
-
-class ShardOrientation(enum.Enum):
+class ShardOrientation(TtnnEnum):
     ROW_MAJOR = 0
     COL_MAJOR = 1
 
-    def __repr__(self) -> str:
-        return f"ShardOrientation.{self.name}"
 
-    __str__ = __repr__
-
-
-class ShardStrategy(enum.Enum):
+class ShardStrategy(TtnnEnum):
     HEIGHT = 1
     WIDTH = 2
     BLOCK = 3
 
 
-class MathFidelity(enum.Enum):
+class MathFidelity(TtnnEnum):
     LoFi = 0
     HiFi2 = 2
     HiFi3 = 3
     HiFi4 = 4
     Invalid = 255
 
-    def __repr__(self) -> str:
-        return f"MathFidelity.{self.name}"
 
-    __str__ = __repr__
-
-
-class Arch(enum.Enum):
+class Arch(TtnnEnum):
     WORMHOLE_B0 = 2
     BLACKHOLE = 3
 
-    def __repr__(self) -> str:
-        return f"Arch.{self.name}"
 
-    __str__ = __repr__
-
-
-class UnaryOpType(enum.Enum):
+class UnaryOpType(TtnnEnum):
     EXP = 0
     RECIP = 1
     GELU = 2
@@ -117,13 +91,8 @@ class UnaryOpType(enum.Enum):
     SILU = 58
     IDENTITY = 80
 
-    def __repr__(self) -> str:
-        return f"UnaryOpType.{self.name}"
 
-    __str__ = __repr__
-
-
-class ThrottleLevel(enum.Enum):
+class ThrottleLevel(TtnnEnum):
     NO_THROTTLE = 0
     LEVEL_1 = 1
     LEVEL_2 = 2
@@ -132,22 +101,22 @@ class ThrottleLevel(enum.Enum):
     LEVEL_5 = 5
 
 
-class PaddingMode(enum.Enum):
+class PaddingMode(TtnnEnum):
     Zeros = 0
 
 
-class TileReshapeMapMode(enum.Enum):
+class TileReshapeMapMode(TtnnEnum):
     CACHE = 0
     RECREATE = 1
 
 
-class SigmoidMode(enum.Enum):
+class SigmoidMode(TtnnEnum):
     FastApproximate = 0
     AccurateWithFastExp = 1
     Accurate = 2
 
 
-class SliceTypeEnum(enum.Enum):
+class SliceTypeEnum(TtnnEnum):
     DRAMSliceHeight = 0
     DRAMSliceWidth = 1
     L1Full = 2

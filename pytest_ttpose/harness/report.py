@@ -12,12 +12,16 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 REPORT_SCHEMA = "pytest-ttpose/report/1"
 
-PERF_MEASURED = "measured"
-PERF_NOT_MEASURED = "not measured"
+# How a perf case's FPS was obtained: timed on the backend's clock, or not at all (benchmarks disabled, a dry run).
+PerfSource = Literal["measured", "not measured"]
+PERF_MEASURED: PerfSource = "measured"
+PERF_NOT_MEASURED: PerfSource = "not measured"
+# How a case ended, as pytest reports its phases ("not run": collected, never started).
+CaseStatus = Literal["not run", "passed", "failed", "skipped", "error"]
 
 
 @dataclass
@@ -27,10 +31,10 @@ class CaseResult:
     node_id: str
     point: str | None = None
     dp: bool = False
-    status: str = "not run"
+    status: CaseStatus = "not run"
     pcc: dict[str, float] | None = None
     pcc_baseline: dict[str, float] | None = None
-    perf: str | None = None  # None: not a perf case; else PERF_MEASURED / PERF_NOT_MEASURED
+    perf: PerfSource | None = None  # None: not a perf case
     perf_note: str | None = None
     fps: float | None = None
     fps_baseline: float | None = None
@@ -95,10 +99,12 @@ def table_rows(results: Iterable[CaseResult]) -> list[tuple[str, ...]]:
             fps_text = _fmt(result.fps, 2)
         delta = result.fps_delta
         delta_text = "-" if delta is None else f"{delta * 100:+.1f}%"
-        status = result.status
+        status_text: str = result.status
         if result.fit and result.fit.get("summary"):
-            status = f"{status} ({result.fit['summary']})"
-        rows.append((result.node_id, pcc_text, pcc_base, fps_text, _fmt(result.fps_baseline, 2), delta_text, status))
+            status_text = f"{status_text} ({result.fit['summary']})"
+        rows.append(
+            (result.node_id, pcc_text, pcc_base, fps_text, _fmt(result.fps_baseline, 2), delta_text, status_text)
+        )
     return rows
 
 
