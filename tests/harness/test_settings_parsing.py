@@ -41,3 +41,14 @@ def test_matrix_ids_and_order() -> None:
         "n-320x320-b2-bfloat8_b-bfloat8_b",
     ]
     assert not any("dp" in point.id for point in points)
+
+
+def test_the_old_settings_module_still_imports_and_warns() -> None:
+    import importlib
+    import sys
+
+    sys.modules.pop("pytest_ttpose.settings", None)
+    with pytest.warns(DeprecationWarning, match="pytest_ttpose.harness.settings"):
+        old = importlib.import_module("pytest_ttpose.settings")
+    assert old.parse_mesh_shape is s.parse_mesh_shape
+    assert old.MatrixPoint is s.MatrixPoint
