@@ -18,8 +18,7 @@ from pytest_ttpose.harness.checks import CaseCheck
 from pytest_ttpose.harness.configuration import regen_command
 from pytest_ttpose.harness.session import DeviceKind, DeviceManager, get_session
 from pytest_ttpose.harness.settings import DtypePair, MatrixPoint, Settings
-
-REFERENCE_SEED = 0
+from pytest_ttpose.harness.weights import REFERENCE_SEED
 
 
 @pytest.fixture(scope="session")

@@ -20,6 +20,7 @@ from pytest_ttpose.harness.backends import Backend
 from pytest_ttpose.harness.baselines import BaselineEntry, BaselineFile, BaselineFileError, Fingerprint, baseline_path
 from pytest_ttpose.harness.report import CaseResult, build_report, render_table, write_report
 from pytest_ttpose.harness.settings import MeshShape, Settings
+from pytest_ttpose.harness.weights import WeightsIdentity, weights_identity
 
 WORKER_OUTPUT_KEY = "ttpose_results"
 # What a DeviceManager opens: the single device of the non-dp cases, or the mesh of the _dp cases.
@@ -137,9 +138,17 @@ class TtposeSession:
         self.notes: list[str] = []
         self._store: BaselineFile | None = None
         self._fingerprint: Fingerprint | None = None
+        self._weights: WeightsIdentity | None = None
         self.written: list[str] = []
 
-    # fingerprint and baselines ---------------------------------------------------------------------------------
+    # weights, fingerprint and baselines --------------------------------------------------------------------------
+    @property
+    def weights(self) -> WeightsIdentity:
+        """The identity of the weights this session runs (a --ttpose-weights file is hashed once)."""
+        if self._weights is None:
+            self._weights = weights_identity(self.settings.weights, self.settings.model_scale)
+        return self._weights
+
     @property
     def fingerprint(self) -> Fingerprint:
         if self._fingerprint is None:

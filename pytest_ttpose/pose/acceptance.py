@@ -80,6 +80,12 @@ def compare_pcc(
     return findings
 
 
+def nonfinite_findings(counts: Mapping[Component, int], who: str) -> list[str]:
+    """A NaN or inf anywhere in an output fails the case, however high the PCC: tt-metal's PCC replaces them by 0,
+    so a few of them barely move it. One line per component that holds any, with the count (``who``: whose output)."""
+    return [f"{who} output component {name!r} holds {n} NaN/inf value(s)" for name, n in counts.items() if n]
+
+
 def fps_floor(baseline_fps: float, tolerance: float) -> float:
     """The lowest FPS that still passes against a stored baseline."""
     return baseline_fps * (1.0 - tolerance)
@@ -96,5 +102,6 @@ __all__ = [
     "PccFinding",
     "compare_pcc",
     "fps_floor",
+    "nonfinite_findings",
     "pcc_floor",
 ]

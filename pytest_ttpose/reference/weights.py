@@ -267,6 +267,29 @@ def _scale_probe_shapes(scale: str) -> dict[str, tuple[int, ...]]:
     }
 
 
+def check_finite_weights(state: Mapping[str, torch.Tensor], source: str, limit: int = 3) -> None:
+    """Raise :class:`WeightsError` when a float tensor of ``state`` holds NaN or inf: the model would compute NaN."""
+    bad = [
+        f"{key} ({int((~torch.isfinite(tensor)).sum())} of {tensor.numel()})"
+        for key, tensor in state.items()
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all())
+    ]
+    if bad:
+        raise WeightsError(
+            f"{source}: {len(bad)} tensor(s) hold NaN/inf values, first: {', '.join(bad[:limit])}; "
+            "the model would compute NaN: re-export the weights from a healthy checkpoint"
+        )
+
+
+def validated_weights_file(path: str | Path, scale: str, trust_weights: bool = False) -> StateDict:
+    """A user's weights file, loaded once and checked against the model of ``scale``: readable (never unpickled
+    unless trusted), a state dict, the scale's keys and shapes, finite values. Raises :class:`WeightsError`."""
+    state = load_weights_file(path, trust_weights)
+    check_state_dict(state, YoloV11Pose(scale), str(path))
+    check_finite_weights(state, str(path))
+    return state
+
+
 # ------------------------------------------------------------------------------------------------------ seeded init
 def _seeded_init(model: YoloV11Pose, seed: int) -> None:
     generator = torch.Generator().manual_seed(seed)
