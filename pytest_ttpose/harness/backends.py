@@ -86,6 +86,11 @@ class Backend(ABC):
         """The ttnn version recorded in the fingerprint."""
         return installed_ttnn_version() or "none"
 
+    @property
+    def default_mesh_shape(self) -> MeshShape:
+        """The mesh a session gets without --ttpose-mesh-shape: one row of every device."""
+        return MeshShape(1, self.device_count)
+
     def fingerprint(self, mesh_shape: MeshShape) -> Fingerprint:
         return Fingerprint(backend=self.name, arch=self.arch, mesh_shape=str(mesh_shape), ttnn=self.ttnn_version)
 
@@ -156,6 +161,7 @@ class EmulatorBackend(Backend):
             self._arch, chips = system
         else:
             self._arch, chips = request.arch, None
+        self._default_count = chips if chips is not None else EMULATOR_DEFAULT_DEVICES
         if request.mesh_shape is not None:
             if chips is not None and request.mesh_shape.size > chips:
                 raise BackendUnavailable(
@@ -169,12 +175,17 @@ class EmulatorBackend(Backend):
                 )
             self._count = request.mesh_shape.size
         else:
-            self._count = chips if chips is not None else EMULATOR_DEFAULT_DEVICES
+            self._count = self._default_count
         self._machine_set = False
 
     @property
     def device_count(self) -> int:
         return self._count
+
+    @property
+    def default_mesh_shape(self) -> MeshShape:
+        # The emulator emulates as many devices as the mesh asks for; without one, its default count.
+        return MeshShape(1, self._default_count)
 
     @property
     def arch(self) -> str:

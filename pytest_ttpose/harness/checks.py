@@ -93,11 +93,21 @@ class CaseCheck:
 
     def _missing(self, what: str) -> None:
         __tracebackhide__ = True
+        invalid = self._session.load_store().invalid.get(self.result.node_id)
+        if invalid is None:
+            self._fail(
+                [
+                    f"no {what} baseline for {self.result.node_id}",
+                    f"baseline file: {self._session.baseline_file}",
+                    f"create it with: {self.regen_command}",
+                ]
+            )
         self._fail(
             [
-                f"no {what} baseline for {self.result.node_id}",
-                f"baseline file: {self._session.baseline_file}",
-                f"create it with: {self.regen_command}",
+                f"no valid {what} baseline for {self.result.node_id}: its entry is invalid",
+                f"baseline file: {invalid}",
+                "fix the entry, or replace the file's invalid entries with: "
+                f"{self.regen_command} --ttpose-baselines-reset (the old file is kept as <name>.bak)",
             ]
         )
 

@@ -54,19 +54,24 @@ def header_lines(session: TtposeSession) -> list[str]:
     # On hardware the arch (part of the fingerprint) needs ttnn: no import just for a header line.
     baseline = str(session.baseline_file) if arch is not None else f"{settings.baseline_dir}/<fingerprint>.json"
     mode = "UPDATE (entries of the tests that run are rewritten)" if settings.update_baselines else "read-only"
+    if settings.baselines_reset:
+        mode += ", RESET allowed (an unusable file or invalid entries are dropped, the old file kept as .bak)"
     return [
         f"ttpose: backend {settings.backend}{how if settings.requested_backend == 'auto' else ''}, "
         f"arch {arch or 'read from the device'}, "
         f"{devices}, ttnn {ttnn_version}",
+        f"ttpose: weights {session.weights.label}",
         f"ttpose: baselines {baseline} [{mode}]",
         f"ttpose: matrix {settings.describe_matrix()}",
     ]
 
 
 def _unusable(error: BaselineFileError) -> str:
+    # Never suggest a command that loses entries: the reset keeps every valid entry and the old file as .bak.
     return (
-        f"ttpose: unusable baseline file: {error}\nFix the file (it is never overwritten without "
-        "--ttpose-update-baselines), or rewrite it from the tests that run with --ttpose-update-baselines."
+        f"ttpose: unusable baseline file: {error}\nThe file is left as it is. Fix it at that position (or restore "
+        "it from version control). To update it anyway from its valid entries, add --ttpose-baselines-reset to "
+        "--ttpose-update-baselines: the old file is kept next to it as <name>.bak."
     )
 
 
@@ -80,9 +85,13 @@ class SessionHooks:
         return header_lines(self.session)
 
     def pytest_sessionstart(self) -> None:
-        """Under pytest-xdist the controller validates the baseline file before any worker starts (a worker that
-        stopped the run itself would look like a crash to xdist)."""
-        if self.session.is_worker or not self.session.settings.xdist_workers:
+        """The controller (or the single process) removes temp files of a killed baseline write. Under pytest-xdist
+        it also validates the baseline file before any worker starts (a worker that stopped the run itself would
+        look like a crash to xdist)."""
+        if self.session.is_worker:
+            return
+        self.session.clean_temp_files()
+        if not self.session.settings.xdist_workers:
             return
         try:
             self.session.load_store()

@@ -240,6 +240,8 @@ class Settings:
     report_path: Path | None
     xdist_workers: int = 0
     regen_args: tuple[str, ...] = field(default=())
+    # --ttpose-baselines-reset: an update may drop an unusable file or invalid entries (the old file kept as .bak).
+    baselines_reset: bool = False
 
     @property
     def matrix(self) -> tuple[MatrixPoint, ...]:
