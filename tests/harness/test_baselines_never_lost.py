@@ -55,7 +55,7 @@ def test_update_over_one_bad_entry_refuses_and_loses_nothing(
 
 @pytest.mark.parametrize(
     "text",
-    ["{broken", '{"schema": "pytest-ttpose/baselines/2", "fingerprint": {}, "entries": {}}', "\xff\xfe".encode()],
+    ["{broken", '{"schema": "pytest-ttpose/baselines/2", "fingerprint": {}, "entries": {}}', b"\xff\xfe"],
 )
 def test_update_over_an_unusable_file_refuses(fake_tester: pytest.Pytester, baseline_json, text: str | bytes) -> None:
     fake_tester.makepyfile(test_cases=CASES)
