@@ -33,22 +33,19 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from pytest_ttpose.harness.atomic_files import write_text_atomic
 from pytest_ttpose.harness.weights import BUNDLED_WEIGHTS
 from pytest_ttpose.pose.acceptance import COMPONENTS
 
 SCHEMA = "pytest-ttpose/baselines/1"
 LATENCY_KEYS = ("median", "min")
 FINGERPRINT_KEYS = ("backend", "arch", "mesh_shape", "ttnn", "weights")
-# Temporary files of write_atomic: ``.<file name>.<random>.tmp`` next to the file (a kill mid-write leaves one).
-TEMP_GLOB = ".*.json.*.tmp"
 
 
 class BaselineFileError(Exception):
@@ -262,35 +259,9 @@ class BaselineFile:
         write_text_atomic(self.path, self.dumps())
 
 
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write to a temporary file in the same folder (``TEMP_GLOB``), then rename it over the target: a reader sees
-    the old file or the new one, never half of one. The baseline files and the JSON report are written this way."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
-
-
 def backup_path(path: Path) -> Path:
     """Where ``--ttpose-baselines-reset`` keeps the file it replaces: ``<name>.bak`` next to it."""
     return path.with_name(path.name + ".bak")
-
-
-def remove_stale_temp_files(directory: Path) -> list[Path]:
-    """Delete the temporary files a killed ``write_text_atomic`` left in ``directory``; return what was deleted."""
-    if not directory.is_dir():
-        return []
-    stale = sorted(directory.glob(TEMP_GLOB))
-    for path in stale:
-        path.unlink(missing_ok=True)
-    return stale
 
 
 def baseline_path(directory: Path, fingerprint: Fingerprint) -> Path:

@@ -114,6 +114,10 @@ class SessionHooks:
         except BaselineFileError as error:
             pytest.exit(_unusable(error), returncode=pytest.ExitCode.USAGE_ERROR)
 
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        collection.mark_started(self.session, item)
+
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         report = yield
@@ -128,7 +132,7 @@ class SessionHooks:
         # An interrupted run (Ctrl-C) writes nothing: the baselines stay byte-identical.
         if self.session.settings.update_baselines and exitstatus != pytest.ExitCode.INTERRUPTED:
             self.session.write_baselines()
-        self.session.write_report()
+        self.session.write_report(exitstatus)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         state = self.session

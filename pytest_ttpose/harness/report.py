@@ -12,12 +12,19 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+from pytest_ttpose.harness.atomic_files import write_text_atomic
 
 REPORT_SCHEMA = "pytest-ttpose/report/1"
 
 PERF_MEASURED = "measured"
 PERF_NOT_MEASURED = "not measured"
+
+# How a case ended. "interrupted": it started (setup began) and the run ended before its outcome (Ctrl-C, a crash):
+# never "passed", whatever its setup did.
+CaseStatus = Literal["not run", "passed", "failed", "skipped", "error", "interrupted"]
+INTERRUPTED: CaseStatus = "interrupted"
 
 
 @dataclass
@@ -27,7 +34,7 @@ class CaseResult:
     node_id: str
     point: str | None = None
     dp: bool = False
-    status: str = "not run"
+    status: CaseStatus = "not run"
     pcc: dict[str, float] | None = None
     pcc_baseline: dict[str, float] | None = None
     perf: str | None = None  # None: not a perf case; else PERF_MEASURED / PERF_NOT_MEASURED
@@ -95,7 +102,7 @@ def table_rows(results: Iterable[CaseResult]) -> list[tuple[str, ...]]:
             fps_text = _fmt(result.fps, 2)
         delta = result.fps_delta
         delta_text = "-" if delta is None else f"{delta * 100:+.1f}%"
-        status = result.status
+        status: str = result.status
         if result.fit and result.fit.get("summary"):
             status = f"{status} ({result.fit['summary']})"
         rows.append((result.node_id, pcc_text, pcc_base, fps_text, _fmt(result.fps_baseline, 2), delta_text, status))
@@ -117,13 +124,19 @@ def build_report(
     baseline_file: str | None,
     update_baselines: bool,
     settings: Mapping[str, Any],
+    complete: bool,
+    exit_status: int,
 ) -> dict[str, Any]:
+    """The JSON report. ``complete`` is false when the run stopped early (Ctrl-C, an internal or usage error) or a
+    case was interrupted: a consumer must not count such a report as green, whatever its cases say."""
     cases = [result.to_json() for result in results]
     counts: dict[str, int] = {}
     for case in cases:
         counts[case["status"]] = counts.get(case["status"], 0) + 1
     return {
         "schema": REPORT_SCHEMA,
+        "complete": complete,
+        "exit_status": exit_status,
         "fingerprint": dict(fingerprint) if fingerprint else None,
         "baseline_file": baseline_file,
         "update_baselines": update_baselines,
@@ -134,5 +147,5 @@ def build_report(
 
 
 def write_report(path: Path, report: Mapping[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    """Atomically: a reader (CI) never sees half a report."""
+    write_text_atomic(path, json.dumps(report, indent=2, sort_keys=True) + "\n")

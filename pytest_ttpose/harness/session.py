@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 import pytest
 
+from pytest_ttpose.harness.atomic_files import remove_stale_temp_files
 from pytest_ttpose.harness.backends import Backend
 from pytest_ttpose.harness.baselines import (
     BaselineEntry,
@@ -25,9 +26,8 @@ from pytest_ttpose.harness.baselines import (
     Fingerprint,
     backup_path,
     baseline_path,
-    remove_stale_temp_files,
 )
-from pytest_ttpose.harness.report import CaseResult, build_report, render_table, write_report
+from pytest_ttpose.harness.report import INTERRUPTED, CaseResult, build_report, render_table, write_report
 from pytest_ttpose.harness.settings import MeshShape, Settings
 from pytest_ttpose.harness.weights import WeightsIdentity, weights_identity
 
@@ -273,13 +273,16 @@ class TtposeSession:
         lines.extend(self.notes)
         return lines
 
-    def report(self) -> dict[str, Any]:
+    def report(self, exit_status: int) -> dict[str, Any]:
         settings = self.settings
+        finished = exit_status in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED, pytest.ExitCode.NO_TESTS_COLLECTED)
         return build_report(
             self.ordered_results(),
             fingerprint=self.fingerprint.as_dict(),
             baseline_file=str(self.baseline_file),
             update_baselines=settings.update_baselines,
+            complete=finished and not any(result.status == INTERRUPTED for result in self.results.values()),
+            exit_status=int(exit_status),
             settings={
                 "backend": settings.backend,
                 "device_id": settings.device_id,
@@ -290,9 +293,17 @@ class TtposeSession:
             },
         )
 
-    def write_report(self) -> None:
-        if self.settings.report_path is not None:
-            write_report(self.settings.report_path, self.report())
+    def write_report(self, exit_status: int) -> None:
+        """Write the JSON report (atomically). A run that stopped before any case result reached this process (an
+        interrupted pytest-xdist run) has nothing to say: it leaves an earlier report as it was, and says so."""
+        path = self.settings.report_path
+        if path is None:
+            return
+        report = self.report(exit_status)
+        if not report["complete"] and not report["cases"]:
+            self.notes.append(f"report not written: the run stopped before any case result; {path} is left as it was")
+            return
+        write_report(path, report)
 
 
 SESSION_KEY = pytest.StashKey[TtposeSession]()
