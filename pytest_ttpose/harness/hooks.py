@@ -17,6 +17,10 @@ from pytest_ttpose.harness import collection, configuration
 from pytest_ttpose.harness.backends import BackendUnavailable, builtin_backends, installed_ttnn_version
 from pytest_ttpose.harness.baselines import BaselineFileError
 from pytest_ttpose.harness.session import SESSION_KEY, WORKER_OUTPUT_KEY, TtposeSession
+from pytest_ttpose.harness.weights import UnusableWeights
+
+# The fixture that builds the torch reference, and so needs the weights.
+_REFERENCE_FIXTURE = "ttpose_reference"
 
 
 def configure(config: pytest.Config) -> None:
@@ -95,8 +99,11 @@ class SessionHooks:
             return
         try:
             self.session.load_store()
+            self.session.check_weights()
         except BaselineFileError as error:
             raise pytest.UsageError(_unusable(error)) from None
+        except UnusableWeights as error:
+            raise pytest.UsageError(str(error)) from None
 
     def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
         collection.parametrize(self.session, metafunc)
@@ -106,13 +113,18 @@ class SessionHooks:
         collection.order_items(self.session, items)
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        """Read and validate the baseline file before any case runs; a malformed file stops the run."""
+        """Before any case runs: read and validate the baseline file, and (when a case builds the reference) open
+        and check the weights file once. Either one unusable stops the run with one usage error."""
         if not any(collection.is_ttpose_item(item) for item in session.items):
             return
         try:
             self.session.load_store()
+            if any(_REFERENCE_FIXTURE in getattr(item, "fixturenames", ()) for item in session.items):
+                self.session.check_weights()
         except BaselineFileError as error:
             pytest.exit(_unusable(error), returncode=pytest.ExitCode.USAGE_ERROR)
+        except UnusableWeights as error:
+            pytest.exit(f"ttpose: {error}", returncode=pytest.ExitCode.USAGE_ERROR)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:

@@ -29,7 +29,7 @@ from pytest_ttpose.harness.baselines import (
 )
 from pytest_ttpose.harness.report import INTERRUPTED, CaseResult, build_report, render_table, write_report
 from pytest_ttpose.harness.settings import MeshShape, Settings
-from pytest_ttpose.harness.weights import WeightsIdentity, weights_identity
+from pytest_ttpose.harness.weights import WeightsIdentity, load_checked_weights, weights_identity
 
 WORKER_OUTPUT_KEY = "ttpose_results"
 # What a DeviceManager opens: the single device of the non-dp cases, or the mesh of the _dp cases.
@@ -148,6 +148,9 @@ class TtposeSession:
         self._store: BaselineFile | None = None
         self._fingerprint: Fingerprint | None = None
         self._weights: WeightsIdentity | None = None
+        self._weights_checked = False
+        # The --ttpose-weights state dict, loaded and checked once (None: the bundled or seeded weights).
+        self.weights_state: Any = None
         self.written: list[str] = []
 
     # weights, fingerprint and baselines --------------------------------------------------------------------------
@@ -157,6 +160,12 @@ class TtposeSession:
         if self._weights is None:
             self._weights = weights_identity(self.settings.weights, self.settings.model_scale)
         return self._weights
+
+    def check_weights(self) -> None:
+        """Open and check the --ttpose-weights file once, before any case runs; raises UnusableWeights."""
+        if not self._weights_checked:
+            self.weights_state = load_checked_weights(self.settings)
+            self._weights_checked = True
 
     @property
     def fingerprint(self) -> Fingerprint:

@@ -52,15 +52,29 @@ def weights_identity(weights: Path | None, model_scale: str) -> WeightsIdentity:
     return WeightsIdentity(seeded, seeded)
 
 
+class UnusableWeights(Exception):
+    """The ``--ttpose-weights`` file cannot be used; the message names the file and the problem."""
+
+
 def load_checked_weights(settings: Settings) -> Any:
     """The state dict of a ``--ttpose-weights`` file, loaded once and checked against the model of
-    ``--ttpose-model`` (keys, shapes, finite values); None for the bundled or seeded weights, which the reference
-    builds itself. Raises ``pytest_ttpose.reference.WeightsError`` with a message naming the file and the problem."""
+    ``--ttpose-model`` (readable without unpickling code, a state dict, keys, shapes, finite values); None for the
+    bundled or seeded weights, which the reference builds itself. Raises :class:`UnusableWeights`."""
     if settings.weights is None:
         return None
-    from pytest_ttpose.reference.weights import validated_weights_file
+    from pytest_ttpose.reference.weights import WeightsError, validated_weights_file
 
-    return validated_weights_file(settings.weights, settings.model_scale, settings.trust_weights)
+    try:
+        return validated_weights_file(settings.weights, settings.model_scale, settings.trust_weights)
+    except WeightsError as error:
+        raise UnusableWeights(f"--ttpose-weights={settings.weights}: {error}") from None
 
 
-__all__ = ["BUNDLED_WEIGHTS", "REFERENCE_SEED", "WeightsIdentity", "load_checked_weights", "weights_identity"]
+__all__ = [
+    "BUNDLED_WEIGHTS",
+    "REFERENCE_SEED",
+    "UnusableWeights",
+    "WeightsIdentity",
+    "load_checked_weights",
+    "weights_identity",
+]

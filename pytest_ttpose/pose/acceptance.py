@@ -19,7 +19,7 @@ COMPONENTS: tuple[Component, ...] = get_args(Component)
 # The absolute PCC floor of a case, per dtype: the looser of its activation and weight dtype applies. These catch a
 # broken model; the baseline (minus the PCC tolerance) catches a regression of a working one. bfloat16 0.99 is
 # tt-metal's bar for its YOLO11 demos; bfloat8_b 0.97 leaves room for its 7-bit shared-exponent mantissas.
-PCC_FLOORS: Mapping[str, float] = {"float32": 0.999, "bfloat16": 0.99, "bfloat8_b": 0.97, "bfloat4_b": 0.93}
+PCC_FLOORS: Mapping[str, float] = {"bfloat16": 0.99, "bfloat8_b": 0.97}
 # Allowed PCC drop below a stored baseline (--ttpose-pcc-tolerance overrides it).
 DEFAULT_PCC_TOLERANCE = 0.002
 # Allowed fraction of FPS below a stored baseline, per kind of clock (--ttpose-perf-tolerance overrides it). Hardware

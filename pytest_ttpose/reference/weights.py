@@ -142,8 +142,29 @@ def _plain_state_dict(obj: object, source: str) -> StateDict:
     }
 
 
+# torch.save writes a zip archive (since torch 1.6; a zip starts with a local file header, "PK\x03\x04"); older files
+# are a bare pickle, which starts with the PROTO opcode 0x80.
+_ZIP_MAGIC = b"PK\x03\x04"
+_PICKLE_PROTO = 0x80
+
+
+def _check_container(path: Path) -> None:
+    """Refuse, before torch reads it, a file that is neither a torch zip archive nor a pickle: an empty file, text,
+    an image... (``torch.load`` of those fails with unrelated errors such as ``KeyError`` or ``IndexError``)."""
+    with open(path, "rb") as handle:
+        head = handle.read(64)
+    if not head:
+        raise WeightsError(f"{path}: the weights file is empty (0 bytes); save the weights again")
+    if head[0] != _PICKLE_PROTO and not head.startswith(_ZIP_MAGIC):
+        shown = head[:16].decode("ascii", errors="replace").encode("unicode_escape").decode()
+        raise WeightsError(
+            f"{path}: not a torch weights file (it starts with {shown!r}); expected a file written by torch.save"
+        )
+
+
 def _load_plain(path: Path) -> StateDict:
     """``torch.load(weights_only=True)`` with the failures turned into :class:`WeightsError`."""
+    _check_container(path)
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
@@ -152,8 +173,9 @@ def _load_plain(path: Path) -> StateDict:
         if zipfile.is_zipfile(path) and "global" in str(error).lower():
             raise UntrustedWeightsError(f"{path}: not a plain state dict ({_TRUST_HINT})") from error
         raise WeightsError(f"{path}: truncated or corrupt weights file (not a readable torch file)") from error
-    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as error:
-        raise WeightsError(f"{path}: truncated or corrupt weights file ({error or type(error).__name__})") from error
+    except Exception as error:  # noqa: BLE001 - weights_only runs no code; whatever else it raises is a damaged file
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise WeightsError(f"{path}: truncated or corrupt weights file ({reason})") from error
     return _plain_state_dict(obj, str(path))
 
 
