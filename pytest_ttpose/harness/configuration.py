@@ -17,6 +17,7 @@ from pytest_ttpose.harness import settings as s
 from pytest_ttpose.harness.backends import (
     Backend,
     BackendFactory,
+    BackendOptionError,
     BackendRequest,
     BackendUnavailable,
     resolve_backend_name,
@@ -115,6 +116,8 @@ def _resolve(config: pytest.Config, backends: Mapping[str, BackendFactory]) -> t
     explicit_mesh: s.MeshShape | None = _parsed(config, "--ttpose-mesh-shape", s.parse_mesh_shape)
     try:
         backend = backends[name](BackendRequest(arch=arch, mesh_shape=explicit_mesh))
+    except BackendOptionError as error:
+        raise s.OptionError(error.option, error.value, error.problem, error.accepted) from None
     except BackendUnavailable as error:
         raise s.OptionError("--ttpose-backend", requested, str(error), accepted) from None
     count = backend.device_count
