@@ -86,6 +86,24 @@ def nonfinite_findings(counts: Mapping[Component, int], who: str) -> list[str]:
     return [f"{who} output component {name!r} holds {n} NaN/inf value(s)" for name, n in counts.items() if n]
 
 
+# Persons whose score lies within CONFIDENCE_BAND of the confidence threshold are *borderline*: the emulator's fp32 math
+# runs on torch's CPU kernels, whose summation order depends on the CPU's instruction set (AVX2 vs AVX-512), and
+# bfloat8_b moves scores further; a person at the threshold may be found on one machine and not on another. A
+# borderline person is neither required nor forbidden; person counts and OKS are taken over confident persons. The
+# width comes from measured score spreads (README, "Figures that differ between CPUs").
+CONFIDENCE_BAND = 0.05
+PersonRole = Literal["confident", "borderline", "below"]
+
+
+def person_role(score: float, conf: float) -> PersonRole:
+    """Whether a person of this score must be matched (confident), may be (borderline), or is not a detection."""
+    if score >= conf + CONFIDENCE_BAND:
+        return "confident"
+    if score >= conf - CONFIDENCE_BAND:
+        return "borderline"
+    return "below"
+
+
 def fps_floor(baseline_fps: float, tolerance: float) -> float:
     """The lowest FPS that still passes against a stored baseline."""
     return baseline_fps * (1.0 - tolerance)
@@ -93,6 +111,7 @@ def fps_floor(baseline_fps: float, tolerance: float) -> float:
 
 __all__ = [
     "COMPONENTS",
+    "CONFIDENCE_BAND",
     "DEFAULT_PCC_TOLERANCE",
     "EMULATOR_PERF_TOLERANCE",
     "HARDWARE_PERF_TOLERANCE",
@@ -100,8 +119,10 @@ __all__ = [
     "Component",
     "FindingReason",
     "PccFinding",
+    "PersonRole",
     "compare_pcc",
     "fps_floor",
     "nonfinite_findings",
     "pcc_floor",
+    "person_role",
 ]
