@@ -11,7 +11,9 @@ from pytest_ttpose.pose.acceptance import CONFIDENCE_BAND, person_role
 from pytest_ttpose.pose.compare import DEFAULT_CONF, compare_outputs
 from pytest_ttpose.pose.processing import LetterboxInfo
 
-LETTERBOX = LetterboxInfo(original_hw=(320, 320), input_hw=(320, 320), resized_hw=(320, 320), gain=(1.0, 1.0), pad=(0, 0))
+LETTERBOX = LetterboxInfo(
+    original_hw=(320, 320), input_hw=(320, 320), resized_hw=(320, 320), gain=(1.0, 1.0), pad=(0, 0)
+)
 ANCHORS = 16
 JUST_ABOVE = DEFAULT_CONF + CONFIDENCE_BAND / 2
 JUST_BELOW = DEFAULT_CONF - CONFIDENCE_BAND / 2
