@@ -6,10 +6,11 @@ This is what "device detections match reference detections" means everywhere in 
 the reference as ground truth (:func:`pytest_ttpose.pose.metrics.match_poses`), and the result can be drawn side by
 side (:func:`pytest_ttpose.pose.picture.render_comparison`).
 
-Persons near the confidence threshold are borderline (``pytest_ttpose.pose.acceptance.person_role``): both sides are
-postprocessed down to ``conf - CONFIDENCE_BAND``, every *confident* person (``conf + CONFIDENCE_BAND`` or more) must
-have a partner, a borderline one need not, and counts and OKS are taken over the rows with a confident person. So a
-person whose score sits at the threshold cannot make the comparison depend on the CPU it runs on.
+Persons near a threshold are borderline (``pytest_ttpose.pose.acceptance.person_role``): near the confidence threshold
+(both sides are postprocessed down to ``conf - CONFIDENCE_BAND``), or near-duplicates of a higher-scored person of
+their side (box IoU near the NMS threshold). Every *confident* person must have a partner, a borderline one need not,
+and counts and OKS are taken over the rows with a confident person. So a person at a threshold cannot make the
+comparison depend on the CPU it runs on.
 
 Three entry points, from the most to the least work done here:
 :func:`compare_pose` (one image, the two models), :func:`compare_pose_batch` (a full batch of images, the two models),
@@ -26,7 +27,7 @@ from typing import Protocol
 import numpy as np
 import torch
 
-from pytest_ttpose.pose.acceptance import CONFIDENCE_BAND, person_role
+from pytest_ttpose.pose.acceptance import CONFIDENCE_BAND, PersonRole, person_role
 from pytest_ttpose.pose.metrics import PoseMatching, match_poses
 from pytest_ttpose.pose.picture import render_comparison
 from pytest_ttpose.pose.processing import LetterboxInfo, PoseDetections, postprocess, preprocess
@@ -73,21 +74,21 @@ class PoseComparison:
     device: PoseDetections
     matching: PoseMatching
     letterbox: LetterboxInfo
+    # The role of each reference / device person (pytest_ttpose.pose.acceptance.person_role), in detection order.
+    reference_roles: tuple[PersonRole, ...]
+    device_roles: tuple[PersonRole, ...]
     conf: float = DEFAULT_CONF
     picture: Path | None = None
-
-    def _confident(self, score: float | None) -> bool:
-        return score is not None and person_role(score, self.conf) == "confident"
 
     @property
     def reference_count(self) -> int:
         """Confident reference persons."""
-        return sum(self._confident(float(score)) for score in self.reference.scores)
+        return self.reference_roles.count("confident")
 
     @property
     def device_count(self) -> int:
         """Confident device persons."""
-        return sum(self._confident(float(score)) for score in self.device.scores)
+        return self.device_roles.count("confident")
 
     @property
     def matched_count(self) -> int:
@@ -136,7 +137,13 @@ class PoseComparison:
             for index in self.matching.unmatched_candidate
         ]
         return [
-            replace(row, borderline=not (self._confident(row.reference_score) or self._confident(row.device_score)))
+            replace(
+                row,
+                borderline=not (
+                    (row.reference_index is not None and self.reference_roles[row.reference_index] == "confident")
+                    or (row.device_index is not None and self.device_roles[row.device_index] == "confident")
+                ),
+            )
             for row in rows
         ]
 
@@ -188,7 +195,28 @@ def compare_outputs(
     lowest = max(conf - CONFIDENCE_BAND, 0.0)
     (reference,) = postprocess(reference_rows, [letterbox], conf_thres=lowest, iou_thres=iou)
     (device,) = postprocess(device_rows, [letterbox], conf_thres=lowest, iou_thres=iou)
-    return PoseComparison(reference, device, match_poses(reference, device), letterbox, conf)
+    return PoseComparison(
+        reference,
+        device,
+        match_poses(reference, device),
+        letterbox,
+        _roles(reference, conf, iou),
+        _roles(device, conf, iou),
+        conf,
+    )
+
+
+def _roles(persons: PoseDetections, conf: float, iou: float) -> tuple[PersonRole, ...]:
+    """Each person's role, from its score and its largest box IoU with a higher-scored person of the same image."""
+    boxes = persons.boxes.astype(np.float64)
+    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    top_left = np.maximum(boxes[:, None, :2], boxes[None, :, :2])
+    bottom_right = np.minimum(boxes[:, None, 2:], boxes[None, :, 2:])
+    intersection = np.clip(bottom_right - top_left, 0.0, None).prod(-1)
+    overlaps = intersection / np.maximum(areas[:, None] + areas[None, :] - intersection, 1e-9)
+    higher = persons.scores[None, :] > persons.scores[:, None]  # [i, j]: j scores higher than i
+    largest = np.where(higher, overlaps, 0.0).max(axis=1, initial=0.0)
+    return tuple(person_role(float(s), conf, float(o), iou) for s, o in zip(persons.scores, largest, strict=True))
 
 
 def compare_pose_outputs(

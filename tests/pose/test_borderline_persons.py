@@ -72,3 +72,24 @@ def test_oks_is_taken_over_counted_persons_only() -> None:
     device[0, 5::3, 1] += 25.0  # the borderline person's keypoints move far; the confident one's do not
     comparison = compare_outputs(reference, device, LETTERBOX)
     assert comparison.mean_oks == pytest.approx(1.0)
+
+
+def test_a_near_duplicate_at_the_nms_threshold_is_borderline() -> None:
+    """zidane.jpg at 320x320 bfloat8_b: a second box of one person survives NMS on the device at IoU 0.697 and is
+    suppressed in the reference at 0.725 (the threshold is 0.7); it must not count as an extra person."""
+    reference = output({0: 0.9})
+    device = output({0: 0.9})
+    shift = 7.5  # a 40x80 box moved by 7.5 px in x: IoU (40 - 7.5) / (40 + 7.5) = 0.684 with the original
+    device[0, :, 3] = device[0, :, 0]
+    device[0, 0, 3] += shift
+    device[0, 5::3, 3] += shift
+    device[0, 4, 3] = 0.35
+    comparison = compare_outputs(reference, device, LETTERBOX)
+    assert comparison.device_roles == ("confident", "borderline")
+    assert comparison.passes(0.95), comparison.summary_lines()
+    far = output({0: 0.9})
+    far[0, :, 3] = far[0, :, 0]
+    far[0, 0, 3] += 25.0  # IoU 0.23: another person, not a duplicate
+    far[0, 5::3, 3] += 25.0
+    far[0, 4, 3] = 0.35
+    assert not compare_outputs(reference, far, LETTERBOX).same_persons()
