@@ -74,10 +74,13 @@ class Fingerprint:
     @property
     def file_name(self) -> str:
         """``<backend>_<arch>_mesh<RxC>_ttnn-<version>[_weights-<tag>].json``: the bundled weights carry no tag (the
-        name files had before the weights were recorded), a weights file the first 12 hex digits of its sha256."""
+        name files had before the weights were recorded), a weights file the first 12 hex digits of its sha256, the
+        seeded init of another scale its description."""
         raw = f"{self.backend}_{self.arch}_mesh{self.mesh_shape}_ttnn-{self.ttnn}"
-        if self.weights != BUNDLED_WEIGHTS:
+        if self.weights.startswith("sha256:"):
             raw += "_weights-" + self.weights.removeprefix("sha256:")[:12]
+        elif self.weights != BUNDLED_WEIGHTS:
+            raw += "_weights-" + self.weights
         return re.sub(r"[^A-Za-z0-9._-]+", "-", raw) + ".json"
 
 

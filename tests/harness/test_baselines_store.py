@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -149,3 +150,20 @@ def test_stored_values_are_rounded_down_for_readable_diffs(tmp_path: Path) -> No
     ((node, stored),) = BaselineFile(tmp_path / "b.json", FINGERPRINT).updated([("t", measured)]).entries.items()
     assert stored == BaselineEntry(pcc={"all": 0.999999}, fps=4.739, latency_ms={"median": 421.969, "min": 420.0})
     assert stored.pcc["all"] <= measured.pcc["all"] and stored.fps <= measured.fps
+
+
+def test_each_weights_has_its_own_file_name() -> None:
+    names = {
+        replace(FINGERPRINT, weights=weights).file_name
+        for weights in (
+            "bundled yolo11n-pose",
+            "sha256:" + "ab" * 32,
+            "seeded yolo11s-pose (seed 0)",
+            "seeded yolo11m-pose (seed 0)",
+        )
+    }
+    assert len(names) == 4
+    assert FINGERPRINT.file_name == "emulator_wormhole_b0_mesh1x2_ttnn-emulator.json"
+    assert replace(FINGERPRINT, weights="seeded yolo11s-pose (seed 0)").file_name.endswith(
+        "_weights-seeded-yolo11s-pose-seed-0-.json"
+    )
