@@ -78,3 +78,13 @@ def test_a_good_weights_file_is_loaded_once_and_named(fake_tester: pytest.Pytest
     result = fake_tester.runpytest("-s", "--ttpose-weights=w.pt")
     result.assert_outcomes(passed=3)
     result.stdout.fnmatch_lines([f"*SOURCE {fake_tester.path / 'w.pt'} (sha256 *"])
+
+
+def test_under_xdist_the_controller_checks_the_weights_before_workers_start(fake_tester: pytest.Pytester) -> None:
+    pytest.importorskip("xdist")
+    _make("text", fake_tester.path / "w.pt")
+    fake_tester.makepyfile(test_cases=CASES)
+    result = fake_tester.runpytest_subprocess("-n", "2", "--ttpose-weights=w.pt")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    output = result.stdout.str() + result.stderr.str()
+    assert output.count("not a torch weights file") == 1, output
