@@ -159,9 +159,9 @@ class PoseComparison:
         """One line per counted person, then the borderline ones, then the counts and the mean OKS."""
         lines = [row.summary() for row in self.persons + self.borderline]
         lines.append(
-            f"confident persons (score >= {self.conf + CONFIDENCE_BAND:.2f}): reference {self.reference_count}, "
-            f"device {self.device_count}, matched rows {self.matched_count}; mean OKS {self.mean_oks:.3f} "
-            f"(min {self.min_oks:.3f}); borderline rows {len(self.borderline)}"
+            f"persons: reference {self.reference_count}, device {self.device_count}, matched {self.matched_count}; "
+            f"mean OKS {self.mean_oks:.3f} (min {self.min_oks:.3f}); counted: score >= "
+            f"{self.conf + CONFIDENCE_BAND:.2f} and no near-duplicate, borderline rows {len(self.borderline)}"
         )
         return lines
 
