@@ -30,6 +30,18 @@ class BackendUnavailable(Exception):
     """The requested backend (or hardware) is not there; the message says what is missing and what to do."""
 
 
+class BackendOptionError(BackendUnavailable):
+    """The backend exists but cannot do what another option asks (a mesh larger than its devices, say): the usage
+    error names that option, not --ttpose-backend."""
+
+    def __init__(self, option: str, value: object, problem: str, accepted: str) -> None:
+        self.option = option
+        self.value = value
+        self.problem = problem
+        self.accepted = accepted
+        super().__init__(f"{option}={value}: {problem}")
+
+
 def tt_device_ids(device_dir: Path | None = None) -> list[int]:
     """The ids of the Tenstorrent devices the kernel driver exposes (``/dev/tenstorrent/<N>``)."""
     directory = TT_DEVICE_DIR if device_dir is None else device_dir
@@ -85,6 +97,11 @@ class Backend(ABC):
     def ttnn_version(self) -> str:
         """The ttnn version recorded in the fingerprint."""
         return installed_ttnn_version() or "none"
+
+    @property
+    def default_mesh_shape(self) -> MeshShape:
+        """The mesh a session gets without --ttpose-mesh-shape: one row of every device."""
+        return MeshShape(1, self.device_count)
 
     def fingerprint(self, mesh_shape: MeshShape) -> Fingerprint:
         return Fingerprint(backend=self.name, arch=self.arch, mesh_shape=str(mesh_shape), ttnn=self.ttnn_version)
@@ -156,25 +173,35 @@ class EmulatorBackend(Backend):
             self._arch, chips = system
         else:
             self._arch, chips = request.arch, None
+        self._default_count = chips if chips is not None else EMULATOR_DEFAULT_DEVICES
         if request.mesh_shape is not None:
             if chips is not None and request.mesh_shape.size > chips:
-                raise BackendUnavailable(
-                    f"--ttpose-mesh-shape={request.mesh_shape} needs {request.mesh_shape.size} devices but "
-                    f"--ttpose-arch={request.arch} has {chips}; drop --ttpose-arch or choose a smaller mesh"
+                raise BackendOptionError(
+                    "--ttpose-mesh-shape",
+                    request.mesh_shape,
+                    f"needs {request.mesh_shape.size} devices but --ttpose-arch={request.arch} has {chips}",
+                    f"a mesh of at most {chips} devices, or drop --ttpose-arch",
                 )
             if request.mesh_shape.size > EMULATOR_MAX_DEVICES:
-                raise BackendUnavailable(
-                    f"--ttpose-mesh-shape={request.mesh_shape} needs {request.mesh_shape.size} devices; the emulator "
-                    f"emulates at most {EMULATOR_MAX_DEVICES}"
+                raise BackendOptionError(
+                    "--ttpose-mesh-shape",
+                    request.mesh_shape,
+                    f"needs {request.mesh_shape.size} devices; the emulator emulates at most {EMULATOR_MAX_DEVICES}",
+                    f"a mesh of at most {EMULATOR_MAX_DEVICES} devices",
                 )
             self._count = request.mesh_shape.size
         else:
-            self._count = chips if chips is not None else EMULATOR_DEFAULT_DEVICES
+            self._count = self._default_count
         self._machine_set = False
 
     @property
     def device_count(self) -> int:
         return self._count
+
+    @property
+    def default_mesh_shape(self) -> MeshShape:
+        # The emulator emulates as many devices as the mesh asks for; without one, its default count.
+        return MeshShape(1, self._default_count)
 
     @property
     def arch(self) -> str:
@@ -219,9 +246,11 @@ class TtnnBackend(Backend):
     def __init__(self, request: BackendRequest) -> None:
         super().__init__(request)
         if request.arch is not None:
-            raise BackendUnavailable(
-                f"--ttpose-arch={request.arch} applies to the emulator and ttnn-mock backends; on hardware the "
-                "devices decide the arch: drop --ttpose-arch"
+            raise BackendOptionError(
+                "--ttpose-arch",
+                request.arch,
+                "applies to the emulator and ttnn-mock backends; on hardware the devices decide the arch",
+                "no --ttpose-arch with the ttnn backend",
             )
         self._ids = tt_device_ids()
         if not self._ids:
@@ -283,17 +312,17 @@ class TtnnMockBackend(Backend):
         super().__init__(request)
         system = request.arch or self.DEFAULT_SYSTEM
         if system not in SYSTEMS:
-            raise BackendUnavailable(
-                f"--ttpose-arch={system} is not a mockable system; the ttnn-mock backend accepts {', '.join(SYSTEMS)}"
-            )
+            raise BackendOptionError("--ttpose-arch", system, "not a mockable system", ", ".join(SYSTEMS))
         if installed_ttnn_version() is None:
             raise BackendUnavailable("the ttnn-mock backend runs the real ttnn: pip install 'pytest-ttpose[ttnn]'")
         self._system_name = system
         self._count = SYSTEMS[system][1]
         if request.mesh_shape is not None and request.mesh_shape.size > self._count:
-            raise BackendUnavailable(
-                f"--ttpose-mesh-shape={request.mesh_shape} needs {request.mesh_shape.size} devices but the mocked "
-                f"{system} has {self._count}; choose --ttpose-arch=n300 or 2xp150 for a 1x2 mesh"
+            raise BackendOptionError(
+                "--ttpose-mesh-shape",
+                request.mesh_shape,
+                f"needs {request.mesh_shape.size} devices but the mocked {system} has {self._count}",
+                f"a mesh of at most {self._count} devices, or --ttpose-arch=n300 or 2xp150 for a 1x2 mesh",
             )
         self._system: Any = None
 

@@ -14,13 +14,25 @@ import pytest
 
 from pytest_ttpose.harness.baselines import BaselineEntry
 from pytest_ttpose.harness.report import PERF_MEASURED, PERF_NOT_MEASURED, CaseResult
-from pytest_ttpose.pose.acceptance import COMPONENTS, PccFinding, compare_pcc, fps_floor, pcc_floor
+from pytest_ttpose.pose.acceptance import (
+    COMPONENTS,
+    Component,
+    PccFinding,
+    compare_pcc,
+    fps_floor,
+    nonfinite_findings,
+    pcc_floor,
+)
 
 if TYPE_CHECKING:
     from pytest_ttpose.harness.session import TtposeSession
 
 # Used when a case has no dtype (neither ttpose_point nor ttpose_dtype_pair) and passes no thresholds.
 _DEFAULT_THRESHOLD_DTYPE = "bfloat16"
+
+
+class ReferenceOutputError(RuntimeError):
+    """The torch reference produced NaN or inf: its weights are broken, so no comparison means anything."""
 
 
 def format_layer_table(rows: Any, threshold: float) -> list[str]:
@@ -81,11 +93,21 @@ class CaseCheck:
 
     def _missing(self, what: str) -> None:
         __tracebackhide__ = True
+        invalid = self._session.load_store().invalid.get(self.result.node_id)
+        if invalid is None:
+            self._fail(
+                [
+                    f"no {what} baseline for {self.result.node_id}",
+                    f"baseline file: {self._session.baseline_file}",
+                    f"create it with: {self.regen_command}",
+                ]
+            )
         self._fail(
             [
-                f"no {what} baseline for {self.result.node_id}",
-                f"baseline file: {self._session.baseline_file}",
-                f"create it with: {self.regen_command}",
+                f"no valid {what} baseline for {self.result.node_id}: its entry is invalid",
+                f"baseline file: {invalid}",
+                "fix the entry, or replace the file's invalid entries with: "
+                f"{self.regen_command} --ttpose-baselines-reset (the old file is kept as <name>.bak)",
             ]
         )
 
@@ -103,8 +125,9 @@ class CaseCheck:
         if self._session.backend.dry_run:
             self.result.dry_run = True
             return None
-        from pytest_ttpose.pose.metrics import component_pcc
+        from pytest_ttpose.pose.metrics import component_pcc, nonfinite_counts
 
+        self._check_finite(nonfinite_counts(reference_output), nonfinite_counts(device_output))
         return self.pcc_values(component_pcc(reference_output, device_output), layers=layers, thresholds=thresholds)
 
     def tensor_pcc(
@@ -120,9 +143,35 @@ class CaseCheck:
         if self._session.backend.dry_run:
             self.result.dry_run = True
             return None
-        from pytest_ttpose.pose.metrics import comp_pcc
+        from pytest_ttpose.pose.metrics import comp_pcc, nonfinite_counts
 
+        self._check_finite(nonfinite_counts(golden), nonfinite_counts(calculated))
         return self.pcc_values({"all": comp_pcc(golden, calculated)}, layers=layers, thresholds=thresholds)["all"]
+
+    def _check_finite(self, reference_counts: Mapping[Component, int], device_counts: Mapping[Component, int]) -> None:
+        """NaN or inf in the reference is an error of the weights; in the device output, a failure of the case."""
+        __tracebackhide__ = True
+        reference_problems = nonfinite_findings(reference_counts, "reference")
+        if reference_problems:
+            message = "\n".join(
+                [
+                    f"the torch reference output is not finite for {self.result.node_id}",
+                    *(f"  {line}" for line in reference_problems),
+                    f"weights: {self._session.weights.label}: they produce NaN/inf on this input; check or "
+                    "replace them (--ttpose-weights)",
+                ]
+            )
+            self.result.messages.append(message)
+            raise ReferenceOutputError(message)
+        device_problems = nonfinite_findings(device_counts, "device")
+        if device_problems:
+            self._fail(
+                [
+                    f"the device output is not finite for {self.result.node_id}",
+                    *(f"  {line}" for line in device_problems),
+                    "a NaN or inf is a broken output whatever its PCC (tt-metal's PCC counts them as 0)",
+                ]
+            )
 
     def pcc_values(
         self,
@@ -280,4 +329,4 @@ class CaseCheck:
         self.result.fit = dict(report)
 
 
-__all__ = ["CaseCheck", "format_layer_table"]
+__all__ = ["CaseCheck", "ReferenceOutputError", "format_layer_table"]

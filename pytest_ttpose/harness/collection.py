@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from pytest_ttpose.harness.report import INTERRUPTED
 from pytest_ttpose.harness.session import TtposeSession
 
 DP_MARKER = "ttpose_dp"
@@ -103,6 +104,13 @@ def order_items(session: TtposeSession, items: list[pytest.Item]) -> None:
     items[:] = single + mesh
 
 
+def mark_started(session: TtposeSession, item: pytest.Item) -> None:
+    """A ttpose case whose setup begins is "interrupted" until a report says how it ended: a Ctrl-C inside it (which
+    pytest re-raises before any report) leaves it so, never "passed"."""
+    if is_ttpose_item(item):
+        session.result(item.nodeid).status = INTERRUPTED
+
+
 def record_phase(session: TtposeSession, item: pytest.Item, report: pytest.TestReport) -> None:
     """Record one phase's outcome of a ttpose case in its result."""
     if not is_ttpose_item(item):
@@ -116,8 +124,6 @@ def record_phase(session: TtposeSession, item: pytest.Item, report: pytest.TestR
         result.status = report.outcome
     elif report.failed:
         result.status = "error"
-    elif report.when == "setup":
-        result.status = "passed"
     if report.skipped and isinstance(report.longrepr, tuple):
         result.messages.append(str(report.longrepr[2]))
 
@@ -129,6 +135,7 @@ __all__ = [
     "TTPOSE_FIXTURES",
     "dp_skip_reason",
     "is_ttpose_item",
+    "mark_started",
     "order_items",
     "parametrize",
     "record_phase",

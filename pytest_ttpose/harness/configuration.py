@@ -17,6 +17,7 @@ from pytest_ttpose.harness import settings as s
 from pytest_ttpose.harness.backends import (
     Backend,
     BackendFactory,
+    BackendOptionError,
     BackendRequest,
     BackendUnavailable,
     resolve_backend_name,
@@ -25,7 +26,7 @@ from pytest_ttpose.harness.options import OPTIONS, OptionSpec, spec_for
 from pytest_ttpose.pose.acceptance import DEFAULT_PCC_TOLERANCE
 
 # Options that select what is measured and where: repeated in the regeneration command of a failure message.
-_REGEN_EXCLUDED = {"--ttpose-update-baselines", "--ttpose-report"}
+_REGEN_EXCLUDED = {"--ttpose-update-baselines", "--ttpose-baselines-reset", "--ttpose-report"}
 
 
 def _raw(config: pytest.Config, spec: OptionSpec) -> tuple[str | None, Path]:
@@ -115,6 +116,8 @@ def _resolve(config: pytest.Config, backends: Mapping[str, BackendFactory]) -> t
     explicit_mesh: s.MeshShape | None = _parsed(config, "--ttpose-mesh-shape", s.parse_mesh_shape)
     try:
         backend = backends[name](BackendRequest(arch=arch, mesh_shape=explicit_mesh))
+    except BackendOptionError as error:
+        raise s.OptionError(error.option, error.value, error.problem, error.accepted) from None
     except BackendUnavailable as error:
         raise s.OptionError("--ttpose-backend", requested, str(error), accepted) from None
     count = backend.device_count
@@ -154,6 +157,12 @@ def _resolve(config: pytest.Config, backends: Mapping[str, BackendFactory]) -> t
             f"0..{count - 1}",
         )
 
+    update_baselines = bool(config.getoption("ttpose_update_baselines"))
+    baselines_reset = bool(config.getoption("ttpose_baselines_reset"))
+    if baselines_reset and not update_baselines:
+        raise _usage(
+            "--ttpose-baselines-reset only applies to an update: add --ttpose-update-baselines (or drop the reset)"
+        )
     pcc_tolerance = _parsed(config, "--ttpose-pcc-tolerance", s.parse_tolerance)
     perf_tolerance = _parsed(config, "--ttpose-perf-tolerance", s.parse_tolerance)
     settings = s.Settings(
@@ -172,7 +181,8 @@ def _resolve(config: pytest.Config, backends: Mapping[str, BackendFactory]) -> t
         weights=_weights(config),
         trust_weights=bool(config.getoption("ttpose_trust_weights")),
         baseline_dir=_path(config, "--ttpose-baseline-dir") or Path(s.DEFAULT_BASELINE_DIR),
-        update_baselines=bool(config.getoption("ttpose_update_baselines")),
+        update_baselines=update_baselines,
+        baselines_reset=baselines_reset,
         pcc_tolerance=DEFAULT_PCC_TOLERANCE if pcc_tolerance is None else pcc_tolerance,
         perf_tolerance=backend.default_perf_tolerance if perf_tolerance is None else perf_tolerance,
         report_path=_path(config, "--ttpose-report"),

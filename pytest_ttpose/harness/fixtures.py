@@ -18,8 +18,7 @@ from pytest_ttpose.harness.checks import CaseCheck
 from pytest_ttpose.harness.configuration import regen_command
 from pytest_ttpose.harness.session import DeviceKind, DeviceManager, get_session
 from pytest_ttpose.harness.settings import DtypePair, MatrixPoint, Settings
-
-REFERENCE_SEED = 0
+from pytest_ttpose.harness.weights import REFERENCE_SEED
 
 
 @pytest.fixture(scope="session")
@@ -73,16 +72,21 @@ def _param(request: pytest.FixtureRequest, name: str) -> Any:
 
 
 @pytest.fixture(scope="session")
-def ttpose_reference(ttpose_settings: Settings) -> Any:
-    """The torch YOLO11-pose reference (scale and weights from the options), built once per session."""
+def ttpose_reference(pytestconfig: pytest.Config, ttpose_settings: Settings) -> Any:
+    """The torch YOLO11-pose reference (scale and weights from the options), built once per session from the
+    weights the session checked at its start."""
     reference = importlib.import_module("pytest_ttpose.reference")
-    weights = None if ttpose_settings.weights is None else str(ttpose_settings.weights)
+    session = get_session(pytestconfig)
+    session.check_weights()
+    weights = session.weights_state
     model = reference.build_reference(
         scale=ttpose_settings.model_scale,
         weights=weights,
         trust_weights=ttpose_settings.trust_weights,
         seed=REFERENCE_SEED,
     )
+    if weights is not None:
+        model.weights_source = session.weights.label
     return model.eval()
 
 

@@ -17,6 +17,10 @@ from pytest_ttpose.harness import collection, configuration
 from pytest_ttpose.harness.backends import BackendUnavailable, builtin_backends, installed_ttnn_version
 from pytest_ttpose.harness.baselines import BaselineFileError
 from pytest_ttpose.harness.session import SESSION_KEY, WORKER_OUTPUT_KEY, TtposeSession
+from pytest_ttpose.harness.weights import UnusableWeights
+
+# The fixture that builds the torch reference, and so needs the weights.
+_REFERENCE_FIXTURE = "ttpose_reference"
 
 
 def configure(config: pytest.Config) -> None:
@@ -54,19 +58,24 @@ def header_lines(session: TtposeSession) -> list[str]:
     # On hardware the arch (part of the fingerprint) needs ttnn: no import just for a header line.
     baseline = str(session.baseline_file) if arch is not None else f"{settings.baseline_dir}/<fingerprint>.json"
     mode = "UPDATE (entries of the tests that run are rewritten)" if settings.update_baselines else "read-only"
+    if settings.baselines_reset:
+        mode += ", RESET allowed (an unusable file or invalid entries are dropped, the old file kept as .bak)"
     return [
         f"ttpose: backend {settings.backend}{how if settings.requested_backend == 'auto' else ''}, "
         f"arch {arch or 'read from the device'}, "
         f"{devices}, ttnn {ttnn_version}",
+        f"ttpose: weights {session.weights.label}",
         f"ttpose: baselines {baseline} [{mode}]",
         f"ttpose: matrix {settings.describe_matrix()}",
     ]
 
 
 def _unusable(error: BaselineFileError) -> str:
+    # Never suggest a command that loses entries: the reset keeps every valid entry and the old file as .bak.
     return (
-        f"ttpose: unusable baseline file: {error}\nFix the file (it is never overwritten without "
-        "--ttpose-update-baselines), or rewrite it from the tests that run with --ttpose-update-baselines."
+        f"ttpose: unusable baseline file: {error}\nThe file is left as it is. Fix it at that position (or restore "
+        "it from version control). To update it anyway from its valid entries, add --ttpose-baselines-reset to "
+        "--ttpose-update-baselines: the old file is kept next to it as <name>.bak."
     )
 
 
@@ -80,14 +89,21 @@ class SessionHooks:
         return header_lines(self.session)
 
     def pytest_sessionstart(self) -> None:
-        """Under pytest-xdist the controller validates the baseline file before any worker starts (a worker that
-        stopped the run itself would look like a crash to xdist)."""
-        if self.session.is_worker or not self.session.settings.xdist_workers:
+        """The controller (or the single process) removes temp files of a killed baseline write. Under pytest-xdist
+        it also validates the baseline file before any worker starts (a worker that stopped the run itself would
+        look like a crash to xdist)."""
+        if self.session.is_worker:
+            return
+        self.session.clean_temp_files()
+        if not self.session.settings.xdist_workers:
             return
         try:
             self.session.load_store()
+            self.session.check_weights()
         except BaselineFileError as error:
             raise pytest.UsageError(_unusable(error)) from None
+        except UnusableWeights as error:
+            raise pytest.UsageError(str(error)) from None
 
     def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
         collection.parametrize(self.session, metafunc)
@@ -97,13 +113,22 @@ class SessionHooks:
         collection.order_items(self.session, items)
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        """Read and validate the baseline file before any case runs; a malformed file stops the run."""
+        """Before any case runs: read and validate the baseline file, and (when a case builds the reference) open
+        and check the weights file once. Either one unusable stops the run with one usage error."""
         if not any(collection.is_ttpose_item(item) for item in session.items):
             return
         try:
             self.session.load_store()
+            if any(_REFERENCE_FIXTURE in getattr(item, "fixturenames", ()) for item in session.items):
+                self.session.check_weights()
         except BaselineFileError as error:
             pytest.exit(_unusable(error), returncode=pytest.ExitCode.USAGE_ERROR)
+        except UnusableWeights as error:
+            pytest.exit(f"ttpose: {error}", returncode=pytest.ExitCode.USAGE_ERROR)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        collection.mark_started(self.session, item)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item) -> Generator[None, pytest.TestReport, pytest.TestReport]:
@@ -119,7 +144,7 @@ class SessionHooks:
         # An interrupted run (Ctrl-C) writes nothing: the baselines stay byte-identical.
         if self.session.settings.update_baselines and exitstatus != pytest.ExitCode.INTERRUPTED:
             self.session.write_baselines()
-        self.session.write_report()
+        self.session.write_report(exitstatus)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         state = self.session

@@ -124,6 +124,13 @@ OPTIONS: tuple[OptionSpec, ...] = (
         is_flag=True,
     ),
     OptionSpec(
+        "--ttpose-baselines-reset",
+        "with --ttpose-update-baselines: go on even when the baseline file is unusable or has invalid entries, "
+        "keeping its valid entries and the old file as <name>.bak (without it such an update refuses).",
+        ini=False,
+        is_flag=True,
+    ),
+    OptionSpec(
         "--ttpose-pcc-tolerance",
         f"allowed PCC drop below the baseline (default {DEFAULT_PCC_TOLERANCE}).",
         ini=True,

@@ -14,14 +14,19 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from pytest_ttpose.harness.atomic_files import write_text_atomic
+
 REPORT_SCHEMA = "pytest-ttpose/report/1"
 
 # How a perf case's FPS was obtained: timed on the backend's clock, or not at all (benchmarks disabled, a dry run).
 PerfSource = Literal["measured", "not measured"]
 PERF_MEASURED: PerfSource = "measured"
 PERF_NOT_MEASURED: PerfSource = "not measured"
-# How a case ended, as pytest reports its phases ("not run": collected, never started).
-CaseStatus = Literal["not run", "passed", "failed", "skipped", "error"]
+
+# How a case ended. "interrupted": it started (setup began) and the run ended before its outcome (Ctrl-C, a crash):
+# never "passed", whatever its setup did.
+CaseStatus = Literal["not run", "passed", "failed", "skipped", "error", "interrupted"]
+INTERRUPTED: CaseStatus = "interrupted"
 
 
 @dataclass
@@ -123,13 +128,19 @@ def build_report(
     baseline_file: str | None,
     update_baselines: bool,
     settings: Mapping[str, Any],
+    complete: bool,
+    exit_status: int,
 ) -> dict[str, Any]:
+    """The JSON report. ``complete`` is false when the run stopped early (Ctrl-C, an internal or usage error) or a
+    case was interrupted: a consumer must not count such a report as green, whatever its cases say."""
     cases = [result.to_json() for result in results]
     counts: dict[str, int] = {}
     for case in cases:
         counts[case["status"]] = counts.get(case["status"], 0) + 1
     return {
         "schema": REPORT_SCHEMA,
+        "complete": complete,
+        "exit_status": exit_status,
         "fingerprint": dict(fingerprint) if fingerprint else None,
         "baseline_file": baseline_file,
         "update_baselines": update_baselines,
@@ -140,5 +151,5 @@ def build_report(
 
 
 def write_report(path: Path, report: Mapping[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    """Atomically: a reader (CI) never sees half a report."""
+    write_text_atomic(path, json.dumps(report, indent=2, sort_keys=True) + "\n")

@@ -9,17 +9,27 @@ including after a failure or Ctrl-C.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
 import pytest
 
+from pytest_ttpose.harness.atomic_files import remove_stale_temp_files
 from pytest_ttpose.harness.backends import Backend
-from pytest_ttpose.harness.baselines import BaselineEntry, BaselineFile, BaselineFileError, Fingerprint, baseline_path
-from pytest_ttpose.harness.report import CaseResult, build_report, render_table, write_report
+from pytest_ttpose.harness.baselines import (
+    BaselineEntry,
+    BaselineFile,
+    BaselineFileError,
+    Fingerprint,
+    backup_path,
+    baseline_path,
+)
+from pytest_ttpose.harness.report import INTERRUPTED, CaseResult, build_report, render_table, write_report
 from pytest_ttpose.harness.settings import MeshShape, Settings
+from pytest_ttpose.harness.weights import WeightsIdentity, load_checked_weights, weights_identity
 
 WORKER_OUTPUT_KEY = "ttpose_results"
 # What a DeviceManager opens: the single device of the non-dp cases, or the mesh of the _dp cases.
@@ -137,29 +147,76 @@ class TtposeSession:
         self.notes: list[str] = []
         self._store: BaselineFile | None = None
         self._fingerprint: Fingerprint | None = None
+        self._weights: WeightsIdentity | None = None
+        self._weights_checked = False
+        # The --ttpose-weights state dict, loaded and checked once (None: the bundled or seeded weights).
+        self.weights_state: Any = None
         self.written: list[str] = []
 
-    # fingerprint and baselines ---------------------------------------------------------------------------------
+    # weights, fingerprint and baselines --------------------------------------------------------------------------
+    @property
+    def weights(self) -> WeightsIdentity:
+        """The identity of the weights this session runs (a --ttpose-weights file is hashed once)."""
+        if self._weights is None:
+            self._weights = weights_identity(self.settings.weights, self.settings.model_scale)
+        return self._weights
+
+    def check_weights(self) -> None:
+        """Open and check the --ttpose-weights file once, before any case runs; raises UnusableWeights."""
+        if not self._weights_checked:
+            self.weights_state = load_checked_weights(self.settings)
+            self._weights_checked = True
+
     @property
     def fingerprint(self) -> Fingerprint:
+        """The backend's fingerprint with this session's weights. A mesh of one device runs no data-parallel case,
+        so it is recorded as the backend's default mesh: --ttpose-mesh-shape=1 reads the single-device entries of
+        the default run instead of an empty file of its own."""
         if self._fingerprint is None:
-            self._fingerprint = self.backend.fingerprint(self.settings.mesh_shape)
+            mesh = self.settings.mesh_shape
+            if mesh.size < 2:
+                mesh = self.backend.default_mesh_shape
+            self._fingerprint = replace(self.backend.fingerprint(mesh), weights=self.weights.key)
         return self._fingerprint
 
     @property
     def baseline_file(self) -> Path:
         return baseline_path(self.settings.baseline_dir, self.fingerprint)
 
+    def clean_temp_files(self) -> None:
+        """Delete the temporary files a killed baseline write left behind, and say so in the summary."""
+        for path in remove_stale_temp_files(self.settings.baseline_dir):
+            self.notes.append(f"removed {path}: the temporary file of a baseline write that was killed")
+
     def load_store(self) -> BaselineFile:
-        """The baseline file for this fingerprint. Malformed: raises, unless this run rewrites it anyway."""
+        """The baseline file for this fingerprint, validated once.
+
+        Unusable (not JSON, other schema or fingerprint): raises, update or not. Invalid entries: a read-only run
+        keeps the valid ones and notes the others (their cases find no baseline); an update raises, since writing
+        would drop them. ``--ttpose-baselines-reset`` lets an update go on from the valid entries (none for an
+        unusable file); the old file is kept as ``<name>.bak`` when the update writes.
+        """
         if self._store is None:
+            reset = self.settings.update_baselines and self.settings.baselines_reset
             try:
-                self._store = BaselineFile.load(self.baseline_file, self.fingerprint)
+                store = BaselineFile.load(self.baseline_file, self.fingerprint)
             except BaselineFileError as error:
-                if not self.settings.update_baselines:
+                if not reset:
                     raise
-                self.notes.append(f"{error}; it will be rewritten with the entries of the tests that ran")
-                self._store = BaselineFile(self.baseline_file, self.fingerprint, {}, exists=True)
+                self.notes.append(f"{error}; --ttpose-baselines-reset: starting the file afresh")
+                store = BaselineFile(self.baseline_file, self.fingerprint, {}, exists=True)
+            for node_id, problem in store.invalid.items():
+                self.notes.append(f"invalid baseline entry {node_id}: {problem.position}: {problem.problem}")
+            if store.invalid and self.settings.update_baselines and not reset:
+                first = next(iter(store.invalid.values()))
+                count = len(store.invalid)
+                raise BaselineFileError(
+                    self.baseline_file,
+                    first.position,
+                    f"{first.problem} ({count} invalid entr{'y' if count == 1 else 'ies'}, all listed in the "
+                    "summary); an update would drop them",
+                )
+            self._store = store
         return self._store
 
     # results -----------------------------------------------------------------------------------------------------
@@ -192,15 +249,24 @@ class TtposeSession:
         return updates
 
     def write_baselines(self) -> None:
-        """Merge the produced values into the file once (controller or single process), atomically."""
+        """Merge the produced values into the file once (controller or single process), atomically. The file is
+        read again first (another run may have written it meanwhile) and under the same rules as ``load_store``:
+        nothing valid is dropped without --ttpose-baselines-reset, and then the old file is kept as .bak."""
         updates = self.baseline_updates()
         if not updates:
             return
+        path = self.baseline_file
         try:
-            current = BaselineFile.load(self.baseline_file, self.fingerprint)
+            current = BaselineFile.load(path, self.fingerprint)
+            problem = None if not current.invalid else next(iter(current.invalid.values()))
         except BaselineFileError as error:
-            self.notes.append(f"{error}; rewritten with the entries of the tests that ran")
-            current = BaselineFile(self.baseline_file, self.fingerprint, {})
+            current, problem = BaselineFile(path, self.fingerprint, {}), error
+        if problem is not None:
+            if not self.settings.baselines_reset:
+                self.notes.append(f"baselines NOT written: {problem}; the file is left as it is")
+                return
+            shutil.copy2(path, backup_path(path))
+            self.notes.append(f"--ttpose-baselines-reset: the old file is kept as {backup_path(path)}")
         current.updated(updates).write_atomic()
         self.written = [node_id for node_id, _ in updates]
 
@@ -216,13 +282,16 @@ class TtposeSession:
         lines.extend(self.notes)
         return lines
 
-    def report(self) -> dict[str, Any]:
+    def report(self, exit_status: int) -> dict[str, Any]:
         settings = self.settings
+        finished = exit_status in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED, pytest.ExitCode.NO_TESTS_COLLECTED)
         return build_report(
             self.ordered_results(),
             fingerprint=self.fingerprint.as_dict(),
             baseline_file=str(self.baseline_file),
             update_baselines=settings.update_baselines,
+            complete=finished and not any(result.status == INTERRUPTED for result in self.results.values()),
+            exit_status=int(exit_status),
             settings={
                 "backend": settings.backend,
                 "device_id": settings.device_id,
@@ -233,9 +302,17 @@ class TtposeSession:
             },
         )
 
-    def write_report(self) -> None:
-        if self.settings.report_path is not None:
-            write_report(self.settings.report_path, self.report())
+    def write_report(self, exit_status: int) -> None:
+        """Write the JSON report (atomically). A run that stopped before any case result reached this process (an
+        interrupted pytest-xdist run) has nothing to say: it leaves an earlier report as it was, and says so."""
+        path = self.settings.report_path
+        if path is None:
+            return
+        report = self.report(exit_status)
+        if not report["complete"] and not report["cases"]:
+            self.notes.append(f"report not written: the run stopped before any case result; {path} is left as it was")
+            return
+        write_report(path, report)
 
 
 SESSION_KEY = pytest.StashKey[TtposeSession]()

@@ -13,7 +13,9 @@ from pathlib import Path
 
 # Option defaults and vocabularies: constants, so that the plugin's import and ``--help`` stay cheap.
 
-DTYPES = ("bfloat16", "bfloat8_b", "bfloat4_b", "float32")
+# The dtypes the TT model accepts (pytest_ttpose.tt.model.SUPPORTED_DTYPES; tests/harness/test_option_dtypes.py keeps
+# the two equal: importing the model here would load torch at plugin start).
+DTYPES = ("bfloat16", "bfloat8_b")
 MODEL_SCALES = ("n", "s", "m", "l", "x")
 ARCHS = ("wormhole_b0", "blackhole")
 # Named Tenstorrent systems: arch and number of chips. The ttnn-mock backend needs one of these; the emulator also
@@ -119,7 +121,7 @@ def parse_dtype(option: str, text: str) -> str:
     if name.startswith("ttnn."):
         name = name[len("ttnn.") :]
     if name not in DTYPES:
-        raise OptionError(option, text, "unknown dtype", ", ".join(DTYPES))
+        raise OptionError(option, text, "not a dtype the YOLO11-pose TT model supports", ", ".join(DTYPES))
     return name
 
 
@@ -240,6 +242,8 @@ class Settings:
     report_path: Path | None
     xdist_workers: int = 0
     regen_args: tuple[str, ...] = field(default=())
+    # --ttpose-baselines-reset: an update may drop an unusable file or invalid entries (the old file kept as .bak).
+    baselines_reset: bool = False
 
     @property
     def matrix(self) -> tuple[MatrixPoint, ...]:

@@ -1,10 +1,18 @@
 """Accuracy metrics: PCC with tt-metal's semantics, per output component, and COCO OKS matching of two pose sets.
 
-:func:`comp_pcc` follows ``comp_pcc`` of tt-metal (``models/common/utility_functions.py``): both all-NaN -> 1.0, one
-all-NaN -> 0.0, one all-zero and the other not -> 0.0, NaN and +-inf replaced by 0 in each tensor, equal -> 1.0,
-otherwise the Pearson correlation of the flattened tensors in float64.
-One deliberate difference: where tt-metal returns 1.0 because the correlation is undefined (a constant tensor), this
-returns 1.0 only when the two tensors are close (``np.allclose``), else 0.0, so a constant wrong output fails.
+:func:`comp_pcc` follows ``comp_pcc`` of tt-metal (``models/common/utility_functions.py``): one all-NaN -> 0.0, one
+all-zero and the other not -> 0.0, NaN and +-inf replaced by 0 in each tensor, equal -> 1.0, otherwise the Pearson
+correlation of the flattened tensors in float64.
+Two deliberate differences, both so that a broken output never passes:
+
+- tt-metal returns 1.0 when *both* tensors are all NaN; this returns 0.0. Two all-NaN outputs are two broken outputs
+  (all-NaN weights give exactly that), not a match.
+- where tt-metal returns 1.0 because the correlation is undefined (a constant tensor), this returns 1.0 only when the
+  two tensors are close (``np.allclose``), else 0.0, so a constant wrong output fails.
+
+Because tt-metal's rule replaces NaN and inf by 0 before correlating, a few non-finite values barely move the PCC;
+:func:`nonfinite_counts` counts them per component so that the harness can fail them on their own
+(``pytest_ttpose.pose.acceptance.nonfinite_findings``).
 """
 
 from __future__ import annotations
@@ -39,6 +47,7 @@ __all__ = [
     "comp_pcc",
     "component_pcc",
     "match_poses",
+    "nonfinite_counts",
     "oks_matrix",
     "raw_component_pcc",
 ]
@@ -73,10 +82,7 @@ def comp_pcc(golden: torch.Tensor | np.ndarray, calculated: torch.Tensor | np.nd
     c = _to_float64(calculated)
     if g.shape != c.shape:
         raise ValueError(f"PCC needs equal shapes: golden {g.shape}, calculated {c.shape}")
-    g_nan, c_nan = np.isnan(g), np.isnan(c)
-    if g_nan.all() and c_nan.all():
-        return 1.0
-    if g_nan.all() or c_nan.all():
+    if np.isnan(g).all() or np.isnan(c).all():  # tt-metal: 1.0 when both are; see the module doc
         return 0.0
     if bool(np.any(g != 0)) != bool(np.any(c != 0)):  # NaN != 0, as torch.any(x.bool()) counts it
         return 0.0
@@ -101,6 +107,15 @@ def component_pcc(golden: torch.Tensor | np.ndarray, calculated: torch.Tensor | 
     if g.ndim != 3 or g.shape[1] != OUTPUT_CHANNELS:
         raise ValueError(f"expected a (B, {OUTPUT_CHANNELS}, A) pose output, got {g.shape}")
     return {name: comp_pcc(g[:, channels], c[:, channels]) for name, channels in OUTPUT_COMPONENTS.items()}
+
+
+def nonfinite_counts(output: torch.Tensor | np.ndarray) -> dict[Component, int]:
+    """How many NaN or +-inf values each component of a (B, 56, A) output holds; any other shape counts as ``all``."""
+    values = _to_float64(output)
+    bad = ~np.isfinite(values)
+    if values.ndim != 3 or values.shape[1] != OUTPUT_CHANNELS:
+        return {"all": int(bad.sum())}
+    return {name: int(bad[:, channels].sum()) for name, channels in OUTPUT_COMPONENTS.items()}
 
 
 def raw_component_pcc(

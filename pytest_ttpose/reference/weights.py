@@ -142,8 +142,29 @@ def _plain_state_dict(obj: object, source: str) -> StateDict:
     }
 
 
+# torch.save writes a zip archive (since torch 1.6; a zip starts with a local file header, "PK\x03\x04"); older files
+# are a bare pickle, which starts with the PROTO opcode 0x80.
+_ZIP_MAGIC = b"PK\x03\x04"
+_PICKLE_PROTO = 0x80
+
+
+def _check_container(path: Path) -> None:
+    """Refuse, before torch reads it, a file that is neither a torch zip archive nor a pickle: an empty file, text,
+    an image... (``torch.load`` of those fails with unrelated errors such as ``KeyError`` or ``IndexError``)."""
+    with open(path, "rb") as handle:
+        head = handle.read(64)
+    if not head:
+        raise WeightsError(f"{path}: the weights file is empty (0 bytes); save the weights again")
+    if head[0] != _PICKLE_PROTO and not head.startswith(_ZIP_MAGIC):
+        shown = head[:16].decode("ascii", errors="replace").encode("unicode_escape").decode()
+        raise WeightsError(
+            f"{path}: not a torch weights file (it starts with {shown!r}); expected a file written by torch.save"
+        )
+
+
 def _load_plain(path: Path) -> StateDict:
     """``torch.load(weights_only=True)`` with the failures turned into :class:`WeightsError`."""
+    _check_container(path)
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
@@ -152,8 +173,9 @@ def _load_plain(path: Path) -> StateDict:
         if zipfile.is_zipfile(path) and "global" in str(error).lower():
             raise UntrustedWeightsError(f"{path}: not a plain state dict ({_TRUST_HINT})") from error
         raise WeightsError(f"{path}: truncated or corrupt weights file (not a readable torch file)") from error
-    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as error:
-        raise WeightsError(f"{path}: truncated or corrupt weights file ({error or type(error).__name__})") from error
+    except Exception as error:  # noqa: BLE001 - weights_only runs no code; whatever else it raises is a damaged file
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise WeightsError(f"{path}: truncated or corrupt weights file ({reason})") from error
     return _plain_state_dict(obj, str(path))
 
 
@@ -265,6 +287,29 @@ def _scale_probe_shapes(scale: str) -> dict[str, tuple[int, ...]]:
         "model.0.conv.weight": (spec.channels(64), 3, 3, 3),
         "model.22.cv2.conv.weight": (last, (2 + repeats) * (last // 2), 1, 1),
     }
+
+
+def check_finite_weights(state: Mapping[str, torch.Tensor], source: str, limit: int = 3) -> None:
+    """Raise :class:`WeightsError` when a float tensor of ``state`` holds NaN or inf: the model would compute NaN."""
+    bad = [
+        f"{key} ({int((~torch.isfinite(tensor)).sum())} of {tensor.numel()})"
+        for key, tensor in state.items()
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all())
+    ]
+    if bad:
+        raise WeightsError(
+            f"{source}: {len(bad)} tensor(s) hold NaN/inf values, first: {', '.join(bad[:limit])}; "
+            "the model would compute NaN: re-export the weights from a healthy checkpoint"
+        )
+
+
+def validated_weights_file(path: str | Path, scale: str, trust_weights: bool = False) -> StateDict:
+    """A user's weights file, loaded once and checked against the model of ``scale``: readable (never unpickled
+    unless trusted), a state dict, the scale's keys and shapes, finite values. Raises :class:`WeightsError`."""
+    state = load_weights_file(path, trust_weights)
+    check_state_dict(state, YoloV11Pose(scale), str(path))
+    check_finite_weights(state, str(path))
+    return state
 
 
 # ------------------------------------------------------------------------------------------------------ seeded init

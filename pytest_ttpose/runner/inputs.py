@@ -20,7 +20,8 @@ def divup(numerator: int, denominator: int) -> int:
 
 
 def check_torch_input(tensor: Any, *, batch_size: int, resolution: tuple[int, int], batch_origin: str) -> None:
-    """Raise ``ValueError`` unless ``tensor`` is a finite float ``(batch_size, 3, H, W)`` tensor at ``resolution``.
+    """Raise ``ValueError`` unless ``tensor`` is a float ``(batch_size, 3, H, W)`` tensor at ``resolution`` with
+    values in [0, 1].
 
     ``batch_origin`` says where ``batch_size`` comes from (e.g. "device_batch_size 1 x 2 devices"), so the message
     tells the caller what to change.
@@ -55,6 +56,13 @@ def check_torch_input(tensor: Any, *, batch_size: int, resolution: tuple[int, in
     if torch.isinf(tensor).any():
         count = int(torch.isinf(tensor).sum())
         raise ValueError(f"the input holds {count} infinite values; the model needs finite pixels")
+    outside = (tensor < 0) | (tensor > 1)
+    if outside.any():
+        raise ValueError(
+            f"the input holds {int(outside.sum())} values outside [0, 1] (min {float(tensor.min()):.4g}, max "
+            f"{float(tensor.max()):.4g}); the model takes RGB pixels scaled to [0, 1]: divide 0..255 images by 255 "
+            "and do not normalize them by a mean and std"
+        )
 
 
 def full_grid(ttnn: Any, grid: Any) -> Any:

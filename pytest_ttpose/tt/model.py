@@ -215,6 +215,10 @@ def _dtype_is(ttnn: Any, dtype: Any, name: str) -> bool:
     return dtype == getattr(ttnn, name)
 
 
+# The activation and weight dtypes the model is built for (the harness's --ttpose-dtypes offers exactly these).
+SUPPORTED_DTYPES = ("bfloat16", "bfloat8_b")
+
+
 def make_context(device: Any, *, act_dtype: Any, weight_dtype: Any, math_fidelity: Any = None) -> ModelContext:
     """The context every block is built with: dtypes, compute configs and (on a mesh) the weight replicator.
 
@@ -222,7 +226,7 @@ def make_context(device: Any, *, act_dtype: Any, weight_dtype: Any, math_fidelit
     """
     ttnn = api_for(device)
     for label, dtype in (("act_dtype", act_dtype), ("weight_dtype", weight_dtype)):
-        if not (_dtype_is(ttnn, dtype, "bfloat16") or _dtype_is(ttnn, dtype, "bfloat8_b")):
+        if not any(_dtype_is(ttnn, dtype, name) for name in SUPPORTED_DTYPES):
             raise ValueError(f"{label} must be ttnn.bfloat16 or ttnn.bfloat8_b of the device's ttnn, got {dtype!r}")
     if math_fidelity is None:
         low = _dtype_is(ttnn, weight_dtype, "bfloat8_b")

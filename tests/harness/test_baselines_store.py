@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import math
 import os
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -83,6 +85,21 @@ def test_failed_write_leaves_the_old_file_and_no_temp(tmp_path: Path, monkeypatc
         ({"schema": "v0", "fingerprint": FINGERPRINT.as_dict(), "entries": {}}, "$.schema", "expected"),
         ({"schema": SCHEMA, "fingerprint": {"backend": "ttnn"}, "entries": {}}, "$.fingerprint", "file is for"),
         ({"schema": SCHEMA, "fingerprint": FINGERPRINT.as_dict(), "entries": []}, "$.entries", "expected an object"),
+    ],
+)
+def test_schema_errors_name_file_and_position(tmp_path: Path, document: object, position: str, problem: str) -> None:
+    path = tmp_path / "b.json"
+    write(path, document)
+    with pytest.raises(BaselineFileError) as raised:
+        BaselineFile.load(path, FINGERPRINT)
+    assert (raised.value.path, raised.value.position) == (path, position)
+    assert problem in raised.value.problem
+    assert str(raised.value).startswith(f"{path}: {position}: ")
+
+
+@pytest.mark.parametrize(
+    ("document", "position", "problem"),
+    [
         (
             {"schema": SCHEMA, "fingerprint": FINGERPRINT.as_dict(), "entries": {"t": {"speed": 1}}},
             '$.entries["t"]',
@@ -100,14 +117,17 @@ def test_failed_write_leaves_the_old_file_and_no_temp(tmp_path: Path, monkeypatc
         ),
     ],
 )
-def test_schema_errors_name_file_and_position(tmp_path: Path, document: object, position: str, problem: str) -> None:
+def test_invalid_entries_are_listed_and_the_valid_ones_kept(
+    tmp_path: Path, document: dict[str, Any], position: str, problem: str
+) -> None:
     path = tmp_path / "b.json"
+    document["entries"]["kept"] = {"fps": 2.0}
     write(path, document)
-    with pytest.raises(BaselineFileError) as raised:
-        BaselineFile.load(path, FINGERPRINT)
-    assert (raised.value.path, raised.value.position) == (path, position)
-    assert problem in raised.value.problem
-    assert str(raised.value).startswith(f"{path}: {position}: ")
+    loaded = BaselineFile.load(path, FINGERPRINT)
+    assert loaded.entries == {"kept": BaselineEntry(fps=2.0)}
+    error = loaded.invalid["t"]
+    assert (error.path, error.position) == (path, position)
+    assert problem in error.problem
 
 
 def test_syntax_error_gives_line_and_column(tmp_path: Path) -> None:
@@ -122,8 +142,7 @@ def test_nan_in_a_file_is_refused(tmp_path: Path) -> None:
     path.write_text(
         json.dumps({"schema": SCHEMA, "fingerprint": FINGERPRINT.as_dict(), "entries": {"t": {"fps": math.nan}}})
     )
-    with pytest.raises(BaselineFileError, match="finite number"):
-        BaselineFile.load(path, FINGERPRINT)
+    assert "finite number" in BaselineFile.load(path, FINGERPRINT).invalid["t"].problem
 
 
 def test_stored_values_are_rounded_down_for_readable_diffs(tmp_path: Path) -> None:
@@ -131,3 +150,20 @@ def test_stored_values_are_rounded_down_for_readable_diffs(tmp_path: Path) -> No
     ((node, stored),) = BaselineFile(tmp_path / "b.json", FINGERPRINT).updated([("t", measured)]).entries.items()
     assert stored == BaselineEntry(pcc={"all": 0.999999}, fps=4.739, latency_ms={"median": 421.969, "min": 420.0})
     assert stored.pcc["all"] <= measured.pcc["all"] and stored.fps <= measured.fps
+
+
+def test_each_weights_has_its_own_file_name() -> None:
+    names = {
+        replace(FINGERPRINT, weights=weights).file_name
+        for weights in (
+            "bundled yolo11n-pose",
+            "sha256:" + "ab" * 32,
+            "seeded yolo11s-pose (seed 0)",
+            "seeded yolo11m-pose (seed 0)",
+        )
+    }
+    assert len(names) == 4
+    assert FINGERPRINT.file_name == "emulator_wormhole_b0_mesh1x2_ttnn-emulator.json"
+    assert replace(FINGERPRINT, weights="seeded yolo11s-pose (seed 0)").file_name.endswith(
+        "_weights-seeded-yolo11s-pose-seed-0-.json"
+    )

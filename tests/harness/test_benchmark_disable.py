@@ -49,6 +49,7 @@ def test_speed(ttpose_check, benchmark):
         "backend": "fake",
         "mesh_shape": "1x2",
         "ttnn": "fake-1",
+        "weights": "bundled yolo11n-pose",
     }
     extra = saved["benchmarks"][0]["extra_info"]
     assert extra["frames_per_call"] == 4

@@ -17,6 +17,7 @@ LIGHT_MODULES = frozenset(
         "pytest_ttpose",
         "pytest_ttpose.plugin",
         "pytest_ttpose.harness",
+        "pytest_ttpose.harness.atomic_files",
         "pytest_ttpose.harness.backends",
         "pytest_ttpose.harness.baselines",
         "pytest_ttpose.harness.collection",
@@ -27,6 +28,7 @@ LIGHT_MODULES = frozenset(
         "pytest_ttpose.harness.report",
         "pytest_ttpose.harness.session",
         "pytest_ttpose.harness.settings",
+        "pytest_ttpose.harness.weights",
         "pytest_ttpose.pose",
         "pytest_ttpose.pose.acceptance",
     }

@@ -56,7 +56,7 @@ def test_arch_on_hardware_is_refused(pytester: pytest.Pytester, no_tt_devices: P
     (no_tt_devices / "0").touch()
     result = pytester.runpytest("--ttpose-backend=ttnn", "--ttpose-arch=n150")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*--ttpose-arch=n150 applies to the emulator and ttnn-mock backends*"])
+    result.stderr.fnmatch_lines(["ERROR: --ttpose-arch=n150: applies to the emulator and ttnn-mock backends*"])
 
 
 def test_emulator_arch_system_sets_devices(pytester: pytest.Pytester) -> None:
@@ -75,4 +75,6 @@ def test_unknown_arch_is_a_usage_error(pytester: pytest.Pytester) -> None:
 def test_mock_backend_refuses_a_bare_arch(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("--ttpose-backend=ttnn-mock", "--ttpose-arch=blackhole")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*not a mockable system; the ttnn-mock backend accepts n150, n300, p150, 2xp150*"])
+    result.stderr.fnmatch_lines(
+        ["ERROR: --ttpose-arch=blackhole: not a mockable system. Accepted: n150, n300, p150, 2xp150.*"]
+    )

@@ -69,7 +69,7 @@ def test_ini_mirrors_and_cli_wins(fake_tester: pytest.Pytester) -> None:
     [
         (
             "--ttpose-dtypes=bfloat9",
-            "*--ttpose-dtypes=bfloat9: unknown dtype. Accepted: bfloat16, bfloat8_b, bfloat4_b, float32.*",
+            "*--ttpose-dtypes=bfloat9: not a dtype the YOLO11-pose TT model supports. Accepted: bfloat16, bfloat8_b.*",
         ),
         ("--ttpose-dtypes=a/b/c", "*--ttpose-dtypes=a/b/c: 'a/b/c' is not ACT/WEIGHT*"),
         ("--ttpose-resolutions=600", "*--ttpose-resolutions=600: resolution '600' is not a positive multiple of 32*"),
@@ -88,4 +88,4 @@ def test_bad_ini_value_names_the_option(fake_tester: pytest.Pytester) -> None:
     fake_tester.makeini("[pytest]\nttpose_backend = fake\nttpose_dtypes = float8\n")
     result = fake_tester.runpytest()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*--ttpose-dtypes=float8: unknown dtype*"])
+    result.stderr.fnmatch_lines(["*--ttpose-dtypes=float8: not a dtype the YOLO11-pose TT model supports*"])

@@ -48,4 +48,13 @@ def test_emulator_mesh_shape_sets_its_device_count(pytester: pytest.Pytester) ->
 def test_emulator_mesh_beyond_its_largest_machine_is_a_usage_error(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("--ttpose-backend=emulator", "--ttpose-mesh-shape=3x3")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*needs 9 devices; the emulator emulates at most 8*"])
+    result.stderr.fnmatch_lines(
+        ["ERROR: --ttpose-mesh-shape=3x3: needs 9 devices; the emulator emulates at most 8. Accepted: a mesh of *"]
+    )
+    assert "--ttpose-backend" not in result.stderr.str(), "the error blames an option the user did not get wrong"
+
+
+def test_emulator_mesh_beyond_its_arch_names_the_mesh_option(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--ttpose-backend=emulator", "--ttpose-arch=n150", "--ttpose-mesh-shape=1x2")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: --ttpose-mesh-shape=1x2: needs 2 devices but --ttpose-arch=n150 has 1.*"])

@@ -61,9 +61,20 @@ def test_report_schema(fake_tester: pytest.Pytester, baseline_json) -> None:
     result = fake_tester.runpytest(*args)
     result.assert_outcomes(passed=4)
     report = json.loads((fake_tester.path / "out" / "report.json").read_text())
-    assert set(report) == {"schema", "fingerprint", "baseline_file", "update_baselines", "settings", "cases", "summary"}
+    assert set(report) == {
+        "schema",
+        "complete",
+        "exit_status",
+        "fingerprint",
+        "baseline_file",
+        "update_baselines",
+        "settings",
+        "cases",
+        "summary",
+    }
+    assert (report["complete"], report["exit_status"]) == (True, 0)
     assert report["schema"] == "pytest-ttpose/report/1"
-    assert report["fingerprint"] == baseline_json.fingerprint
+    assert report["fingerprint"] == {**baseline_json.fingerprint, "weights": "bundled yolo11n-pose"}
     assert report["baseline_file"] == str(baseline_json.path)
     assert report["update_baselines"] is False
     assert report["settings"]["matrix"] == [

@@ -15,9 +15,9 @@ def test_mesh_shape() -> None:
 
 
 def test_dtype_pairs() -> None:
-    assert s.parse_dtype_pairs("--d", "bfloat16, ttnn.bfloat8_b/bfloat4_b,bfloat16") == (
+    assert s.parse_dtype_pairs("--d", "bfloat16, ttnn.bfloat8_b/bfloat16,bfloat16") == (
         s.DtypePair("bfloat16", "bfloat16"),
-        s.DtypePair("bfloat8_b", "bfloat4_b"),
+        s.DtypePair("bfloat8_b", "bfloat16"),
     )
     with pytest.raises(s.OptionError, match="no dtype pair given"):
         s.parse_dtype_pairs("--d", " , ")

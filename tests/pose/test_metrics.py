@@ -8,15 +8,32 @@ import numpy as np
 import pytest
 import torch
 
-from pytest_ttpose.pose.metrics import OUTPUT_COMPONENTS, comp_pcc, component_pcc, raw_component_pcc
+from pytest_ttpose.pose.metrics import (
+    OUTPUT_COMPONENTS,
+    comp_pcc,
+    component_pcc,
+    nonfinite_counts,
+    raw_component_pcc,
+)
 
 
 def _random(shape: tuple[int, ...], seed: int = 0) -> torch.Tensor:
     return torch.randn(shape, generator=torch.Generator().manual_seed(seed))
 
 
-def test_both_all_nan_is_one() -> None:
-    assert comp_pcc(torch.full((4, 4), math.nan), torch.full((4, 4), math.nan)) == 1.0
+def test_both_all_nan_is_zero_unlike_tt_metal() -> None:
+    """tt-metal says 1.0 here; two broken outputs are no match (all-NaN weights give exactly this)."""
+    assert comp_pcc(torch.full((4, 4), math.nan), torch.full((4, 4), math.nan)) == 0.0
+    assert component_pcc(torch.full((1, 56, 8), math.nan), torch.full((1, 56, 8), math.nan))["all"] == 0.0
+
+
+def test_nonfinite_counts_per_component() -> None:
+    output = _random((2, 56, 10))
+    output[0, 4, 3] = math.nan  # score
+    output[1, 5, 0:3] = math.inf  # x of keypoint 0
+    counts = nonfinite_counts(output)
+    assert counts == {"all": 4, "box": 0, "score": 1, "kpt_xy": 3, "kpt_vis": 0}
+    assert nonfinite_counts(torch.tensor([1.0, math.nan, -math.inf])) == {"all": 2}
 
 
 def test_one_all_nan_is_zero() -> None:

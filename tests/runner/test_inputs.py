@@ -35,6 +35,8 @@ def test_a_good_batch_passes() -> None:
         ((torch.rand(2, 3, *RESOLUTION) * 255).to(torch.uint8), "dtype is torch.uint8"),
         (torch.ones(2, 3, *RESOLUTION, dtype=torch.int32), "tensor.float() / 255"),
         (torch.rand(2, 3, *RESOLUTION).numpy(), "must be a torch.Tensor"),
+        (torch.rand(2, 3, *RESOLUTION) * 255, "values outside [0, 1] (min "),
+        (torch.rand(2, 3, *RESOLUTION) - 0.5, "divide 0..255 images by 255 and do not normalize them"),
     ],
 )
 def test_bad_inputs_are_named(tensor: Any, message: str) -> None:
