@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_ttpose.baselines import COMPONENTS, BaselineEntry, PccFinding, compare_pcc, fps_floor
-from pytest_ttpose.report import PERF_MEASURED, PERF_NOT_MEASURED, CaseResult
+from pytest_ttpose.report import PERF_MEASURED, PERF_MODELLED, PERF_NOT_MEASURED, CaseResult
 from pytest_ttpose.settings import pcc_threshold
 
 if TYPE_CHECKING:
@@ -219,11 +219,15 @@ class CaseCheck:
         """
         __tracebackhide__ = True
         session = self._session
+        logs: list[Any] = []
 
         def timed() -> None:
-            run()
-            if device is not None:
-                session.backend.synchronize(device)
+            with session.backend.perf_recording() as log:
+                run()
+                if device is not None:
+                    session.backend.synchronize(device)
+            if log is not None:
+                logs.append(log)
 
         if session.backend.dry_run:
             # Run it once through the fixture (pytest-benchmark warns about an unused one), but report no speed:
@@ -235,11 +239,17 @@ class CaseCheck:
         benchmark.pedantic(timed, rounds=rounds, warmup_rounds=warmup_rounds, iterations=1)
         entry = self._entry()
         self.result.fps_baseline = None if entry is None else entry.fps
-        if benchmark.stats is None:
+        stats = None if benchmark.stats is None else benchmark.stats.stats
+        if stats is not None:
+            benchmark.extra_info["host_seconds_per_frame"] = stats.median / frames  # CPU time, compared with nothing
+        if logs or (stats is None and self._models_perf()):
+            if not logs:  # pytest-benchmark is disabled and ran nothing: run the call once to model it
+                timed()
+            return self._check_modelled(benchmark, logs[-1], frames)
+        if stats is None:
             self.result.perf = PERF_NOT_MEASURED
             self.result.perf_note = "pytest-benchmark is disabled (--benchmark-disable or pytest-xdist)"
             return None
-        stats = benchmark.stats.stats
         fps = frames / stats.median
         latency = {"median": stats.median * 1e3, "min": stats.min * 1e3}
         benchmark.extra_info.update(
@@ -252,6 +262,77 @@ class CaseCheck:
             }
         )
         self.result.perf, self.result.fps, self.result.latency_ms = PERF_MEASURED, fps, latency
+        return self._check_fps(
+            fps, f"measured {fps:.3f} FPS (latency median {latency['median']:.2f} ms, min {latency['min']:.2f} ms)", []
+        )
+
+    def _models_perf(self) -> bool:
+        with self._session.backend.perf_recording() as log:
+            return log is not None
+
+    def model_call(self, run: Callable[[], Any], *, device: Any = None, frames: int = 1) -> Any:
+        """Run ``run`` once (and synchronize ``device``) under the backend's recording, and return its
+        ``devperf.pipeline.CallModel``; None where the backend measures instead of modelling."""
+        session = self._session
+        with session.backend.perf_recording() as log:
+            run()
+            if device is not None:
+                session.backend.synchronize(device)
+        if log is None:
+            return None
+        from pytest_ttpose.devperf.pipeline import model_call
+
+        return model_call(log.events, session.backend.perf_hardware(_chips(log)), frames)
+
+    def _check_modelled(self, benchmark: Any, log: Any, frames: int) -> float:
+        """Price the recorded call with the device model, record the figures and the per-op table, and check."""
+        __tracebackhide__ = True
+        from pytest_ttpose.devperf.pipeline import model_call
+        from pytest_ttpose.modelled_perf import grown_ops, op_figures, op_table
+
+        session = self._session
+        hardware = session.backend.perf_hardware(_chips(log))
+        model = model_call(log.events, hardware, frames)
+        fps = model.fps
+        rows = op_table(model)
+        breakdown = {
+            "system": hardware.system,
+            "grid": f"{hardware.grid[0]}x{hardware.grid[1]}",
+            "frames_per_call": frames,
+            "device_kernel_fps": model.kernel_fps,
+            "ops": len(rows),
+            **model.breakdown(),
+        }
+        benchmark.extra_info.update(
+            {
+                "fps": fps,
+                "perf": PERF_MODELLED,
+                "modelled": breakdown,
+                "ttpose_fingerprint": session.fingerprint.as_dict(),
+            }
+        )
+        period_ms = model.period_ns / 1e6
+        self.result.perf, self.result.fps = PERF_MODELLED, fps
+        self.result.latency_ms = {"median": period_ms, "min": period_ms}
+        self.result.perf_model, self.result.op_table = breakdown, rows
+        stored = session.optable_baseline(self.result.node_id)
+        grown = [] if stored is None else grown_ops(op_figures(rows), stored)
+        growth_lines = (
+            ["  per-op baseline: none stored (update the baselines to store one)"]
+            if stored is None
+            else ["  ops that grew most against the baseline run (modelled device time):"]
+            + [f"    {g.describe()}" for g in grown]
+        )
+        what = (
+            f"modelled {fps:.3f} FPS on {hardware.system} ({period_ms:.3f} ms per call: device kernels "
+            f"{model.kernel_ns / 1e6:.3f} ms, dispatch {model.dispatch_ns / 1e6:.3f} ms, transfer "
+            f"{model.transfer_ns / 1e6:.3f} ms, host {model.host_ns / 1e6:.3f} ms)"
+        )
+        return self._check_fps(fps, what, growth_lines)
+
+    def _check_fps(self, fps: float, what: str, extra: list[str]) -> float:
+        __tracebackhide__ = True
+        session = self._session
         if self._update:
             self.result.store_perf = True
             return fps
@@ -264,9 +345,9 @@ class CaseCheck:
             self._fail(
                 [
                     f"FPS below the bar for {self.result.node_id}",
-                    f"  measured {fps:.3f} FPS (latency median {latency['median']:.2f} ms, "
-                    f"min {latency['min']:.2f} ms)",
+                    f"  {what}",
                     f"  baseline {self.result.fps_baseline:.3f} FPS x (1 - {tolerance:g}) = floor {floor:.3f} FPS",
+                    *extra,
                     f"baseline file: {session.baseline_file} (fingerprint {session.fingerprint.as_dict()})",
                     f"to accept the measured speed as the new baseline: {self.regen_command}",
                 ]
@@ -278,6 +359,11 @@ class CaseCheck:
         """Attach the dry run's fit report (peak L1 per core vs bank size); a ``summary`` key shows in the table."""
         self.result.dry_run = self.result.dry_run or self._session.backend.dry_run
         self.result.fit = dict(report)
+
+
+def _chips(log: Any) -> int:
+    """How many chips the recorded ops ran on (a data-parallel mesh runs every op on each)."""
+    return max((getattr(event, "devices", 1) for event in log.events), default=1)
 
 
 __all__ = ["CaseCheck", "format_layer_table"]

@@ -17,6 +17,7 @@ from typing import Any
 REPORT_SCHEMA = "pytest-ttpose/report/1"
 
 PERF_MEASURED = "measured"
+PERF_MODELLED = "modelled"  # FPS from pytest_ttpose.devperf of what the case ran, not from a clock
 PERF_NOT_MEASURED = "not measured"
 
 
@@ -30,13 +31,16 @@ class CaseResult:
     status: str = "not run"
     pcc: dict[str, float] | None = None
     pcc_baseline: dict[str, float] | None = None
-    perf: str | None = None  # None: not a perf case; else PERF_MEASURED / PERF_NOT_MEASURED
+    perf: str | None = None  # None: not a perf case; else PERF_MEASURED / PERF_MODELLED / PERF_NOT_MEASURED
     perf_note: str | None = None
     fps: float | None = None
     fps_baseline: float | None = None
     latency_ms: dict[str, float] | None = None
     dry_run: bool = False
     fit: dict[str, Any] | None = None
+    # modelled perf: where the time goes (ms per call) and one row per device op (pytest_ttpose.modelled_perf)
+    perf_model: dict[str, Any] | None = None
+    op_table: list[dict[str, Any]] | None = None
     messages: list[str] = field(default_factory=list)
     # Values this case may write under --ttpose-update-baselines (only those it produced and that passed the
     # absolute checks).
@@ -92,7 +96,7 @@ def table_rows(results: Iterable[CaseResult]) -> list[tuple[str, ...]]:
         elif result.perf == PERF_NOT_MEASURED:
             fps_text = PERF_NOT_MEASURED
         else:
-            fps_text = _fmt(result.fps, 2)
+            fps_text = _fmt(result.fps, 2) + (" (modelled)" if result.perf == PERF_MODELLED else "")
         delta = result.fps_delta
         delta_text = "-" if delta is None else f"{delta * 100:+.1f}%"
         status = result.status
