@@ -284,6 +284,48 @@ class CaseCheck:
 
         return model_call(log.events, session.backend.perf_hardware(_chips(log)), frames)
 
+    def trace_speedup(
+        self,
+        basic: Callable[[], Any],
+        performant: Callable[[], Any],
+        *,
+        device: Any,
+        frames: int,
+        minimum: float | None,
+    ) -> float | None:
+        """The speedup of ``performant`` (trace + 2 CQs) over ``basic`` per call, modelled where the backend models
+        (else timed over a few calls on the device), recorded with where the time goes, and checked against
+        ``minimum`` when given. None on the dry run (a mocked device runs nothing)."""
+        __tracebackhide__ = True
+        if self._session.backend.dry_run:
+            self.result.dry_run = True
+            return None
+        basic_model = self.model_call(basic, device=device, frames=frames)
+        performant_model = self.model_call(performant, device=device, frames=frames)
+        if basic_model is not None and performant_model is not None:
+            speedup = basic_model.period_ns / performant_model.period_ns
+            self.result.perf_model = {
+                "perf": PERF_MODELLED,
+                "system": performant_model.hardware.system,
+                "speedup": speedup,
+                "basic": basic_model.breakdown(),
+                "performant": performant_model.breakdown(),
+            }
+        else:
+            basic_s, performant_s = _median_seconds(basic, device, self), _median_seconds(performant, device, self)
+            speedup = basic_s / performant_s
+            self.result.perf_model = {"perf": PERF_MEASURED, "speedup": speedup, "basic_s": basic_s}
+            self.result.perf_model["performant_s"] = performant_s
+        if minimum is not None and speedup < minimum:
+            self._fail(
+                [
+                    f"trace + 2 CQs is {speedup:.2f}x the basic path for {self.result.node_id}; at least "
+                    f"{minimum:g}x expected",
+                    f"  where the time goes (ms per call): {self.result.perf_model}",
+                ]
+            )
+        return speedup
+
     def _check_modelled(self, benchmark: Any, log: Any, frames: int) -> float:
         """Price the recorded call with the device model, record the figures and the per-op table, and check."""
         __tracebackhide__ = True
@@ -359,6 +401,20 @@ class CaseCheck:
         """Attach the dry run's fit report (peak L1 per core vs bank size); a ``summary`` key shows in the table."""
         self.result.dry_run = self.result.dry_run or self._session.backend.dry_run
         self.result.fit = dict(report)
+
+
+def _median_seconds(run: Callable[[], Any], device: Any, check: CaseCheck, calls: int = 5) -> float:
+    """Wall time of ``run`` plus a device synchronize, median of ``calls`` (hardware: speed is measured there)."""
+    import statistics
+    import time
+
+    times = []
+    for _ in range(calls):
+        start = time.perf_counter()
+        run()
+        check._session.backend.synchronize(device)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
 
 
 def _chips(log: Any) -> int:

@@ -154,6 +154,15 @@ def ttpose_runner(
 
 
 @pytest.fixture
+def ttpose_basic_runner(
+    ttpose_devices: DeviceManager, ttpose_device: Any, ttpose_point: MatrixPoint, ttpose_reference: Any
+) -> Any:
+    """``YOLOv11PoseBasicRunner`` (no trace, one CQ) for this point on the single device: the traced runner's
+    baseline. Request it before ``ttpose_runner``: building it releases a cached traced runner."""
+    return _cached(ttpose_devices, "device", "YOLOv11PoseBasicRunner", ttpose_point, ttpose_reference)
+
+
+@pytest.fixture
 def ttpose_dp_runner(
     ttpose_devices: DeviceManager, ttpose_mesh_device: Any, ttpose_point: MatrixPoint, ttpose_reference: Any
 ) -> Any:

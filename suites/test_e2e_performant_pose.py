@@ -4,7 +4,11 @@ The timed call replays the trace on real images (bus.jpg, zidane.jpg, letterboxe
 the device inside the timed region. FPS is frames per call (the global batch) over the median call time, checked
 against the baseline of this device fingerprint (``--ttpose-perf-tolerance``). The last replay's output is then
 checked against the torch reference on the same images, per component. ``_dp`` runs the same on the mesh, the batch
-sharded over its devices.
+sharded over its devices. On the emulator the FPS is modelled (``pytest_ttpose.devperf``) from the ops the call ran.
+
+``test_trace_speedup_pose`` compares the traced runner with the basic one (no trace, one CQ) on the same input:
+the speedup per point, with where the time goes (device kernels, dispatch, transfer, host), and at least
+``SPEC_SPEEDUP`` at 640x640 batch 1.
 """
 
 from __future__ import annotations
@@ -13,6 +17,10 @@ from typing import Any
 
 from pytest_ttpose.settings import MatrixPoint
 from pytest_ttpose.tt.diagnostics import layer_pcc_table
+
+# The spec's claim for trace + 2 CQs over the basic path, at 640x640 batch 1.
+SPEC_SPEEDUP = 1.5
+SPEC_SPEEDUP_POINT = ((640, 640), 1)
 
 # The runner has already run three times (compile, cached, capture) when the test gets it: no warm-up round.
 # A replay takes milliseconds on a device and seconds on the emulator (whose FPS only guards against gross slowdowns).
@@ -65,3 +73,21 @@ def test_e2e_performant_pose_dp(
 ) -> None:
     assert ttpose_dp_runner.batch_size == ttpose_point.batch_size * ttpose_mesh_device.get_num_devices()
     _run_and_check(ttpose_check, benchmark, ttpose_dp_runner, ttpose_mesh_device, ttpose_input, ttpose_backend)
+
+
+def test_trace_speedup_pose(
+    ttpose_point: MatrixPoint,
+    ttpose_device: Any,
+    ttpose_basic_runner: Any,
+    ttpose_runner: Any,
+    ttpose_input: Any,
+    ttpose_check: Any,
+) -> None:
+    at_spec_point = (tuple(ttpose_point.resolution), ttpose_point.batch_size) == SPEC_SPEEDUP_POINT
+    ttpose_check.trace_speedup(
+        lambda: ttpose_basic_runner.run(ttpose_input),
+        lambda: ttpose_runner.run(ttpose_input),
+        device=ttpose_device,
+        frames=ttpose_runner.batch_size,
+        minimum=SPEC_SPEEDUP if at_spec_point else None,
+    )
