@@ -34,9 +34,7 @@ def tensor(shape: tuple[int, ...], buffer: str = "DRAM", cores: int = 0, dtype: 
     return TensorDesc(shape, dtype, "TILE", buffer, layout, cores)  # type: ignore[arg-type]
 
 
-def conv(
-    fidelity: str = "LoFi", groups: int = 1, buffer: str = "DRAM", cores: int = 0, channels: int = 128
-) -> OpDesc:
+def conv(fidelity: str = "LoFi", groups: int = 1, buffer: str = "DRAM", cores: int = 0, channels: int = 128) -> OpDesc:
     work = ConvWork(1, channels, channels, (3, 3), (40, 40), groups, halo=buffer == "L1")
     return OpDesc(
         "conv2d",

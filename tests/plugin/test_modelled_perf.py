@@ -1,8 +1,9 @@
 """Perf cases on the emulator assert the modelled FPS of what they ran (pytest_ttpose.devperf), not CPU time.
 
-A small perf case (three 3x3 convs of 128 channels at 64x64, untraced) runs under pytester: a regression injected at the emulator level (every
-conv forced to HiFi4) fails it against its baseline and names the convs that got slower; an improvement shows as a
-positive delta and --ttpose-update-baselines records it; the report and its CSV hold one row per op.
+A small perf case (three untraced 3x3 convs of 128 channels at 64x64) runs under pytester: a regression injected at
+the emulator level (every conv forced to HiFi4) fails it against its baseline and names the convs that got slower;
+an improvement shows as a positive delta and --ttpose-update-baselines records it; the report and its CSV hold one
+row per op.
 """
 
 from __future__ import annotations
