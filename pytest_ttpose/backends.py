@@ -137,6 +137,11 @@ class Backend(ABC):
         """The ``devperf.model.Hardware`` that prices what ``perf_recording`` recorded on ``chips`` chips."""
         raise NotImplementedError(f"the {self.name} backend measures speed; it has no performance model")
 
+    def capture_device_ops(self, device: Any, work: Callable[[], Any]) -> list[Any]:
+        """The device programs of ``work()`` as ``devperf`` op descriptors, where ops run but nothing can be timed
+        (the dry run)."""
+        raise NotImplementedError(f"the {self.name} backend does not capture device programs")
+
     def clear_program_cache(self, device: Any) -> None:
         """Drop the device's compiled programs, and with them the config tensors they keep in L1_SMALL."""
         clear = getattr(device, "clear_program_cache", None)
@@ -346,6 +351,17 @@ class TtnnMockBackend(Backend):
 
     def close_mesh_device(self, mesh: Any) -> None:
         self._api().close_mesh_device(mesh)
+
+    def perf_hardware(self, chips: int) -> Any:
+        from pytest_ttpose.devperf.model import Hardware
+
+        return Hardware.of(self._system_name)  # type: ignore[arg-type]
+
+    def capture_device_ops(self, device: Any, work: Callable[[], Any]) -> list[Any]:
+        """The device programs real ttnn ran for ``work()``, as ``devperf`` op descriptors (graph capture)."""
+        from pytest_ttpose.mock.perf_capture import capture_device_ops
+
+        return capture_device_ops(device, work)[1]
 
 
 def builtin_backends() -> dict[str, BackendFactory]:

@@ -326,6 +326,33 @@ class CaseCheck:
             )
         return speedup
 
+    def dry_run_perf(self, work: Callable[[], Any], *, device: Any, frames: int, input_elements: int) -> float | None:
+        """On the dry run: model the traced runner's FPS from the programs real ttnn accepted for ``work()`` (one
+        model forward), with their real shapes, memory configs and grids. Recorded as modelled, compared with
+        nothing (a mocked device runs nothing to measure). None on other backends."""
+        session = self._session
+        if not session.backend.dry_run:
+            return None
+        from pytest_ttpose.devperf.pipeline import model_call, traced_frame
+        from pytest_ttpose.modelled_perf import op_table
+
+        chips = device.get_num_devices() if hasattr(device, "get_num_devices") else 1
+        ops = session.backend.capture_device_ops(device, work)
+        hardware = session.backend.perf_hardware(chips)
+        model = model_call(traced_frame(ops, input_elements=input_elements, devices=chips), hardware, frames)
+        self.result.perf, self.result.fps = PERF_MODELLED, model.fps
+        self.result.perf_note = "dry run: modelled from the ops ttnn accepted, compared with nothing"
+        self.result.perf_model = {
+            "system": hardware.system,
+            "grid": f"{hardware.grid[0]}x{hardware.grid[1]}",
+            "frames_per_call": frames,
+            "device_kernel_fps": model.kernel_fps,
+            "ops": len(model.rows),
+            **model.breakdown(),
+        }
+        self.result.op_table = op_table(model)
+        return model.fps
+
     def _check_modelled(self, benchmark: Any, log: Any, frames: int) -> float:
         """Price the recorded call with the device model, record the figures and the per-op table, and check."""
         __tracebackhide__ = True

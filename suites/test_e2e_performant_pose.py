@@ -13,6 +13,7 @@ the speedup per point, with where the time goes (device kernels, dispatch, trans
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from pytest_ttpose.settings import MatrixPoint
@@ -40,6 +41,15 @@ def _run_and_check(ttpose_check: Any, benchmark: Any, runner: Any, device: Any, 
     )
     if not outputs:  # pytest-benchmark ran nothing (it does not when disabled on some versions)
         outputs.append(runner.run(torch_input))
+    if backend.dry_run:  # model the FPS from the ops real ttnn accepts for one forward (a mocked trace runs nothing)
+        infra = runner.infra
+        ttpose_check.dry_run_perf(
+            infra.run,
+            device=device,
+            frames=runner.batch_size,
+            input_elements=runner.batch_size * math.prod(infra.input_tensor.shape[1:]),
+        )
+        outputs.append(infra.output_tensor)
     output = runner.output_to_torch(outputs[-1])
     assert tuple(output.shape) == (runner.batch_size, 56, runner.infra.tt_model.num_anchors)
     infra = runner.infra

@@ -20,6 +20,7 @@ from .descriptors import (
     HostConvert,
     HostRead,
     HostWrite,
+    OpDesc,
     RecordEvent,
     Synchronize,
     TraceLaunch,
@@ -162,3 +163,20 @@ def model_call(events: Sequence[Event], hardware: Hardware, frames: int) -> Call
             rows.append(OpRow(f"{cost.name}#{seen[cost.name]}", cost, event.cq, event.replayed))
     period = ends[-1] - ends[-2]
     return CallModel(hardware, frames, period, kernel, dispatch, transfer, host, tuple(rows))
+
+
+def traced_frame(ops: Sequence[OpDesc], *, input_elements: int, devices: int) -> list[Event]:
+    """The events of one call of the traced two-queue runner replaying ``ops``, for a backend that ran the model's
+    ops but cannot replay a trace (the dry run): the host converts the input (``input_elements`` in all, bfloat16),
+    CQ1 writes each chip's share after the previous frame's input copy, CQ0 replays the trace, the host synchronizes."""
+    return [
+        HostConvert(input_elements, "to_device_format"),
+        WaitEvent(1, (0, 0)),
+        HostWrite(2.0 * input_elements / devices, 1, devices),
+        RecordEvent(1, (0, 1)),
+        WaitEvent(0, (0, 1)),
+        RecordEvent(0, (0, 0)),
+        TraceLaunch(0, len(ops)),
+        *(DeviceOp(op, 0, replayed=True, devices=devices) for op in ops),
+        Synchronize(),
+    ]

@@ -20,7 +20,7 @@ from pytest_ttpose.seam import api_for
 _SHAPE = re.compile(r"Shape\(\[([\d, ]*)\]\)")
 _MEMORY_LAYOUT = re.compile(r"memory_layout=TensorMemoryLayout::(\w+)")
 _BUFFER = re.compile(r"buffer_type=BufferType::(\w+)")
-_GRID = re.compile(r'shard_spec=ShardSpec\{grid=\[(.*?)\], shape')
+_GRID = re.compile(r"shard_spec=ShardSpec\{grid=\[(.*?)\], shape")
 _RANGE = re.compile(r'"start":\{"x":(\d+),"y":(\d+)\},"end":\{"x":(\d+),"y":(\d+)\}')
 _FIDELITY = re.compile(r"math_fidelity=(LoFi|HiFi2|HiFi3|HiFi4)")
 _WINDOW = re.compile(r"SlidingWindowConfig\((\d+), \d+, \{\d+, \d+\}, \{(\d+), (\d+)\}")
