@@ -47,7 +47,7 @@ def _run_and_check(ttpose_check: Any, benchmark: Any, runner: Any, device: Any, 
             infra.run,
             device=device,
             frames=runner.batch_size,
-            input_elements=runner.batch_size * math.prod(infra.input_tensor.shape[1:]),
+            input_elements=math.prod(list(infra.input_tensor.shape)) * device.get_num_devices(),
         )
         outputs.append(infra.output_tensor)
     output = runner.output_to_torch(outputs[-1])
