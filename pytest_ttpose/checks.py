@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -284,44 +285,43 @@ class CaseCheck:
 
         return model_call(log.events, session.backend.perf_hardware(_chips(log)), frames)
 
-    def trace_speedup(
-        self,
-        basic: Callable[[], Any],
-        performant: Callable[[], Any],
-        *,
-        device: Any,
-        frames: int,
-        minimum: float | None,
-    ) -> float | None:
-        """The speedup of ``performant`` (trace + 2 CQs) over ``basic`` per call, modelled where the backend models
-        (else timed over a few calls on the device), recorded with where the time goes, and checked against
-        ``minimum`` when given. None on the dry run (a mocked device runs nothing)."""
-        __tracebackhide__ = True
+    def call_figure(self, run: Callable[[], Any], *, device: Any, frames: int) -> CallFigure | None:
+        """Seconds per call of ``run`` (plus a device synchronize): modelled where the backend models, else the
+        median of a few timed calls on the device. None on the dry run (a mocked device runs nothing)."""
         if self._session.backend.dry_run:
             self.result.dry_run = True
             return None
-        basic_model = self.model_call(basic, device=device, frames=frames)
-        performant_model = self.model_call(performant, device=device, frames=frames)
-        if basic_model is not None and performant_model is not None:
-            speedup = basic_model.period_ns / performant_model.period_ns
-            self.result.perf_model = {
-                "perf": PERF_MODELLED,
-                "system": performant_model.hardware.system,
-                "speedup": speedup,
-                "basic": basic_model.breakdown(),
-                "performant": performant_model.breakdown(),
-            }
+        model = self.model_call(run, device=device, frames=frames)
+        if model is not None:
+            return CallFigure(model.period_ns / 1e9, model)
+        return CallFigure(_median_seconds(run, device, self), None)
+
+    def trace_speedup(
+        self, basic: CallFigure | None, performant: CallFigure | None, *, minimum: float | None
+    ) -> float | None:
+        """The speedup of the traced runner's call over the basic runner's, recorded with where the time goes, and
+        checked against ``minimum`` when given. None when there are no figures (the dry run)."""
+        __tracebackhide__ = True
+        if basic is None or performant is None:
+            return None
+        speedup = basic.seconds / performant.seconds
+        figures: dict[str, Any] = {"speedup": speedup, "basic_s": basic.seconds, "performant_s": performant.seconds}
+        if basic.model is not None and performant.model is not None:
+            figures.update(
+                perf=PERF_MODELLED,
+                system=performant.model.hardware.system,
+                basic=basic.model.breakdown(),
+                performant=performant.model.breakdown(),
+            )
         else:
-            basic_s, performant_s = _median_seconds(basic, device, self), _median_seconds(performant, device, self)
-            speedup = basic_s / performant_s
-            self.result.perf_model = {"perf": PERF_MEASURED, "speedup": speedup, "basic_s": basic_s}
-            self.result.perf_model["performant_s"] = performant_s
+            figures["perf"] = PERF_MEASURED
+        self.result.perf_model = figures
         if minimum is not None and speedup < minimum:
             self._fail(
                 [
-                    f"trace + 2 CQs is {speedup:.2f}x the basic path for {self.result.node_id}; at least "
+                    f"trace + 2 CQs is {speedup:.3f}x the basic path for {self.result.node_id}; at least "
                     f"{minimum:g}x expected",
-                    f"  where the time goes (ms per call): {self.result.perf_model}",
+                    f"  where the time goes (ms per call): {figures}",
                 ]
             )
         return speedup
@@ -430,6 +430,14 @@ class CaseCheck:
         self.result.fit = dict(report)
 
 
+@dataclass(frozen=True)
+class CallFigure:
+    """Seconds per call of a runner: modelled (with the model's breakdown) or measured on the device."""
+
+    seconds: float
+    model: Any = None  # devperf.pipeline.CallModel when modelled
+
+
 def _median_seconds(run: Callable[[], Any], device: Any, check: CaseCheck, calls: int = 5) -> float:
     """Wall time of ``run`` plus a device synchronize, median of ``calls`` (hardware: speed is measured there)."""
     import statistics
@@ -449,4 +457,4 @@ def _chips(log: Any) -> int:
     return max((getattr(event, "devices", 1) for event in log.events), default=1)
 
 
-__all__ = ["CaseCheck", "format_layer_table"]
+__all__ = ["CallFigure", "CaseCheck", "format_layer_table"]
