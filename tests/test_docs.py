@@ -22,5 +22,11 @@ def cited_documents() -> dict[str, list[str]]:
 def test_every_document_the_code_cites_exists() -> None:
     cited = cited_documents()
     assert "docs/ARCHITECTURE.md" in cited, "the code should point readers at docs/ARCHITECTURE.md"
-    missing = {name: places for name, places in cited.items() if not (ROOT / name).is_file()}
+    # A path into another repository (tt-metal's models/..., tech_reports/...) is a source, not one of ours.
+    ours = {name: places for name, places in cited.items() if "/" not in name or name.startswith("docs/")}
+    missing = {
+        name: places
+        for name, places in ours.items()
+        if not (ROOT / name).is_file() and not (ROOT / "docs" / name).is_file()
+    }
     assert not missing, f"cited but not in the repository: {missing}"

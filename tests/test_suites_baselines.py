@@ -16,11 +16,13 @@ import pytest
 
 from pytest_ttpose.harness.backends import BackendRequest, EmulatorBackend
 from pytest_ttpose.harness.baselines import BaselineFile, baseline_path
+from pytest_ttpose.harness.modelled_perf import load_optables, optable_path
 from pytest_ttpose.harness.settings import DEFAULT_BASELINE_DIR, MeshShape
 
 ROOT = Path(__file__).resolve().parents[1]
-# Cases that store nothing: the demo's verdict is an OKS bar (not a baseline value), the release check an equality.
-NO_BASELINE_TESTS = ("test_demo_pose", "test_trace_pose_release")
+# Cases that store nothing: the demo's verdict is an OKS bar (not a baseline value), the release check an equality,
+# the trace speedup a ratio against the spec's 1.5x.
+NO_BASELINE_TESTS = ("test_demo_pose", "test_trace_pose_release", "test_trace_speedup_pose")
 PERF_TESTS = ("test_e2e_performant_pose", "test_e2e_performant_pose_dp")
 
 
@@ -69,6 +71,15 @@ def test_every_default_suite_case_has_a_baseline_entry(
         assert entry is not None and entry.pcc, f"{case}: the baseline entry has no PCC"
         if _test_name(case) in PERF_TESTS:
             assert entry.fps is not None and entry.fps > 0, f"{case}: a performance case needs its FPS baseline"
+
+
+def test_every_perf_case_has_its_modelled_op_table(
+    emulator_baselines: BaselineFile, default_suite_cases: list[str]
+) -> None:
+    tables = load_optables(optable_path(emulator_baselines.path))
+    perf_cases = [case for case in default_suite_cases if _test_name(case) in PERF_TESTS]
+    missing = [case for case in perf_cases if not tables.get(case)]
+    assert not missing, "perf case(s) without a per-op table beside the baseline file:\n  " + "\n  ".join(missing)
 
 
 def test_the_baseline_file_has_no_entry_of_a_test_that_no_longer_exists(

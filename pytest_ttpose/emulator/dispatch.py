@@ -13,10 +13,13 @@ from dataclasses import dataclass
 
 import torch
 
+from pytest_ttpose.devperf.descriptors import ConvWork, DeviceOp, MatmulWork, OpDesc
+
+from . import perf_log
 from .device import Buffer, MeshDevice
 from .numerics import round_to_dtype
 from .tensor import Tensor
-from .types import BufferType, DataType, Layout, MemoryConfig, make_spec
+from .types import BufferType, DataType, Layout, MathFidelity, MemoryConfig, make_spec
 
 Compute = Callable[[list[torch.Tensor]], torch.Tensor]
 
@@ -45,6 +48,7 @@ class TracedOp:
     dtype: DataType
     exact: bool
     fresh: bool = False
+    perf: OpDesc | None = None  # what the performance model prices when the trace is replayed
 
 
 def device_of(op: str, tensors: Sequence[Tensor]) -> MeshDevice:
@@ -73,10 +77,13 @@ def launch(
     cq_id: int = 0,
     exact: bool = False,
     fresh: bool = False,
+    fidelity: MathFidelity | None = None,
+    work: ConvWork | MatmulWork | None = None,
 ) -> Tensor:
     """Run ``compute`` per device and store its result. ``exact`` says the result already holds values ``dtype``
     stores unchanged (pure data movement that keeps bfloat8_b blocks intact), so rounding can be skipped. ``fresh``
-    says ``compute`` returns a new float32 tensor that shares memory with nothing, so rounding may overwrite it."""
+    says ``compute`` returns a new float32 tensor that shares memory with nothing, so rounding may overwrite it.
+    ``fidelity`` and ``work`` (conv/matmul geometry) are what the performance model needs beyond the specs."""
     device = device_of(op, inputs)
     device.queues.check_cq(cq_id)
     buffers = [t._buffer for t in inputs]
@@ -104,12 +111,17 @@ def launch(
     device._note_write(out_buffer, cq_id, op)
     out_buffer.data = results
     device._remember_program((op, spec, tuple(b.spec for b in buffers)))  # type: ignore[union-attr]
+    described = None
+    if device.capturing is not None or perf_log.active():
+        described = perf_log.op_desc(op, [b.spec for b in buffers], spec, fidelity, work)  # type: ignore[union-attr]
+        perf_log.note(DeviceOp(described, cq_id, replayed=False, devices=device.get_num_devices()))
     if device.capturing is not None:
         if device.capturing.cq_id != cq_id:
             raise RuntimeError(f"TT_FATAL: {op} issued on CQ{cq_id} while CQ{device.capturing.cq_id} captures a trace")
         cores = device._arch_spec.compute_grid[0] * device._arch_spec.compute_grid[1]
+        refs = [BufferRef.of(b) for b in buffers]  # type: ignore[arg-type]
         device.capturing.record(
-            TracedOp(op, compute, [BufferRef.of(b) for b in buffers], BufferRef.of(out_buffer), dtype, exact, fresh),  # type: ignore[arg-type]
+            TracedOp(op, compute, refs, BufferRef.of(out_buffer), dtype, exact, fresh, described),
             TRACE_BYTES_PER_OP + TRACE_BYTES_PER_CORE * cores,
         )
     return result

@@ -13,8 +13,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import torch
 
+from pytest_ttpose.devperf.descriptors import HostConvert, HostRead, HostWrite
+
+from . import perf_log
 from .device import Buffer, MeshDevice
 from .numerics import round_bfloat8_b, round_bfloat16
+from .perf_log import tensor_desc
 from .types import (
     DRAM_MEMORY_CONFIG,
     DataType,
@@ -256,6 +260,8 @@ def write_shards(buffer: Buffer, shards: list[torch.Tensor], cq_id: int, what: s
         )
     device.queues.issue(cq_id)
     device._note_write(buffer, cq_id, what)
+    if perf_log.active():
+        perf_log.note(HostWrite(tensor_desc(buffer.spec).nbytes, cq_id, devices=len(shards)))
     buffer.data = list(shards)  # host and device values are never modified in place: sharing them is safe
 
 
@@ -289,6 +295,8 @@ def read_shards(tensor: Tensor, cq_id: int, what: str) -> list[torch.Tensor]:
     _require_not_capturing(device, reading=True)
     device.queues.check_cq(cq_id)
     device._note_host_read(buffer, cq_id, what)
+    if perf_log.active():
+        perf_log.note(HostRead(tensor_desc(buffer.spec).nbytes, cq_id, devices=device.get_num_devices()))
     return list(buffer.data)  # stored tensors are never modified in place: sharing them is safe
 
 
@@ -338,6 +346,8 @@ def from_torch(
         raise RuntimeError(f"TT_FATAL: Layout must be Layout::TILE for bfloat8_b or bfloat4_b! (got {layout})")
     if memory_config is not None and device is None:
         raise RuntimeError("from_torch: memory_config needs a device")
+    if perf_log.active():
+        perf_log.note(HostConvert(tensor.numel(), "to_device_format"))
     pieces = mesh_mapper.map(tensor) if mesh_mapper is not None else [tensor]
     shards = [store_values(piece.detach(), dtype, pad_value) for piece in pieces]
     result = host_tensor(shards, dtype, layout, tile)
@@ -358,6 +368,8 @@ def to_torch(
     if not isinstance(tensor, Tensor):
         raise TypeError(f"to_torch: expected an emulator ttnn.Tensor, got {type(tensor).__name__}")
     shards = read_shards(tensor, queue_index(cq_id), "to_torch")
+    if perf_log.active():
+        perf_log.note(HostConvert(sum(s.numel() for s in shards), "to_torch"))
     shards = [_to_torch_dtype(s, tensor.dtype) for s in shards]
     if mesh_composer is not None:
         result = mesh_composer.compose(shards)

@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 
 import torch
 
+from pytest_ttpose.devperf.descriptors import DeviceOp, RecordEvent, Synchronize, TraceLaunch, WaitEvent
+
+from . import perf_log
 from .device import MeshDevice, MeshEvent
 from .dispatch import BufferRef, TracedOp
 from .numerics import round_to_dtype
@@ -114,6 +117,12 @@ def execute_trace(
     if mesh_device.capturing is not None:
         raise RuntimeError("TT_FATAL: execute_trace during a trace capture is not supported")
     mesh_device.queues.issue(cq)
+    if perf_log.active():
+        devices = mesh_device.get_num_devices()
+        perf_log.note(TraceLaunch(cq, len(trace.ops)))
+        for traced in trace.ops:
+            if traced.perf is not None:
+                perf_log.note(DeviceOp(traced.perf, cq, replayed=True, devices=devices))
     scratch: dict = {}
     for op in trace.ops:
         inputs = [_read(mesh_device, ref, scratch, cq, op.name) for ref in op.inputs]
@@ -127,6 +136,7 @@ def execute_trace(
             mesh_device._note_write(live, cq, f"execute_trace ({op.name})")
             live.data = results
     if blocking:
+        perf_log.note(Synchronize())
         mesh_device.queues.host_seen[cq] = mesh_device.queues.issued[cq]
 
 
@@ -149,6 +159,7 @@ def record_event(
     queues = mesh_device.queues
     cq = queues.check_cq(queue_index(cq_id))
     sequence = queues.issue(cq)
+    perf_log.note(RecordEvent(cq, (id(mesh_device), sequence)))
     return MeshEvent(mesh_device, cq, sequence, tuple(queues.waited[cq]))
 
 
@@ -163,10 +174,12 @@ def wait_for_event(cq_id: int | None, mesh_event: MeshEvent) -> None:
     for queue, done in enumerate(mesh_event.known_done):
         waited[queue] = max(waited[queue], done)
     waited[mesh_event.cq_id] = max(waited[mesh_event.cq_id], mesh_event.sequence)
+    perf_log.note(WaitEvent(cq, (id(mesh_event.device), mesh_event.sequence)))
 
 
 def event_synchronize(mesh_event: MeshEvent) -> None:
     queues = mesh_event.device.queues
+    perf_log.note(Synchronize())
     for queue, done in enumerate(mesh_event.known_done):
         queues.host_seen[queue] = max(queues.host_seen[queue], done)
     queues.host_seen[mesh_event.cq_id] = max(queues.host_seen[mesh_event.cq_id], mesh_event.sequence)
@@ -176,6 +189,7 @@ def synchronize_device(device: MeshDevice, cq_id: int | None = None, sub_device_
     if sub_device_ids:
         raise NotImplementedError("synchronize_device: argument 'sub_device_ids' is not supported by the emulator")
     queues = device.queues
+    perf_log.note(Synchronize())
     targets = range(queues.count) if cq_id is None else [queues.check_cq(int(cq_id))]
     for queue in targets:
         queues.host_seen[queue] = queues.issued[queue]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -145,6 +146,20 @@ class Backend(ABC):
 
         api_for(device).synchronize_device(device)
 
+    def perf_recording(self) -> AbstractContextManager[Any]:
+        """A context recording the device work run inside it for ``pytest_ttpose.devperf`` (it yields the event log),
+        or yielding None where speed is measured, not modelled (real hardware, the dry run)."""
+        return nullcontext(None)
+
+    def perf_hardware(self, chips: int) -> Any:
+        """The ``devperf.model.Hardware`` that prices what ``perf_recording`` recorded on ``chips`` chips."""
+        raise NotImplementedError(f"the {self.name} backend measures speed; it has no performance model")
+
+    def capture_device_ops(self, device: Any, work: Callable[[], Any]) -> list[Any]:
+        """The device programs of ``work()`` as ``devperf`` op descriptors, where ops run but nothing can be timed
+        (the dry run)."""
+        raise NotImplementedError(f"the {self.name} backend does not capture device programs")
+
     def clear_program_cache(self, device: Any) -> None:
         """Drop the device's compiled programs, and with them the config tensors they keep in L1_SMALL."""
         clear = getattr(device, "clear_program_cache", None)
@@ -159,9 +174,8 @@ class EmulatorBackend(Backend):
     """The package's CPU emulator of ttnn. Its device count is whatever the session asks for (2 by default)."""
 
     name = "emulator"
-    # The emulator's speed is the speed of a shared CPU: a run on a busy machine can take several times longer
-    # than the one that wrote the baseline. Its FPS check only catches gross slowdowns (below a fifth of baseline);
-    # pass --ttpose-perf-tolerance for a tighter bar on a quiet machine.
+    # The emulator's FPS is modelled (pytest_ttpose.devperf), not timed: it is the same to the last digit on any
+    # machine, so a tight bar catches a real regression (a higher fidelity, an extra DRAM round trip, fewer cores).
     default_perf_tolerance = EMULATOR_PERF_TOLERANCE
 
     def __init__(self, request: BackendRequest) -> None:
@@ -229,6 +243,15 @@ class EmulatorBackend(Backend):
 
     def memory_snapshot(self, device: Any) -> dict[str, Any]:
         return importlib.import_module("pytest_ttpose.emulator.machine").memory_snapshot(device)
+
+    def perf_recording(self) -> AbstractContextManager[Any]:
+        recording: AbstractContextManager[Any] = importlib.import_module("pytest_ttpose.emulator.perf_log").recording()
+        return recording
+
+    def perf_hardware(self, chips: int) -> Any:
+        from pytest_ttpose.devperf.model import Hardware
+
+        return Hardware.for_arch(self._arch, chips)
 
     def open_mesh_device(self, shape: MeshShape, params: Mapping[str, Any]) -> Any:
         api = self._api()
@@ -359,6 +382,17 @@ class TtnnMockBackend(Backend):
 
     def close_mesh_device(self, mesh: Any) -> None:
         self._api().close_mesh_device(mesh)
+
+    def perf_hardware(self, chips: int) -> Any:
+        from pytest_ttpose.devperf.model import Hardware
+
+        return Hardware.of(self._system_name)  # type: ignore[arg-type]
+
+    def capture_device_ops(self, device: Any, work: Callable[[], Any]) -> list[Any]:
+        """The device programs real ttnn ran for ``work()``, as ``devperf`` op descriptors (graph capture)."""
+        from pytest_ttpose.mock.perf_capture import capture_device_ops
+
+        return capture_device_ops(device, work)[1]
 
 
 def builtin_backends() -> dict[str, BackendFactory]:

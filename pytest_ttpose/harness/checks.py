@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from pytest_ttpose.harness.baselines import BaselineEntry
-from pytest_ttpose.harness.report import PERF_MEASURED, PERF_NOT_MEASURED, CaseResult
+from pytest_ttpose.harness.report import PERF_MEASURED, PERF_MODELLED, PERF_NOT_MEASURED, CaseResult
 from pytest_ttpose.pose.acceptance import (
     COMPONENTS,
     Component,
@@ -268,11 +269,15 @@ class CaseCheck:
         """
         __tracebackhide__ = True
         session = self._session
+        logs: list[Any] = []
 
         def timed() -> None:
-            run()
-            if device is not None:
-                session.backend.synchronize(device)
+            with session.backend.perf_recording() as log:
+                run()
+                if device is not None:
+                    session.backend.synchronize(device)
+            if log is not None:
+                logs.append(log)
 
         if session.backend.dry_run:
             # Run it once through the fixture (pytest-benchmark warns about an unused one), but report no speed:
@@ -284,11 +289,17 @@ class CaseCheck:
         benchmark.pedantic(timed, rounds=rounds, warmup_rounds=warmup_rounds, iterations=1)
         entry = self._entry()
         self.result.fps_baseline = None if entry is None else entry.fps
-        if benchmark.stats is None:
+        stats = None if benchmark.stats is None else benchmark.stats.stats
+        if stats is not None:
+            benchmark.extra_info["host_seconds_per_frame"] = stats.median / frames  # CPU time, compared with nothing
+        if logs or (stats is None and self._models_perf()):
+            if not logs:  # pytest-benchmark is disabled and ran nothing: run the call once to model it
+                timed()
+            return self._check_modelled(benchmark, logs[-1], frames)
+        if stats is None:
             self.result.perf = PERF_NOT_MEASURED
             self.result.perf_note = "pytest-benchmark is disabled (--benchmark-disable or pytest-xdist)"
             return None
-        stats = benchmark.stats.stats
         fps = frames / stats.median
         latency = {"median": stats.median * 1e3, "min": stats.min * 1e3}
         benchmark.extra_info.update(
@@ -301,6 +312,145 @@ class CaseCheck:
             }
         )
         self.result.perf, self.result.fps, self.result.latency_ms = PERF_MEASURED, fps, latency
+        return self._check_fps(
+            fps, f"measured {fps:.3f} FPS (latency median {latency['median']:.2f} ms, min {latency['min']:.2f} ms)", []
+        )
+
+    def _models_perf(self) -> bool:
+        with self._session.backend.perf_recording() as log:
+            return log is not None
+
+    def model_call(self, run: Callable[[], Any], *, device: Any = None, frames: int = 1) -> Any:
+        """Run ``run`` once (and synchronize ``device``) under the backend's recording, and return its
+        ``devperf.pipeline.CallModel``; None where the backend measures instead of modelling."""
+        session = self._session
+        with session.backend.perf_recording() as log:
+            run()
+            if device is not None:
+                session.backend.synchronize(device)
+        if log is None:
+            return None
+        from pytest_ttpose.devperf.pipeline import model_call
+
+        return model_call(log.events, session.backend.perf_hardware(_chips(log)), frames)
+
+    def call_figure(self, run: Callable[[], Any], *, device: Any, frames: int) -> CallFigure | None:
+        """Seconds per call of ``run`` (plus a device synchronize): modelled where the backend models, else the
+        median of a few timed calls on the device. None on the dry run (a mocked device runs nothing)."""
+        if self._session.backend.dry_run:
+            self.result.dry_run = True
+            return None
+        model = self.model_call(run, device=device, frames=frames)
+        if model is not None:
+            return CallFigure(model.period_ns / 1e9, model)
+        return CallFigure(_median_seconds(run, device, self), None)
+
+    def trace_speedup(
+        self, basic: CallFigure | None, performant: CallFigure | None, *, minimum: float | None
+    ) -> float | None:
+        """The speedup of the traced runner's call over the basic runner's, recorded with where the time goes, and
+        checked against ``minimum`` when given. None when there are no figures (the dry run)."""
+        __tracebackhide__ = True
+        if basic is None or performant is None:
+            return None
+        speedup = basic.seconds / performant.seconds
+        figures: dict[str, Any] = {"speedup": speedup, "basic_s": basic.seconds, "performant_s": performant.seconds}
+        if basic.model is not None and performant.model is not None:
+            figures.update(
+                perf=PERF_MODELLED,
+                system=performant.model.hardware.system,
+                basic=basic.model.breakdown(),
+                performant=performant.model.breakdown(),
+            )
+        else:
+            figures["perf"] = PERF_MEASURED
+        self.result.perf_model = figures
+        if minimum is not None and speedup < minimum:
+            self._fail(
+                [
+                    f"trace + 2 CQs is {speedup:.3f}x the basic path for {self.result.node_id}; at least "
+                    f"{minimum:g}x expected",
+                    f"  where the time goes (ms per call): {figures}",
+                ]
+            )
+        return speedup
+
+    def dry_run_perf(self, work: Callable[[], Any], *, device: Any, frames: int, input_elements: int) -> float | None:
+        """On the dry run: model the traced runner's FPS from the programs real ttnn accepted for ``work()`` (one
+        model forward), with their real shapes, memory configs and grids. Recorded as modelled, compared with
+        nothing (a mocked device runs nothing to measure). None on other backends."""
+        session = self._session
+        if not session.backend.dry_run:
+            return None
+        from pytest_ttpose.devperf.pipeline import model_call, traced_frame
+        from pytest_ttpose.harness.modelled_perf import op_table
+
+        chips = device.get_num_devices() if hasattr(device, "get_num_devices") else 1
+        ops = session.backend.capture_device_ops(device, work)
+        hardware = session.backend.perf_hardware(chips)
+        model = model_call(traced_frame(ops, input_elements=input_elements, devices=chips), hardware, frames)
+        self.result.perf, self.result.fps = PERF_MODELLED, model.fps
+        self.result.perf_note = "dry run: modelled from the ops ttnn accepted, compared with nothing"
+        self.result.perf_model = {
+            "system": hardware.system,
+            "grid": f"{hardware.grid[0]}x{hardware.grid[1]}",
+            "frames_per_call": frames,
+            "device_kernel_fps": model.kernel_fps,
+            "ops": len(model.rows),
+            **model.breakdown(),
+        }
+        self.result.op_table = op_table(model)
+        return model.fps
+
+    def _check_modelled(self, benchmark: Any, log: Any, frames: int) -> float:
+        """Price the recorded call with the device model, record the figures and the per-op table, and check."""
+        __tracebackhide__ = True
+        from pytest_ttpose.devperf.pipeline import model_call
+        from pytest_ttpose.harness.modelled_perf import grown_ops, op_figures, op_table
+
+        session = self._session
+        hardware = session.backend.perf_hardware(_chips(log))
+        model = model_call(log.events, hardware, frames)
+        fps = model.fps
+        rows = op_table(model)
+        breakdown = {
+            "system": hardware.system,
+            "grid": f"{hardware.grid[0]}x{hardware.grid[1]}",
+            "frames_per_call": frames,
+            "device_kernel_fps": model.kernel_fps,
+            "ops": len(rows),
+            **model.breakdown(),
+        }
+        benchmark.extra_info.update(
+            {
+                "fps": fps,
+                "perf": PERF_MODELLED,
+                "modelled": breakdown,
+                "ttpose_fingerprint": session.fingerprint.as_dict(),
+            }
+        )
+        period_ms = model.period_ns / 1e6
+        self.result.perf, self.result.fps = PERF_MODELLED, fps
+        self.result.latency_ms = {"median": period_ms, "min": period_ms}
+        self.result.perf_model, self.result.op_table = breakdown, rows
+        stored = session.optable_baseline(self.result.node_id)
+        grown = [] if stored is None else grown_ops(op_figures(rows), stored)
+        growth_lines = (
+            ["  per-op baseline: none stored (update the baselines to store one)"]
+            if stored is None
+            else ["  ops that grew most against the baseline run (modelled device time):"]
+            + [f"    {g.describe()}" for g in grown]
+        )
+        what = (
+            f"modelled {fps:.3f} FPS on {hardware.system} ({period_ms:.3f} ms per call: device kernels "
+            f"{model.kernel_ns / 1e6:.3f} ms, dispatch {model.dispatch_ns / 1e6:.3f} ms, transfer "
+            f"{model.transfer_ns / 1e6:.3f} ms, host {model.host_ns / 1e6:.3f} ms)"
+        )
+        return self._check_fps(fps, what, growth_lines)
+
+    def _check_fps(self, fps: float, what: str, extra: list[str]) -> float:
+        __tracebackhide__ = True
+        session = self._session
         if self._update:
             self.result.store_perf = True
             return fps
@@ -313,9 +463,9 @@ class CaseCheck:
             self._fail(
                 [
                     f"FPS below the bar for {self.result.node_id}",
-                    f"  measured {fps:.3f} FPS (latency median {latency['median']:.2f} ms, "
-                    f"min {latency['min']:.2f} ms)",
+                    f"  {what}",
                     f"  baseline {self.result.fps_baseline:.3f} FPS x (1 - {tolerance:g}) = floor {floor:.3f} FPS",
+                    *extra,
                     f"baseline file: {session.baseline_file} (fingerprint {session.fingerprint.as_dict()})",
                     f"to accept the measured speed as the new baseline: {self.regen_command}",
                 ]
@@ -329,4 +479,31 @@ class CaseCheck:
         self.result.fit = dict(report)
 
 
-__all__ = ["CaseCheck", "ReferenceOutputError", "format_layer_table"]
+@dataclass(frozen=True)
+class CallFigure:
+    """Seconds per call of a runner: modelled (with the model's breakdown) or measured on the device."""
+
+    seconds: float
+    model: Any = None  # devperf.pipeline.CallModel when modelled
+
+
+def _median_seconds(run: Callable[[], Any], device: Any, check: CaseCheck, calls: int = 5) -> float:
+    """Wall time of ``run`` plus a device synchronize, median of ``calls`` (hardware: speed is measured there)."""
+    import statistics
+    import time
+
+    times = []
+    for _ in range(calls):
+        start = time.perf_counter()
+        run()
+        check._session.backend.synchronize(device)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def _chips(log: Any) -> int:
+    """How many chips the recorded ops ran on (a data-parallel mesh runs every op on each)."""
+    return max((getattr(event, "devices", 1) for event in log.events), default=1)
+
+
+__all__ = ["CallFigure", "CaseCheck", "ReferenceOutputError", "format_layer_table"]

@@ -48,6 +48,7 @@ TTPOSE_FIXTURES = frozenset(
         "ttpose_infra_at",
         "ttpose_runner_at",
         "ttpose_new_runner",
+        "ttpose_basic_runner",
     }
 )
 

@@ -90,8 +90,9 @@ def ttpose_reference(pytestconfig: pytest.Config, ttpose_settings: Settings) -> 
     return model.eval()
 
 
-# What the harness builds for a matrix point: the untraced infra (model, reference, inputs) or the traced runner.
-ModelKind = Literal["infra", "runner"]
+# What the harness builds for a matrix point: the untraced infra (model, reference, inputs), the traced runner, or
+# the basic (untraced, one queue) runner the traced one is compared with.
+ModelKind = Literal["infra", "runner", "basic"]
 
 
 def _builder(kind: ModelKind, point: MatrixPoint, reference_model: Any, dry_run: bool) -> Callable[[Any], Any]:
@@ -99,7 +100,12 @@ def _builder(kind: ModelKind, point: MatrixPoint, reference_model: Any, dry_run:
     dtypes' own (its default); a dry run's mocked device computes zeros, so it does not validate them at all."""
 
     def build(handle: Any) -> Any:
-        from pytest_ttpose.runner import RunnerConfig, YOLOv11PosePerformanceRunnerInfra, YOLOv11PosePerformantRunner
+        from pytest_ttpose.runner import (
+            RunnerConfig,
+            YOLOv11PoseBasicRunner,
+            YOLOv11PosePerformanceRunnerInfra,
+            YOLOv11PosePerformantRunner,
+        )
         from pytest_ttpose.seam import api_for
 
         api = api_for(handle)
@@ -109,7 +115,11 @@ def _builder(kind: ModelKind, point: MatrixPoint, reference_model: Any, dry_run:
             seed=REFERENCE_SEED,
             validate_on_capture=not dry_run,
         )
-        model_class = YOLOv11PosePerformantRunner if kind == "runner" else YOLOv11PosePerformanceRunnerInfra
+        model_class = {
+            "infra": YOLOv11PosePerformanceRunnerInfra,
+            "runner": YOLOv11PosePerformantRunner,
+            "basic": YOLOv11PoseBasicRunner,
+        }[kind]
         return model_class(
             handle,
             point.batch_size,
@@ -150,6 +160,15 @@ def ttpose_runner(
     """``YOLOv11PosePerformantRunner`` (trace + 2 CQs) for this point on the single device. Cached until anything
     else is built on the device (a trace must not replay over buffers allocated after its capture), then released."""
     return _cached(ttpose_devices, "device", "runner", ttpose_point, ttpose_reference)
+
+
+@pytest.fixture
+def ttpose_basic_runner(
+    ttpose_devices: DeviceManager, ttpose_device: Any, ttpose_point: MatrixPoint, ttpose_reference: Any
+) -> Any:
+    """``YOLOv11PoseBasicRunner`` (no trace, one CQ) for this point on the single device: the traced runner's
+    baseline. Request it before ``ttpose_runner``: building it releases a cached traced runner."""
+    return _cached(ttpose_devices, "device", "basic", ttpose_point, ttpose_reference)
 
 
 @pytest.fixture

@@ -139,7 +139,7 @@ OPTIONS: tuple[OptionSpec, ...] = (
     OptionSpec(
         "--ttpose-perf-tolerance",
         "allowed FPS drop below the baseline, as a fraction (default 0.10 on "
-        "hardware, 0.80 on the emulator, whose speed is that of a shared CPU).",
+        "hardware, 0.01 on the emulator, whose FPS is modelled and deterministic).",
         ini=True,
         metavar="FRACTION",
     ),

@@ -18,9 +18,10 @@ from pytest_ttpose.harness.atomic_files import write_text_atomic
 
 REPORT_SCHEMA = "pytest-ttpose/report/1"
 
-# How a perf case's FPS was obtained: timed on the backend's clock, or not at all (benchmarks disabled, a dry run).
-PerfSource = Literal["measured", "not measured"]
+# How a perf case's FPS was obtained: timed on the backend's clock, modelled, or not at all (benchmarks disabled).
+PerfSource = Literal["measured", "modelled", "not measured"]
 PERF_MEASURED: PerfSource = "measured"
+PERF_MODELLED: PerfSource = "modelled"  # FPS from pytest_ttpose.devperf of what the case ran, not from a clock
 PERF_NOT_MEASURED: PerfSource = "not measured"
 
 # How a case ended. "interrupted": it started (setup began) and the run ended before its outcome (Ctrl-C, a crash):
@@ -46,6 +47,9 @@ class CaseResult:
     latency_ms: dict[str, float] | None = None
     dry_run: bool = False
     fit: dict[str, Any] | None = None
+    # modelled perf: where the time goes (ms per call) and one row per device op (pytest_ttpose.harness.modelled_perf)
+    perf_model: dict[str, Any] | None = None
+    op_table: list[dict[str, Any]] | None = None
     messages: list[str] = field(default_factory=list)
     # Values this case may write under --ttpose-update-baselines (only those it produced and that passed the
     # absolute checks).
@@ -101,7 +105,7 @@ def table_rows(results: Iterable[CaseResult]) -> list[tuple[str, ...]]:
         elif result.perf == PERF_NOT_MEASURED:
             fps_text = PERF_NOT_MEASURED
         else:
-            fps_text = _fmt(result.fps, 2)
+            fps_text = _fmt(result.fps, 2) + (" (modelled)" if result.perf == PERF_MODELLED else "")
         delta = result.fps_delta
         delta_text = "-" if delta is None else f"{delta * 100:+.1f}%"
         status_text: str = result.status

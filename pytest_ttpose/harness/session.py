@@ -151,6 +151,7 @@ class TtposeSession:
         self._weights_checked = False
         # The --ttpose-weights state dict, loaded and checked once (None: the bundled or seeded weights).
         self.weights_state: Any = None
+        self._optables: dict[str, dict[str, float]] | None = None
         self.written: list[str] = []
 
     # weights, fingerprint and baselines --------------------------------------------------------------------------
@@ -219,6 +220,18 @@ class TtposeSession:
             self._store = store
         return self._store
 
+    def optable_baseline(self, node_id: str) -> dict[str, float] | None:
+        """The stored per-op modelled ns of a perf case (the op-table file beside the baseline file), if any."""
+        from pytest_ttpose.harness.modelled_perf import load_optables, optable_path
+
+        if self._optables is None:
+            try:
+                self._optables = load_optables(optable_path(self.baseline_file))
+            except ValueError as error:
+                self.notes.append(f"{error}; per-op comparison unavailable")
+                self._optables = {}
+        return self._optables.get(node_id)
+
     # results -----------------------------------------------------------------------------------------------------
     def result(self, node_id: str) -> CaseResult:
         if node_id not in self.results:
@@ -269,6 +282,27 @@ class TtposeSession:
             self.notes.append(f"--ttpose-baselines-reset: the old file is kept as {backup_path(path)}")
         current.updated(updates).write_atomic()
         self.written = [node_id for node_id, _ in updates]
+        self._write_optables()
+
+    def _write_optables(self) -> None:
+        """Store the op tables of the modelled perf cases that stored their FPS (others keep theirs)."""
+        from pytest_ttpose.harness.modelled_perf import load_optables, op_figures, optable_path, write_optables
+
+        produced = {
+            result.node_id: op_figures(result.op_table)
+            for result in self.results.values()
+            if result.status == "passed" and result.store_perf and result.op_table is not None
+        }
+        if not produced:
+            return
+        path = optable_path(self.baseline_file)
+        try:
+            tables = load_optables(path)
+        except ValueError as error:
+            self.notes.append(f"{error}; rewritten with the op tables of the tests that ran")
+            tables = {}
+        tables.update(produced)
+        write_optables(path, tables)
 
     # reporting ---------------------------------------------------------------------------------------------------
     def ordered_results(self) -> list[CaseResult]:
@@ -313,6 +347,11 @@ class TtposeSession:
             self.notes.append(f"report not written: the run stopped before any case result; {path} is left as it was")
             return
         write_report(path, report)
+        tables = {r.node_id: r.op_table for r in self.ordered_results() if r.op_table is not None}
+        if tables:
+            from pytest_ttpose.harness.modelled_perf import csv_path, write_op_csv
+
+            write_op_csv(csv_path(path), tables)
 
 
 SESSION_KEY = pytest.StashKey[TtposeSession]()

@@ -38,6 +38,8 @@ CASE_KEYS = {
     "latency_ms",
     "dry_run",
     "fit",
+    "perf_model",
+    "op_table",
     "messages",
     "store_pcc",
     "store_perf",
@@ -90,6 +92,7 @@ def test_report_schema(fake_tester: pytest.Pytester, baseline_json) -> None:
     assert pcc["perf"] is None
     speed = cases["test_speed"]
     assert speed["perf"] == "measured"
+    assert speed["perf_model"] is None and speed["op_table"] is None  # a measured case has no model figures
     assert 0 < speed["fps"] < 1000 and speed["fps_baseline"] == 10.0
     assert speed["fps_delta"] == pytest.approx(speed["fps"] / 10.0 - 1)
     assert set(speed["latency_ms"]) == {"median", "min"}

@@ -58,6 +58,6 @@ def test_bad_tolerance_is_a_usage_error(fake_tester: pytest.Pytester, flag: str,
     result.stderr.fnmatch_lines([f"*{flag}={bad}: *Accepted: a fraction in [[]0, 1)*"])
 
 
-def test_emulator_default_perf_tolerance_is_wide(pytester: pytest.Pytester) -> None:
+def test_emulator_default_perf_tolerance_is_tight(pytester: pytest.Pytester) -> None:
     pytester.makepyfile("def test_t(ttpose_settings):\n    print('TOL', ttpose_settings.perf_tolerance)\n")
-    pytester.runpytest("-s", "--ttpose-backend=emulator").stdout.fnmatch_lines(["*TOL 0.8*"])
+    pytester.runpytest("-s", "--ttpose-backend=emulator").stdout.fnmatch_lines(["*TOL 0.01*"])

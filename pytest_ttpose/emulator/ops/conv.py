@@ -14,6 +14,8 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from pytest_ttpose.devperf.descriptors import ConvWork
+
 from ..device import MeshDevice
 from ..dispatch import launch
 from ..numerics import fidelity_operands, math_operand, weights_hi
@@ -243,12 +245,15 @@ def conv2d(
         return out.permute(0, 2, 3, 1).reshape(1, 1, batch_size * out_h * out_w, out_channels)
 
     out_rows = batch_size * out_h * out_w
+    l1_sharded_input = is_l1_height_sharded(input_tensor)
+    runs_as_matmul = kernel == (1, 1) and stride_hw == (1, 1) and (top, bottom, left, right) == (0, 0, 0, 0)
+    work = ConvWork(
+        batch_size, in_channels, out_channels, kernel, (out_h, out_w), groups, l1_sharded_input and not runs_as_matmul
+    )
     output_layout = conv_config.output_layout if conv_config is not None else Layout.TILE
     out_dtype = dtype or in_dtype
     inputs = [input_tensor, weight] + ([bias] if bias is not None else [])
-    runs_as_matmul = kernel == (1, 1) and stride_hw == (1, 1) and (top, bottom, left, right) == (0, 0, 0, 0)
     shard_layout = conv_config.shard_layout if conv_config is not None else None
-    l1_sharded_input = is_l1_height_sharded(input_tensor)
     if l1_sharded_input and runs_as_matmul and shard_layout is None:
         # ttnn 0.81 plans a 1x1 conv on a sharded input without a shard layout as L1 interleaved, then refuses it.
         raise RuntimeError(
@@ -290,6 +295,8 @@ def conv2d(
                 memory_config=config,
                 output_tensor=programs.conv_output if in_place else None,
                 fresh=True,
+                fidelity=fidelity,
+                work=work,
             )
         except Exception:
             programs.conv_output.deallocate()
@@ -301,7 +308,15 @@ def conv2d(
     else:
         config = memory_config or _output_memory_config(device, input_tensor, conv_config, out_rows, out_channels)
         result = launch(
-            "conv2d", inputs, compute, dtype=out_dtype, layout=output_layout, memory_config=config, fresh=True
+            "conv2d",
+            inputs,
+            compute,
+            dtype=out_dtype,
+            layout=output_layout,
+            memory_config=config,
+            fresh=True,
+            fidelity=fidelity,
+            work=work,
         )
     if conv_config is not None and conv_config.deallocate_activation:
         input_tensor.deallocate()

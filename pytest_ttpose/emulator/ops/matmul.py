@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
+
+from pytest_ttpose.devperf.descriptors import MatmulWork
 
 from ..dispatch import launch
 from ..numerics import fidelity_product, math_operand, needs_weights_hi, weights_hi
@@ -113,6 +117,8 @@ def _matmul(
         memory_config=memory_config or output_memory_config(a, out_shape),
         output_tensor=optional_output_tensor,
         fresh=True,
+        fidelity=fidelity,
+        work=MatmulWork(math.prod(out_shape[:-1]), a_shape[-1], b_shape[-1]),
     )
 
 

@@ -1,0 +1,84 @@
+"""Calibration: the bundled YOLO11n-pose, run by the traced two-queue runner on the emulator at 640x640 b1
+bfloat8_b, modelled against the published YOLOv11n figures (within +-25 %)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import torch
+
+import pytest_ttpose.emulator as ttnn
+from pytest_ttpose.devperf.calibration import (
+    ANCHORS,
+    TOLERANCE,
+    anchor_value,
+    pose_only_ns,
+    with_host_input_channels,
+)
+from pytest_ttpose.devperf.constants import value
+from pytest_ttpose.devperf.descriptors import Event, HostConvert
+from pytest_ttpose.devperf.model import Hardware
+from pytest_ttpose.devperf.pipeline import CallModel, model_call
+from pytest_ttpose.emulator import machine, perf_log
+from pytest_ttpose.runner.performant import YOLOv11PosePerformantRunner
+from pytest_ttpose.tt.device_params import MESH_DEVICE_PARAMS, SINGLE_DEVICE_PARAMS
+
+# system -> (emulated arch, chips): the DP anchor runs on a 1x2 mesh, one image per chip
+RECORDINGS = {"n150": ("wormhole_b0", 1), "p150": ("blackhole", 1), "n300": ("wormhole_b0", 2)}
+HOST_CHANNELS = 16  # the runner converts its input padded to 16 channels on the host; tt-metal's converts 3
+
+
+def _record(arch: str, chips: int) -> list[Event]:
+    machine.set_machine(arch, chips)
+    if chips == 1:
+        device = ttnn.open_device(device_id=0, **SINGLE_DEVICE_PARAMS)
+    else:
+        device = ttnn.open_mesh_device(mesh_shape=ttnn.MeshShape(1, chips), **MESH_DEVICE_PARAMS)
+    try:
+        runner = YOLOv11PosePerformantRunner(device, 1, resolution=(640, 640), validate_on_capture=False)
+        with runner, perf_log.recording() as log:
+            runner.run(torch.rand(chips, 3, 640, 640))
+        return log.events
+    finally:
+        (ttnn.close_device if chips == 1 else ttnn.close_mesh_device)(device)
+        machine.set_machine("wormhole_b0", 1)
+
+
+@pytest.fixture(scope="module")
+def recordings() -> Iterator[dict[str, list[Event]]]:
+    yield {system: _record(arch, chips) for system, (arch, chips) in RECORDINGS.items()}
+
+
+def _models(events: list[Event], system: str) -> tuple[CallModel, CallModel]:
+    """(as recorded, with tt-metal's 3-channel host input) on ``system``."""
+    frames = RECORDINGS[system][1]
+    hardware = Hardware.of(system)  # type: ignore[arg-type]
+    tt_metal_input = with_host_input_channels(events, HOST_CHANNELS, 3)
+    return model_call(events, hardware, frames), model_call(tt_metal_input, hardware, frames)
+
+
+@pytest.mark.parametrize("anchor", ANCHORS, ids=[a.name for a in ANCHORS])
+def test_modelled_within_25_percent_of_the_published_figure(anchor: Any, recordings: dict) -> None:
+    _, tt_metal_pipeline = _models(recordings[anchor.system], anchor.system)
+    modelled = anchor_value(anchor, tt_metal_pipeline)
+    assert abs(modelled / anchor.published - 1) <= TOLERANCE, (anchor.name, modelled, anchor.published)
+
+
+def test_recorded_runner_pays_its_host_side_channel_padding(recordings: dict) -> None:
+    events = recordings["n150"]
+    recorded, tt_metal_pipeline = _models(events, "n150")
+    (convert,) = [e for e in events if isinstance(e, HostConvert)]
+    assert convert.elements == 640 * 640 * HOST_CHANNELS
+    assert recorded.kernel_ns == tt_metal_pipeline.kernel_ns  # same device work
+    assert recorded.fps < tt_metal_pipeline.fps  # 16 channels converted and written instead of 3
+    assert recorded.host_ns - tt_metal_pipeline.host_ns == pytest.approx(
+        convert.elements * 13 / 16 * value("host_convert_ns_per_element"), rel=1e-6
+    )
+
+
+def test_pose_head_share_of_the_device_time(recordings: dict) -> None:
+    recorded, _ = _models(recordings["n150"], "n150")
+    share = pose_only_ns(recorded) / recorded.kernel_ns
+    assert 0.02 < share < 0.25  # the keypoint branch adds a little over detection, not a second model
