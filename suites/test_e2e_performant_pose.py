@@ -21,7 +21,7 @@ from pytest_benchmark.fixture import BenchmarkFixture
 
 from pytest_ttpose.harness.backends import Backend
 from pytest_ttpose.harness.checks import CaseCheck
-from pytest_ttpose.harness.fixture_types import TtDevice
+from pytest_ttpose.harness.fixture_types import RunnerAt, TtDevice
 from pytest_ttpose.harness.settings import MatrixPoint
 from pytest_ttpose.runner import YOLOv11PoseBasicRunner, YOLOv11PosePerformantRunner
 from pytest_ttpose.tt.diagnostics import layer_pcc_table
@@ -102,11 +102,11 @@ def test_e2e_performant_pose_dp(
 
 def test_trace_speedup_pose(
     ttpose_point: MatrixPoint,
-    ttpose_device: Any,
+    ttpose_device: TtDevice,
     ttpose_basic_runner: YOLOv11PoseBasicRunner,
-    ttpose_runner_at: Any,
-    ttpose_input: Any,
-    ttpose_check: Any,
+    ttpose_runner_at: RunnerAt,
+    ttpose_input: torch.Tensor,
+    ttpose_check: CaseCheck,
 ) -> None:
     point = ttpose_point
     at_spec_point = (point.resolution, point.batch_size, point.act_dtype, point.weight_dtype) == SPEC_SPEEDUP_POINT
