@@ -51,6 +51,7 @@ from .ops.data_movement import (
 )
 from .ops.eltwise import (
     add,
+    div,
     divide,
     exp,
     multiply,
@@ -59,6 +60,7 @@ from .ops.eltwise import (
     sigmoid,
     silu,
     softmax,
+    softmax_in_place,
     subtract,
 )
 from .ops.matmul import linear, matmul
@@ -76,7 +78,7 @@ from .runtime import (
     open_device,
     open_mesh_device,
 )
-from .sharding import create_sharded_memory_config
+from .sharding import create_sharded_memory_config, create_sharded_memory_config_
 from .tensor import (
     Tensor,
     allocate_tensor_on_device,
@@ -204,7 +206,9 @@ __all__ = [
     "conv2d",
     "copy_host_to_device_tensor",
     "create_sharded_memory_config",
+    "create_sharded_memory_config_",
     "deallocate",
+    "div",
     "divide",
     "end_trace_capture",
     "event_synchronize",
@@ -244,6 +248,7 @@ __all__ = [
     "silu",
     "slice",
     "softmax",
+    "softmax_in_place",
     "split",
     "squeeze",
     "subtract",

@@ -212,6 +212,58 @@ class Tensor:
         dims = list(arg0) if not isinstance(arg0, int) else [arg0, arg1, arg2, arg3]
         return reshape(self, [d for d in dims if d is not None])
 
+    def __getitem__(self, index: object) -> Tensor:
+        from .ops.data_movement import getitem
+
+        return getitem(self, index)
+
+    # Python operators: ttnn 0.81 binds them to its ops (ttnn/__init__.py); comparisons are not bound here because
+    # the emulator has no eq/ne/gt/ge/lt/le ops.
+    def __add__(self, other: Tensor | float) -> Tensor:
+        from .ops.eltwise import add
+
+        return add(self, other)
+
+    def __radd__(self, other: float) -> Tensor:
+        from .ops.eltwise import add
+
+        return add(self, other)
+
+    def __sub__(self, other: Tensor | float) -> Tensor:
+        from .ops.eltwise import subtract
+
+        return subtract(self, other)
+
+    def __rsub__(self, other: float) -> Tensor:
+        from .ops.eltwise import subtract
+
+        return subtract(other, self)
+
+    def __mul__(self, other: Tensor | float) -> Tensor:
+        from .ops.eltwise import multiply
+
+        return multiply(self, other)
+
+    def __rmul__(self, other: float) -> Tensor:
+        from .ops.eltwise import multiply
+
+        return multiply(self, other)
+
+    def __truediv__(self, other: Tensor | float) -> Tensor:
+        from .ops.eltwise import divide
+
+        return divide(self, other)
+
+    def __rtruediv__(self, other: float) -> Tensor:
+        from .ops.eltwise import divide
+
+        return divide(other, self)
+
+    def __matmul__(self, other: Tensor) -> Tensor:
+        from .ops.matmul import matmul
+
+        return matmul(self, other)
+
     def __repr__(self) -> str:
         where = "device" if self._buffer is not None else "host"
         return f"ttnn.Tensor(shape={self.shape}, dtype={self.dtype}, layout={self.layout}, storage={where})"

@@ -11,6 +11,7 @@ import torch
 from ..dispatch import launch
 from ..tensor import Tensor, host_tensor, store_values
 from ..types import (
+    TILE_SIZE,
     BufferType,
     CoreCoord,
     CoreRange,
@@ -379,6 +380,34 @@ def pad(
     )
 
 
+def _slice_bounds(axis: int, start: int, end: int, step: int, tensor: Tensor) -> builtins.slice:
+    """One dimension of ``slice``, checked as ttnn 0.81 checks it: the start must lie inside the logical size, the
+    end inside the size (for the two tile dimensions of a TILE tensor: rounded up to a tile, inside the padded
+    size). Nothing is clamped."""
+    size = int(tensor.shape[axis])
+    start = start + size if start < 0 else start
+    end = end + size if end < 0 else end
+    rank = len(tensor.shape)
+    if tensor.layout == Layout.TILE and axis >= rank - 2:
+        limit, checked_end = int(tensor.padded_shape[axis]), math.ceil(end / TILE_SIZE) * TILE_SIZE
+    else:
+        limit, checked_end = size, end
+    if checked_end > limit:
+        raise RuntimeError(
+            f"TT_FATAL: Ends {checked_end} must be less than or equal to the shape of the tensor {limit}"
+        )
+    if start >= size:
+        raise RuntimeError(
+            f"TT_FATAL: Slice start[{axis}] ({start}) must be less than input tensor shape[{axis}] ({size})"
+        )
+    if end > size:
+        raise NotImplementedError(
+            f"slice: end {end} of dimension {axis} reads the tile padding past the logical size {size}; real ttnn "
+            "returns whatever the padding holds, which the emulator does not model: slice to at most the size"
+        )
+    return builtins.slice(start, end, step)
+
+
 def slice(  # noqa: A001 - ttnn's name
     input_tensor: Tensor,
     slice_start: Sequence[int],
@@ -396,13 +425,14 @@ def slice(  # noqa: A001 - ttnn's name
     if len(slice_start) != rank or len(slice_end) != rank or len(steps) != rank:
         raise RuntimeError(f"TT_FATAL: slice: starts/ends/steps must have rank {rank}")
     index = tuple(
-        builtins.slice(int(s), min(int(e), dim), int(st))
-        for s, e, st, dim in zip(slice_start, slice_end, steps, input_tensor.shape, strict=False)
+        _slice_bounds(i, int(s), int(e), int(st), input_tensor)
+        for i, (s, e, st) in enumerate(zip(slice_start, slice_end, steps, strict=True))
     )
-    out_shape = [len(range(*ix.indices(dim))) for ix, dim in zip(index, input_tensor.shape, strict=False)]
+    out_shape = [len(range(*ix.indices(dim))) for ix, dim in zip(index, input_tensor.shape, strict=True)]
     if any(d <= 0 for d in out_shape):
-        raise RuntimeError(
-            f"TT_FATAL: slice: empty output {out_shape} for starts {list(slice_start)} ends {list(slice_end)}"
+        raise NotImplementedError(
+            f"slice: starts {list(slice_start)} and ends {list(slice_end)} give an empty output {out_shape}; "
+            "real ttnn returns an empty tensor, which the emulator does not model"
         )
     return launch(
         "slice",
@@ -414,6 +444,58 @@ def slice(  # noqa: A001 - ttnn's name
         output_tensor=output_tensor,
         exact=exact_copy(input_tensor.dtype, input_tensor.dtype, int(slice_start[-1]) % 16 == 0 and steps[-1] == 1),
     )
+
+
+def getitem(input_tensor: Tensor, index: object) -> Tensor:
+    """``tensor[...]`` as ttnn's ``Tensor.__getitem__``: integers, slices and one Ellipsis become a ``slice`` (its
+    checks included), then the integer-indexed dimensions are squeezed out."""
+    shape = list(input_tensor.shape)
+    rank = len(shape)
+    items = list(index) if isinstance(index, tuple) else [index]
+    if items.count(Ellipsis) > 1:
+        raise ValueError("Only one ellipsis ('...') is allowed in a slice.")
+    if Ellipsis in items:
+        at = items.index(Ellipsis)
+        missing = rank - (len(items) - 1)
+        if missing < 0:
+            raise IndexError(f"Too many indices for tensor of dimension {rank}")
+        items[at : at + 1] = [builtins.slice(None)] * missing
+    items += [builtins.slice(None)] * (rank - len(items))
+    if len(items) > rank:
+        raise IndexError(f"Too many indices for tensor of dimension {rank}")
+    starts, ends, steps, dropped = [], [], [], []
+    for axis, item in enumerate(items):
+        if isinstance(item, int):
+            position = item + shape[axis] if item < 0 else item
+            if not 0 <= position < shape[axis]:
+                raise IndexError(
+                    f"Index {item} (converted to {position}) is out of bounds for dimension {axis} of size {shape[axis]}"
+                )
+            starts.append(position)
+            ends.append(position + 1)
+            steps.append(1)
+            dropped.append(axis)
+        elif isinstance(item, builtins.slice):
+            starts.append(0 if item.start is None else int(item.start))
+            ends.append(shape[axis] if item.stop is None else int(item.stop))
+            steps.append(1 if item.step is None else int(item.step))
+        else:
+            raise TypeError(f"Invalid slice type: {item}")
+    if input_tensor._on_device:
+        result = slice(input_tensor, starts, ends, steps)
+    else:
+        if any(step != 1 for step in steps):
+            raise RuntimeError("Host tensors cannot be accessed with non-unit stride")
+        region = tuple(builtins.slice(b, e) for b, e in zip(starts, ends, strict=True))
+        result = host_tensor(
+            [v[region].contiguous() for v in input_tensor._values("__getitem__")],
+            input_tensor.dtype,
+            input_tensor.layout,
+            input_tensor.tile,
+        )
+    for removed, axis in enumerate(dropped):
+        result = squeeze(result, axis - removed)
+    return result
 
 
 def concat(

@@ -12,7 +12,7 @@ import torch
 
 from ..dispatch import launch
 from ..tensor import Tensor
-from ..types import CoreRangeSet, DataType, MemoryConfig, SigmoidMode, UnaryWithParam, reject_unsupported
+from ..types import CoreRangeSet, DataType, Layout, MemoryConfig, SigmoidMode, UnaryWithParam, reject_unsupported
 from .common import apply_unary, output_memory_config
 
 
@@ -159,6 +159,8 @@ def divide(
     )
 
 
+div = divide  # ttnn 0.81 binds the same op under both names
+
 # ttnn's add and subtract default to the fast mode, multiply does not (ttnn 0.81.1 signatures).
 add = _binary_op("add", torch.add, True)
 subtract = _binary_op("subtract", torch.sub, True)
@@ -247,6 +249,7 @@ def softmax(
     compute_kernel_config: object = None,
     numeric_stable: bool = True,
 ) -> Tensor:
+    _require_tiles("softmax", input_tensor)
     rank = len(input_tensor.shape)
     axis = dim % rank
     return launch(
@@ -256,5 +259,37 @@ def softmax(
         dtype=input_tensor.dtype,
         layout=input_tensor.layout,
         memory_config=memory_config or output_memory_config(input_tensor),
+        fresh=True,
+    )
+
+
+def _require_tiles(op: str, input_tensor: Tensor) -> None:
+    if input_tensor.layout != Layout.TILE:
+        raise RuntimeError(
+            f"TT_FATAL: {op}: Inputs to softmax must be tilized (convert with ttnn.to_layout(x, TILE_LAYOUT))"
+        )
+
+
+def softmax_in_place(
+    input_tensor: Tensor,
+    dim: int = -1,
+    *,
+    program_config: object = None,
+    compute_kernel_config: object = None,
+    numeric_stable: bool = True,
+) -> Tensor:
+    """Softmax over the last dimension, written over the input's own buffer (which ttnn returns)."""
+    reject_unsupported("softmax_in_place", program_config=program_config)
+    _require_tiles("softmax_in_place", input_tensor)
+    if dim % len(input_tensor.shape) != len(input_tensor.shape) - 1:
+        raise NotImplementedError("softmax_in_place: only the last dimension is supported by the emulator")
+    return launch(
+        "softmax_in_place",
+        [input_tensor],
+        lambda v: torch.softmax(v[0], dim=-1),
+        dtype=input_tensor.dtype,
+        layout=input_tensor.layout,
+        memory_config=input_tensor.memory_config(),
+        output_tensor=input_tensor,
         fresh=True,
     )
