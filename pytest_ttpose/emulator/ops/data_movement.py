@@ -28,6 +28,12 @@ from ..types import (
     reject_unsupported,
 )
 from .common import exact_copy, output_memory_config
+from .sharded_outputs import (
+    padded_output_config,
+    respread_output_config,
+    transposed_output_config,
+    untilized_output_config,
+)
 
 _BLOCK_FORMATS = (DataType.BFLOAT8_B, DataType.BFLOAT4_B)
 
@@ -63,7 +69,9 @@ def to_layout(
         _same_values,
         dtype=out_dtype,
         layout=layout,
-        memory_config=memory_config or output_memory_config(tensor),
+        memory_config=memory_config
+        or (untilized_output_config(tensor) if layout == Layout.ROW_MAJOR else None)
+        or output_memory_config(tensor),
         exact=exact_copy(tensor.dtype, out_dtype, True),
     )
 
@@ -291,7 +299,9 @@ def reshape(
         lambda v: v[0].reshape(dims),
         dtype=input_tensor.dtype,
         layout=input_tensor.layout,
-        memory_config=memory_config or output_memory_config(input_tensor, dims),
+        memory_config=memory_config
+        or respread_output_config(input_tensor, dims, input_tensor.layout)
+        or output_memory_config(input_tensor, dims),
         exact=exact_copy(input_tensor.dtype, input_tensor.dtype, dims[-1:] == list(input_tensor.shape[-1:])),
     )
 
@@ -318,13 +328,20 @@ def permute(
             f"TT_FATAL: permute: dims {list(dims)} are not a permutation of rank {len(input_tensor.shape)}"
         )
     out_shape = [input_tensor.shape[d] for d in order]
+    rank = len(order)
+    if order[-1] == rank - 1:
+        sharded = respread_output_config(input_tensor, out_shape, input_tensor.layout)
+    elif rank >= 2 and order[-2:] == [rank - 1, rank - 2]:
+        sharded = transposed_output_config(input_tensor)
+    else:
+        sharded = None
     return launch(
         "permute",
         [input_tensor],
         lambda v: v[0].permute(order).contiguous(),
         dtype=input_tensor.dtype,
         layout=input_tensor.layout,
-        memory_config=memory_config or output_memory_config(input_tensor, out_shape),
+        memory_config=memory_config or sharded or output_memory_config(input_tensor, out_shape),
         exact=exact_copy(input_tensor.dtype, input_tensor.dtype, order[-1] == len(order) - 1),
     )
 
@@ -375,7 +392,9 @@ def pad(
         lambda v: torch.nn.functional.pad(v[0], flat, value=fill),
         dtype=input_tensor.dtype,
         layout=input_tensor.layout,
-        memory_config=memory_config or output_memory_config(input_tensor, out_shape),
+        memory_config=memory_config
+        or padded_output_config(input_tensor, out_shape)
+        or output_memory_config(input_tensor, out_shape),
         exact=exact_copy(input_tensor.dtype, input_tensor.dtype, pairs[-1] == (0, 0)),
     )
 
@@ -469,7 +488,8 @@ def getitem(input_tensor: Tensor, index: object) -> Tensor:
             position = item + shape[axis] if item < 0 else item
             if not 0 <= position < shape[axis]:
                 raise IndexError(
-                    f"Index {item} (converted to {position}) is out of bounds for dimension {axis} of size {shape[axis]}"
+                    f"Index {item} (converted to {position}) is out of bounds "
+                    f"for dimension {axis} of size {shape[axis]}"
                 )
             starts.append(position)
             ends.append(position + 1)
@@ -526,15 +546,18 @@ def concat(
     out_shape = list(first.shape)
     out_shape[axis] = sum(t.shape[axis] for t in tensors)
     config = memory_config or output_memory_config(first, out_shape)
+    # Block-format tiles cannot be joined inside a tile: ttnn 0.81 concatenates such inputs as bfloat16 rows.
+    joins_inside_a_tile = axis >= rank - 2 and any(t.shape[axis] % TILE_SIZE for t in tensors)
+    out_dtype = DataType.BFLOAT16 if first.dtype in _BLOCK_FORMATS and joins_inside_a_tile else first.dtype
     return launch(
         "concat",
         list(tensors),
         lambda v: torch.cat(v, dim=axis),
-        dtype=first.dtype,
+        dtype=out_dtype,
         layout=first.layout,
         memory_config=config,
         output_tensor=output_tensor,
-        exact=exact_copy(first.dtype, first.dtype, axis != rank - 1 or all(t.shape[-1] % 16 == 0 for t in tensors)),
+        exact=exact_copy(first.dtype, out_dtype, axis != rank - 1 or all(t.shape[-1] % 16 == 0 for t in tensors)),
     )
 
 

@@ -23,6 +23,11 @@ def _broadcast_shape(a: Sequence[int], b: Sequence[int], op: str) -> list[int]:
         raise RuntimeError(f"TT_FATAL: {op}: shapes {list(a)} and {list(b)} cannot be broadcast") from error
 
 
+def _output_layout(inputs: Sequence[Tensor]) -> Layout:
+    """ttnn 0.81 tilizes a row-major operand of a binary op that has a TILE operand, and returns TILE."""
+    return Layout.TILE if any(t.layout == Layout.TILE for t in inputs) else inputs[0].layout
+
+
 def _binary(
     op: str,
     fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
@@ -56,8 +61,6 @@ def _binary(
 
     if isinstance(input_tensor_b, Tensor):
         out_shape = _broadcast_shape(input_tensor_a.shape, input_tensor_b.shape, op)
-        if input_tensor_a.layout != input_tensor_b.layout:
-            raise RuntimeError(f"TT_FATAL: {op}: both inputs must have the same layout")
         inputs = [input_tensor_a, input_tensor_b]
 
         def compute(v: list[torch.Tensor]) -> torch.Tensor:
@@ -75,7 +78,7 @@ def _binary(
         inputs,
         compute,
         dtype=dtype or input_tensor_a.dtype,
-        layout=input_tensor_a.layout,
+        layout=_output_layout(inputs),
         memory_config=memory_config or output_memory_config(input_tensor_a, out_shape),
         output_tensor=output_tensor,
         fresh=True,

@@ -13,6 +13,7 @@ from ..tensor import Tensor
 from ..types import DataType, Layout, MemoryConfig, TensorMemoryLayout, reject_unsupported
 from .common import exact_copy, output_memory_config
 from .conv import _pair
+from .sharded_outputs import pooled_output_config, upsampled_output_config
 
 
 def max_pool2d(
@@ -73,7 +74,9 @@ def max_pool2d(
         compute,
         dtype=dtype,
         layout=output_layout,
-        memory_config=memory_config or output_memory_config(input_tensor, out_shape),
+        memory_config=memory_config
+        or pooled_output_config(input_tensor, out_shape[2], channels)
+        or output_memory_config(input_tensor, out_shape),
         exact=exact_copy(input_tensor.dtype, dtype, False),  # a max picks stored values; new bfloat8_b blocks form
     )
     if deallocate_input:
@@ -108,12 +111,18 @@ def upsample(
             out = F.interpolate(x, size=out_shape[1:3], mode="bilinear", align_corners=False)
         return out.permute(0, 2, 3, 1).contiguous()
 
+    # A sharded output is always the input's sharding with taller shards, whatever shard spec the caller passed.
+    sharded = upsampled_output_config(input_tensor, out_shape[1] // h * out_shape[2] // w)
+    if memory_config is not None and not memory_config.is_sharded():
+        config = memory_config
+    else:
+        config = sharded or memory_config or output_memory_config(input_tensor, out_shape)
     return launch(
         "upsample",
         [input_tensor],
         compute,
         dtype=input_tensor.dtype,
         layout=input_tensor.layout,
-        memory_config=memory_config or output_memory_config(input_tensor, out_shape),
+        memory_config=config,
         exact=mode == "nearest",  # nearest copies whole pixels, so channel blocks stay intact
     )

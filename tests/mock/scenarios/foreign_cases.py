@@ -275,6 +275,13 @@ def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
     return ttnn.to_layout(tensor, ttnn.ROW_MAJOR_LAYOUT), values
 
 
+@case("to_layout tile of a height-sharded row-major tensor of width 16")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    values = _randn(generator, 1, 1, 416 * 20, 16)
+    tensor = _device_tensor(ttnn, device, values, "ROW_MAJOR", config=height_sharded(ttnn, 5, 4, (416, 16)))
+    return ttnn.to_layout(tensor, ttnn.TILE_LAYOUT), values
+
+
 # gap 8: add of a ROW_MAJOR and a TILE operand
 @case("add row-major + tile")
 def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
@@ -374,10 +381,10 @@ def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
     return ttnn.concat(tensors, dim=2), torch.cat(stored, dim=2)
 
 
-for _cores in (13, 20):
+for _cores, _shard_rows in ((13, 31), (13, 32), (20, 20)):
 
-    @case(f"max_pool2d 5x5 of a 20x20x128 input height-sharded on {_cores} cores")
-    def _(ttnn: Any, device: Any, generator: Any, cores: int = _cores) -> Outcome:
+    @case(f"max_pool2d 5x5 of a 20x20x128 input height-sharded on {_cores} cores, {_shard_rows}-row shards")
+    def _(ttnn: Any, device: Any, generator: Any, cores: int = _cores, shard_rows: int = _shard_rows) -> Outcome:
         import torch
 
         values = _randn(generator, 1, 20, 20, 128)
@@ -385,7 +392,7 @@ for _cores in (13, 20):
         ranges = [ttnn.CoreRange(ttnn.CoreCoord(0, 0), ttnn.CoreCoord(7, full_rows - 1))]
         if rest:
             ranges.append(ttnn.CoreRange(ttnn.CoreCoord(0, full_rows), ttnn.CoreCoord(rest - 1, full_rows)))
-        shard = ttnn.ShardSpec(ttnn.CoreRangeSet(ranges), [-(-400 // cores), 128], ttnn.ShardOrientation.ROW_MAJOR)
+        shard = ttnn.ShardSpec(ttnn.CoreRangeSet(ranges), [shard_rows, 128], ttnn.ShardOrientation.ROW_MAJOR)
         config = ttnn.MemoryConfig(ttnn.TensorMemoryLayout.HEIGHT_SHARDED, ttnn.BufferType.L1, shard)
         tensor = _device_tensor(ttnn, device, values.reshape(1, 1, 400, 128), "ROW_MAJOR", config=config)
         out = ttnn.max_pool2d(tensor, 1, 20, 20, 128, [5, 5], [1, 1], [2, 2], [1, 1])
