@@ -12,7 +12,16 @@ import torch
 
 from ..dispatch import launch
 from ..tensor import Tensor
-from ..types import CoreRangeSet, DataType, Layout, MemoryConfig, SigmoidMode, UnaryWithParam, reject_unsupported
+from ..types import (
+    CoreRangeSet,
+    DataType,
+    Layout,
+    MemoryConfig,
+    SigmoidMode,
+    SoftmaxDefaultProgramConfig,
+    UnaryWithParam,
+    reject_unsupported,
+)
 from .common import apply_unary, output_memory_config
 
 
@@ -266,6 +275,9 @@ def softmax(
     )
 
 
+_DEFAULT_SOFTMAX_PROGRAM = SoftmaxDefaultProgramConfig()
+
+
 def _require_tiles(op: str, input_tensor: Tensor) -> None:
     if input_tensor.layout != Layout.TILE:
         raise RuntimeError(
@@ -277,12 +289,13 @@ def softmax_in_place(
     input_tensor: Tensor,
     dim: int = -1,
     *,
-    program_config: object = None,
+    program_config: object = _DEFAULT_SOFTMAX_PROGRAM,
     compute_kernel_config: object = None,
     numeric_stable: bool = True,
 ) -> Tensor:
     """Softmax over the last dimension, written over the input's own buffer (which ttnn returns)."""
-    reject_unsupported("softmax_in_place", program_config=program_config)
+    sharded_program = None if program_config == _DEFAULT_SOFTMAX_PROGRAM else program_config
+    reject_unsupported("softmax_in_place", program_config=sharded_program)
     _require_tiles("softmax_in_place", input_tensor)
     if dim % len(input_tensor.shape) != len(input_tensor.shape) - 1:
         raise NotImplementedError("softmax_in_place: only the last dimension is supported by the emulator")

@@ -359,7 +359,7 @@ for _layout in ("ROW_MAJOR", "TILE"):
 
 
 # gap 11: concat of bfloat8_b tile inputs; max_pool2d's output shard
-for _widths in ((40, 40), (32, 64), (48, 16)):
+for _widths in ((40, 40), (32, 64), (48, 16), (8, 8)):
 
     @case(f"concat bfloat8_b tile widths {_widths[0]}+{_widths[1]}")
     def _(ttnn: Any, device: Any, generator: Any, widths: tuple[int, int] = _widths) -> Outcome:
