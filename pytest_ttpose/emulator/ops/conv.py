@@ -119,6 +119,12 @@ def _prepare_weights(
 
 
 def _prepare_bias(bias: Tensor, device: MeshDevice, out_channels: int, weights_dtype: DataType) -> Tensor:
+    rank = len(bias.shape)
+    if rank < 4:  # ttnn reads the channel count from dimension 3 of a [1, 1, 1, out_channels] bias
+        raise RuntimeError(
+            f"TT_THROW: ShapeBase[] index out of range. 3 not in [-4, {rank}) (conv2d: the bias must have shape "
+            f"[1, 1, 1, {out_channels}], got {list(bias.shape)})"
+        )
     if bias._on_device:
         if bias.shape[-1] != out_channels:
             raise RuntimeError(f"TT_FATAL: conv2d: bias has {bias.shape[-1]} channels, expected {out_channels}")

@@ -226,7 +226,7 @@ def typecast(
     reject_unsupported("typecast", sub_core_grids=sub_core_grids)
     target = output_dtype if output_dtype is not None else dtype
     if target in _BLOCK_FORMATS and input_tensor.layout != Layout.TILE:
-        raise RuntimeError(f"TT_FATAL: typecast to {target} needs a TILE layout tensor")
+        raise RuntimeError(f"TT_FATAL: Only TILE layout is supported for {target.name} dtype! (typecast)")
     return launch(
         "typecast",
         [input_tensor],
@@ -266,7 +266,7 @@ def _resolve_shape(shape: Sequence[int], volume: int) -> list[int]:
         dims[dims.index(-1)] = volume // known if known else 0
     if math.prod(dims) != volume:
         raise RuntimeError(
-            f"TT_FATAL: Attempting to reshape between two shapes with different volumes: {volume} -> {dims}"
+            f"TT_FATAL: Invalid arguments to reshape: {list(shape)} holds a different volume than {volume} values"
         )
     return dims
 
@@ -541,8 +541,10 @@ def concat(
                 f"TT_FATAL: concat: all tensors must have the same shape except along dim {dim}: "
                 f"{[list(x.shape) for x in tensors]}"
             )
-        if t.dtype != first.dtype or t.layout != first.layout:
-            raise RuntimeError("TT_FATAL: concat: all tensors must have the same dtype and layout")
+        if t.dtype != first.dtype:
+            raise RuntimeError(f"TT_FATAL: All Tensors should have same dtypes. (concat: {[x.dtype for x in tensors]})")
+        if t.layout != first.layout:
+            raise RuntimeError("TT_FATAL: concat: all tensors must have the same layout")
     out_shape = list(first.shape)
     out_shape[axis] = sum(t.shape[axis] for t in tensors)
     config = memory_config or output_memory_config(first, out_shape)

@@ -29,7 +29,9 @@ def _broadcast_shape(a: Sequence[int], b: Sequence[int], op: str) -> list[int]:
     try:
         return list(torch.broadcast_shapes(tuple(a), tuple(b)))
     except RuntimeError as error:
-        raise RuntimeError(f"TT_FATAL: {op}: shapes {list(a)} and {list(b)} cannot be broadcast") from error
+        raise RuntimeError(
+            f"TT_THROW: Invalid subtile broadcast type: {op}: shapes {list(a)} and {list(b)} cannot be broadcast"
+        ) from error
 
 
 def _output_layout(inputs: Sequence[Tensor]) -> Layout:
@@ -261,7 +263,6 @@ def softmax(
     compute_kernel_config: object = None,
     numeric_stable: bool = True,
 ) -> Tensor:
-    _require_tiles("softmax", input_tensor)
     rank = len(input_tensor.shape)
     axis = dim % rank
     return launch(
@@ -269,20 +270,13 @@ def softmax(
         [input_tensor],
         lambda v: torch.softmax(v[0], dim=axis),
         dtype=input_tensor.dtype,
-        layout=input_tensor.layout,
+        layout=Layout.TILE,  # ttnn tilizes a row-major input first
         memory_config=memory_config or output_memory_config(input_tensor),
         fresh=True,
     )
 
 
 _DEFAULT_SOFTMAX_PROGRAM = SoftmaxDefaultProgramConfig()
-
-
-def _require_tiles(op: str, input_tensor: Tensor) -> None:
-    if input_tensor.layout != Layout.TILE:
-        raise RuntimeError(
-            f"TT_FATAL: {op}: Inputs to softmax must be tilized (convert with ttnn.to_layout(x, TILE_LAYOUT))"
-        )
 
 
 def softmax_in_place(
@@ -296,7 +290,11 @@ def softmax_in_place(
     """Softmax over the last dimension, written over the input's own buffer (which ttnn returns)."""
     sharded_program = None if program_config == _DEFAULT_SOFTMAX_PROGRAM else program_config
     reject_unsupported("softmax_in_place", program_config=sharded_program)
-    _require_tiles("softmax_in_place", input_tensor)
+    if input_tensor.layout != Layout.TILE:  # the result overwrites the input, so it cannot be tilized first
+        raise RuntimeError(
+            "TT_FATAL: softmax_in_place: Inputs to softmax must be tilized "
+            "(convert with ttnn.to_layout(x, TILE_LAYOUT))"
+        )
     if dim % len(input_tensor.shape) != len(input_tensor.shape) - 1:
         raise NotImplementedError("softmax_in_place: only the last dimension is supported by the emulator")
     return launch(

@@ -48,6 +48,11 @@ def max_pool2d(
         (top, left), (bottom, right) = _pair(padding, "padding"), _pair(padding, "padding")
     rows = batch_size * input_h * input_w
     shape = list(input_tensor.shape)
+    if shape[-1] < channels:
+        raise NotImplementedError(
+            f"max_pool2d: the input has {shape[-1]} channels but channels={channels}; real ttnn runs it and reads "
+            "past the input's rows, values the emulator does not model: pass the input's channel count"
+        )
     if shape[-1] != channels or math.prod(shape[:-1]) < rows:
         raise RuntimeError(
             f"TT_FATAL: max_pool2d: input shape {shape} does not hold batch_size={batch_size} x {input_h}x{input_w} "

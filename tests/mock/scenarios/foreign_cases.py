@@ -434,3 +434,150 @@ _slice_case("slice negative start", (1, 1, 100, 64), "ROW_MAJOR", [0, 0, -10, 0]
 _slice_case("slice negative end", (1, 1, 100, 64), "ROW_MAJOR", [0, 0, 0, 0], [1, 1, -10, 64])
 _slice_case("slice tile end into the tile padding", (1, 1, 100, 64), "TILE", [0, 0, 0, 0], [1, 1, 110, 64])
 _slice_case("slice in range", (1, 1, 100, 64), "TILE", [0, 0, 10, 0], [1, 1, 90, 64])
+
+
+# ---------------------------------------------------------------- the audit: arguments real ttnn may reject
+
+
+@case("audit: softmax of a row-major tensor")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    return ttnn.softmax(_device_tensor(ttnn, device, _randn(generator, 1, 1, 64, 64), "ROW_MAJOR")), None
+
+
+@case("audit: to_layout row-major with dtype bfloat8_b")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    tensor = _device_tensor(ttnn, device, _randn(generator, 1, 1, 64, 64), dtype="bfloat8_b")
+    return ttnn.to_layout(tensor, ttnn.ROW_MAJOR_LAYOUT, dtype=ttnn.bfloat8_b), None
+
+
+@case("audit: to_layout row-major of a bfloat8_b tensor")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    tensor = _device_tensor(ttnn, device, _randn(generator, 1, 1, 64, 64), dtype="bfloat8_b")
+    return ttnn.to_layout(tensor, ttnn.ROW_MAJOR_LAYOUT), ttnn.to_torch(tensor)
+
+
+def _pool_input(ttnn: Any, device: Any, generator: Any, rows: int) -> Any:
+    return _device_tensor(ttnn, device, _randn(generator, 1, 1, rows, 32), "ROW_MAJOR")
+
+
+@case("audit: max_pool2d of an input with more rows than batch x height x width")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    tensor = _pool_input(ttnn, device, generator, 16 * 16 + 32)
+    return ttnn.max_pool2d(tensor, 1, 16, 16, 32, [2, 2], [2, 2], [0, 0], [1, 1]), None
+
+
+@case("audit: max_pool2d of an input with fewer channels than stated")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    tensor = _pool_input(ttnn, device, generator, 16 * 16)
+    return ttnn.max_pool2d(tensor, 1, 16, 16, 64, [2, 2], [2, 2], [0, 0], [1, 1]), None
+
+
+def _conv_rows(ttnn: Any, device: Any, generator: Any, rows: int, bias_shape: tuple[int, ...] = (1, 1, 1, 32)) -> Any:
+    return ttnn.conv2d(
+        input_tensor=_device_tensor(ttnn, device, _randn(generator, 1, 1, rows, 16), "ROW_MAJOR"),
+        weight_tensor=ttnn.from_torch(_randn(generator, 32, 16, 3, 3), dtype=ttnn.float32),
+        bias_tensor=ttnn.from_torch(_randn(generator, *bias_shape), dtype=ttnn.float32),
+        device=device,
+        in_channels=16,
+        out_channels=32,
+        batch_size=1,
+        input_height=16,
+        input_width=16,
+        kernel_size=(3, 3),
+        padding=(1, 1),
+    )
+
+
+@case("audit: conv2d of an input with more rows than batch x height x width")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    return _conv_rows(ttnn, device, generator, 16 * 16 + 32), None
+
+
+@case("audit: conv2d with a rank-1 bias")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    return _conv_rows(ttnn, device, generator, 16 * 16, bias_shape=(32,)), None
+
+
+@case("audit: squeeze of a dimension that is not 1")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    values = _randn(generator, 1, 2, 32, 32)
+    return ttnn.squeeze(_device_tensor(ttnn, device, values), 1), values
+
+
+@case("audit: split into pieces that do not divide the dimension")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    values = _randn(generator, 1, 1, 64, 96)
+    pieces = ttnn.split(_device_tensor(ttnn, device, values), 40, dim=3)
+    return pieces[-1], values[..., 80:]
+
+
+@case("audit: pad with fewer pairs than dimensions")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    import torch
+
+    values = _randn(generator, 1, 1, 32, 32)
+    out = ttnn.pad(_device_tensor(ttnn, device, values, "ROW_MAJOR"), [(0, 0), (0, 32)], 0.0)
+    return out, torch.nn.functional.pad(values, (0, 32))
+
+
+@case("audit: upsample by a fractional factor")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    return ttnn.upsample(_device_tensor(ttnn, device, _randn(generator, 1, 10, 10, 32), "ROW_MAJOR"), 1.5), None
+
+
+@case("audit: upsample by different factors along height and width")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    values = _randn(generator, 1, 10, 10, 32)
+    out = ttnn.upsample(_device_tensor(ttnn, device, values, "ROW_MAJOR"), [2, 3])
+    return out, values.repeat_interleave(2, dim=1).repeat_interleave(3, dim=2)
+
+
+@case("audit: matmul with mismatched inner dimensions")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    a = _device_tensor(ttnn, device, _randn(generator, 1, 1, 64, 64))
+    b = _device_tensor(ttnn, device, _randn(generator, 1, 1, 96, 32))
+    return ttnn.matmul(a, b), None
+
+
+@case("audit: matmul broadcasting both batch dimensions")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    a, b = _randn(generator, 2, 1, 64, 32), _randn(generator, 1, 3, 32, 64)
+    return ttnn.matmul(_device_tensor(ttnn, device, a), _device_tensor(ttnn, device, b)), a @ b
+
+
+@case("audit: linear with a bias of the wrong width")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    a = _device_tensor(ttnn, device, _randn(generator, 1, 1, 64, 64))
+    b = _device_tensor(ttnn, device, _randn(generator, 64, 32))
+    bias = _device_tensor(ttnn, device, _randn(generator, 1, 64))
+    return ttnn.linear(a, b, bias=bias), None
+
+
+@case("audit: add of shapes broadcast on both sides")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    a, b = _randn(generator, 2, 1, 64, 64), _randn(generator, 1, 3, 64, 64)
+    return ttnn.add(_device_tensor(ttnn, device, a), _device_tensor(ttnn, device, b)), a + b
+
+
+@case("audit: add of incompatible shapes")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    a, b = _randn(generator, 1, 1, 64, 64), _randn(generator, 1, 1, 64, 32)
+    return ttnn.add(_device_tensor(ttnn, device, a), _device_tensor(ttnn, device, b)), None
+
+
+@case("audit: concat of tensors of different dtypes")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    a = _device_tensor(ttnn, device, _randn(generator, 1, 1, 32, 32))
+    b = _device_tensor(ttnn, device, _randn(generator, 1, 1, 32, 32), dtype="bfloat8_b")
+    return ttnn.concat([a, b], dim=3), None
+
+
+@case("audit: reshape to a different volume")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    return ttnn.reshape(_device_tensor(ttnn, device, _randn(generator, 1, 1, 32, 32)), (1, 1, 32, 16)), None
+
+
+@case("audit: typecast of a row-major tensor to bfloat8_b")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    tensor = _device_tensor(ttnn, device, _randn(generator, 1, 1, 32, 32), "ROW_MAJOR")
+    return ttnn.typecast(tensor, ttnn.bfloat8_b), None
