@@ -27,7 +27,7 @@ from ..types import (
     padded_shape_for,
     reject_unsupported,
 )
-from .common import exact_copy, output_memory_config
+from .common import dimension_in_range, exact_copy, index_in_rank, output_memory_config
 from .sharded_outputs import (
     padded_output_config,
     respread_output_config,
@@ -309,20 +309,21 @@ def reshape(
 def squeeze(input_tensor: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:
     shape = list(input_tensor.shape)
     dims = range(len(shape)) if dim is None else ([dim] if isinstance(dim, int) else list(dim))
-    keep = [s for i, s in enumerate(shape) if not (i in {d % len(shape) for d in dims} and s == 1)]
+    named = {dimension_in_range(int(d), len(shape), spaced=False) for d in dims}
+    keep = [s for i, s in enumerate(shape) if not (i in named and s == 1)]
     return reshape(input_tensor, keep)
 
 
 def unsqueeze(input_tensor: Tensor, dim: int) -> Tensor:
     shape = list(input_tensor.shape)
-    shape.insert(dim % (len(shape) + 1), 1)
+    shape.insert(dimension_in_range(dim, len(shape) + 1, spaced=False), 1)
     return reshape(input_tensor, shape)
 
 
 def permute(
     input_tensor: Tensor, dims: Sequence[int], *, memory_config: MemoryConfig | None = None, pad_value: float = 0.0
 ) -> Tensor:
-    order = [int(d) % len(input_tensor.shape) for d in dims]
+    order = [index_in_rank(int(d), len(input_tensor.shape)) for d in dims]
     if sorted(order) != list(range(len(input_tensor.shape))):
         raise RuntimeError(
             f"TT_FATAL: permute: dims {list(dims)} are not a permutation of rank {len(input_tensor.shape)}"
@@ -351,7 +352,8 @@ def transpose(
 ) -> Tensor:
     rank = len(input_tensor.shape)
     order = list(range(rank))
-    order[dim1 % rank], order[dim2 % rank] = order[dim2 % rank], order[dim1 % rank]
+    first, second = index_in_rank(dim1, rank), index_in_rank(dim2, rank)
+    order[first], order[second] = order[second], order[first]
     return permute(input_tensor, order, memory_config=memory_config)
 
 
@@ -532,7 +534,7 @@ def concat(
         raise RuntimeError("TT_FATAL: concat needs at least one tensor")
     first = tensors[0]
     rank = len(first.shape)
-    axis = dim % rank
+    axis = index_in_rank(dim, rank)
     for t in tensors[1:]:
         if len(t.shape) != rank or any(
             a != b for i, (a, b) in enumerate(zip(t.shape, first.shape, strict=False)) if i != axis
@@ -567,7 +569,7 @@ def split(
     input_tensor: Tensor, split_size: int | Sequence[int], dim: int = 0, *, memory_config: MemoryConfig | None = None
 ) -> list[Tensor]:
     rank = len(input_tensor.shape)
-    axis = dim % rank
+    axis = index_in_rank(dim, rank)
     total = input_tensor.shape[axis]
     sizes = [int(split_size)] * math.ceil(total / int(split_size)) if isinstance(split_size, int) else list(split_size)
     if isinstance(split_size, int):

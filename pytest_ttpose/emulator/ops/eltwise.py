@@ -22,7 +22,7 @@ from ..types import (
     UnaryWithParam,
     reject_unsupported,
 )
-from .common import apply_unary, output_memory_config
+from .common import apply_unary, dimension_in_range, output_memory_config
 
 
 def _broadcast_shape(a: Sequence[int], b: Sequence[int], op: str) -> list[int]:
@@ -263,8 +263,7 @@ def softmax(
     compute_kernel_config: object = None,
     numeric_stable: bool = True,
 ) -> Tensor:
-    rank = len(input_tensor.shape)
-    axis = dim % rank
+    axis = dimension_in_range(dim, len(input_tensor.shape), spaced=True)
     return launch(
         "softmax",
         [input_tensor],
@@ -295,7 +294,7 @@ def softmax_in_place(
             "TT_FATAL: softmax_in_place: Inputs to softmax must be tilized "
             "(convert with ttnn.to_layout(x, TILE_LAYOUT))"
         )
-    if dim % len(input_tensor.shape) != len(input_tensor.shape) - 1:
+    if dimension_in_range(dim, len(input_tensor.shape), spaced=True) != len(input_tensor.shape) - 1:
         raise NotImplementedError("softmax_in_place: only the last dimension is supported by the emulator")
     return launch(
         "softmax_in_place",

@@ -98,7 +98,7 @@ def _matmul(
 ) -> Tensor:
     for name, t in (("input_tensor_a", a), ("input_tensor_b", b)):
         if t.layout != Layout.TILE:
-            raise RuntimeError(f"TT_FATAL: {op}: {name} must be in TILE layout, got {t.layout}")
+            raise RuntimeError(f"TT_FATAL: Inputs to matmul must be tilized ({op}: {name} is {t.layout})")
         float_dtype(t.dtype, op)
     a_shape = list(a.shape)
     b_shape = list(b.shape)

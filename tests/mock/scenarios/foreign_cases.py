@@ -581,3 +581,79 @@ def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
 def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
     tensor = _device_tensor(ttnn, device, _randn(generator, 1, 1, 32, 32), "ROW_MAJOR")
     return ttnn.typecast(tensor, ttnn.bfloat8_b), None
+
+
+def _four_d(ttnn: Any, device: Any, generator: Any) -> Any:
+    return _device_tensor(ttnn, device, _randn(generator, 1, 1, 32, 32))
+
+
+@case("audit: concat along a dimension past the rank")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    tensor = _four_d(ttnn, device, generator)
+    return ttnn.concat([tensor, tensor], dim=5), None
+
+
+@case("audit: permute naming a dimension past the rank")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    return ttnn.permute(_four_d(ttnn, device, generator), (0, 1, 2, 7)), None
+
+
+@case("audit: transpose of a dimension past the rank")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    return ttnn.transpose(_four_d(ttnn, device, generator), 1, 6), None
+
+
+@case("audit: softmax along a dimension past the rank")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    return ttnn.softmax(_four_d(ttnn, device, generator), dim=5), None
+
+
+@case("audit: split along a dimension past the rank")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    return ttnn.split(_four_d(ttnn, device, generator), 16, dim=6)[0], None
+
+
+@case("audit: unsqueeze at a dimension past the rank")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    return ttnn.unsqueeze(_four_d(ttnn, device, generator), 7), None
+
+
+@case("audit: squeeze of a dimension past the rank")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    return ttnn.squeeze(_four_d(ttnn, device, generator), 6), None
+
+
+@case("audit: concat along a negative dimension")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    import torch
+
+    a, b = _randn(generator, 1, 1, 32, 32), _randn(generator, 1, 1, 32, 32)
+    return ttnn.concat([_device_tensor(ttnn, device, a), _device_tensor(ttnn, device, b)], dim=-2), torch.cat(
+        [a, b], -2
+    )
+
+
+@case("audit: matmul of a row-major operand")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    a, b = _randn(generator, 1, 1, 64, 32), _randn(generator, 1, 1, 32, 64)
+    return ttnn.matmul(_device_tensor(ttnn, device, a, "ROW_MAJOR"), _device_tensor(ttnn, device, b)), a @ b
+
+
+@case("audit: relu of a row-major tensor")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    values = _randn(generator, 1, 1, 30, 50)
+    return ttnn.relu(_device_tensor(ttnn, device, values, "ROW_MAJOR")), values.relu()
+
+
+@case("audit: reshard to a shard that splits the tile")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    tensor = _device_tensor(
+        ttnn, device, _randn(generator, 1, 1, 1024, 64), config=height_sharded(ttnn, 8, 4, (32, 64))
+    )
+    return ttnn.reshard(tensor, height_sharded(ttnn, 8, 8, (16, 64))), None
+
+
+@case("audit: interleaved_to_sharded of a tensor whose shards exceed the cores")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    tensor = _device_tensor(ttnn, device, _randn(generator, 1, 1, 1024, 64))
+    return ttnn.interleaved_to_sharded(tensor, height_sharded(ttnn, 4, 4, (32, 64))), None
