@@ -217,8 +217,40 @@ class Tensor:
 
         return getitem(self, index)
 
-    # Python operators: ttnn 0.81 binds them to its ops (ttnn/__init__.py); comparisons are not bound here because
-    # the emulator has no eq/ne/gt/ge/lt/le ops.
+    # Python operators: ttnn 0.81 binds them to its ops (ttnn/__init__.py), comparisons included; a tensor stays
+    # hashable by identity, as ttnn's does.
+    __hash__ = object.__hash__
+
+    def __eq__(self, other: object) -> Tensor:  # type: ignore[override]
+        from .ops.eltwise import eq
+
+        return eq(self, other)
+
+    def __ne__(self, other: object) -> Tensor:  # type: ignore[override]
+        from .ops.eltwise import ne
+
+        return ne(self, other)
+
+    def __gt__(self, other: Tensor | float) -> Tensor:
+        from .ops.eltwise import gt
+
+        return gt(self, other)
+
+    def __ge__(self, other: Tensor | float) -> Tensor:
+        from .ops.eltwise import ge
+
+        return ge(self, other)
+
+    def __lt__(self, other: Tensor | float) -> Tensor:
+        from .ops.eltwise import lt
+
+        return lt(self, other)
+
+    def __le__(self, other: Tensor | float) -> Tensor:
+        from .ops.eltwise import le
+
+        return le(self, other)
+
     def __add__(self, other: Tensor | float) -> Tensor:
         from .ops.eltwise import add
 

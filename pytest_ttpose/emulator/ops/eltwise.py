@@ -181,6 +181,51 @@ subtract = _binary_op("subtract", torch.sub, True)
 multiply = _binary_op("multiply", torch.mul, False)
 
 
+def _relational_op(op: str, fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> Callable[..., Tensor]:
+    def relational(
+        input_tensor_a: Tensor,
+        input_tensor_b: Tensor | float,
+        *,
+        dtype: DataType | None = None,
+        memory_config: MemoryConfig | None = None,
+        output_tensor: Tensor | None = None,
+        activations: Sequence[UnaryWithParam] | None = None,
+        input_tensor_a_activations: Sequence[UnaryWithParam] | None = None,
+        input_tensor_b_activations: Sequence[UnaryWithParam] | None = None,
+        sub_core_grids: CoreRangeSet | None = None,
+        sub_device_id: object = None,
+    ) -> Tensor:
+        if not isinstance(input_tensor_a, Tensor):  # ttnn binds no scalar-first form of the comparisons
+            raise TypeError(f"{op}(): incompatible function arguments: input_tensor_a must be a ttnn.Tensor")
+        return _binary(
+            op,
+            lambda a, b: fn(a, b).to(torch.float32),
+            input_tensor_a,
+            input_tensor_b,
+            dtype,
+            memory_config,
+            output_tensor,
+            activations,
+            input_tensor_a_activations=input_tensor_a_activations,
+            input_tensor_b_activations=input_tensor_b_activations,
+            sub_core_grids=sub_core_grids,
+            sub_device_id=sub_device_id,
+        )
+
+    relational.__name__ = relational.__qualname__ = op
+    relational.__doc__ = f"ttnn.{op}: 1 where the comparison holds, else 0, in the input's dtype."
+    return relational
+
+
+# Comparisons give exact 0/1 values, which every float dtype stores unchanged.
+eq = _relational_op("eq", torch.eq)
+ne = _relational_op("ne", torch.ne)
+gt = _relational_op("gt", torch.gt)
+ge = _relational_op("ge", torch.ge)
+lt = _relational_op("lt", torch.lt)
+le = _relational_op("le", torch.le)
+
+
 def _launch_unary(
     op: str,
     input_tensor: Tensor,

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 Outcome = tuple[Any, Any]  # (output ttnn.Tensor, expected torch.Tensor or None)
+LayoutName = Literal["TILE", "ROW_MAJOR"]
+DtypeName = Literal["bfloat16", "bfloat8_b"]
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,7 @@ def spec_of(tensor: Any) -> dict[str, Any]:
 
 
 def _device_tensor(
-    ttnn: Any, device: Any, values: Any, layout: str = "TILE", dtype: str = "bfloat16", config: Any = None
+    ttnn: Any, device: Any, values: Any, layout: LayoutName = "TILE", dtype: DtypeName = "bfloat16", config: Any = None
 ) -> Any:
     return ttnn.from_torch(
         values,
@@ -76,6 +78,8 @@ CASES: list[ForeignCase] = []
 
 
 def case(name: str) -> Callable[[Callable[[Any, Any, Any], Outcome]], Callable[[Any, Any, Any], Outcome]]:
+    """Register the decorated function as the case ``name``."""
+
     def register(run: Callable[[Any, Any, Any], Outcome]) -> Callable[[Any, Any, Any], Outcome]:
         CASES.append(ForeignCase(name, run))
         return run
@@ -235,6 +239,26 @@ def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
     return ta @ tb, a @ b
 
 
+@case("tensor > tensor")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    a, b, ta, tb = _two(ttnn, device, generator)
+    return ta > tb, (a.bfloat16() > b.bfloat16()).float()
+
+
+@case("tensor == tensor")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    a = _randn(generator, 1, 1, 64, 64)
+    b = a.clone()
+    b[..., ::3] = 7.0
+    return _device_tensor(ttnn, device, a) == _device_tensor(ttnn, device, b), (a == b).float()
+
+
+@case("tensor <= scalar")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    a, _, ta, _ = _two(ttnn, device, generator)
+    return ta <= 0.25, (a.bfloat16() <= 0.25).float()
+
+
 # gap 6: conv2d on an input zero-padded to 8 channels with in_channels=3 (ttnn reads it from L1, not from DRAM)
 for _placement in ("L1 height-sharded", "L1 interleaved", "DRAM"):
 
@@ -318,42 +342,43 @@ def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
 
 
 # gap 10: pad, permute and reshape of sharded inputs stay sharded
-def _sharded_1024(ttnn: Any, device: Any, generator: Any, layout: str) -> tuple[Any, Any]:
+def _sharded_1024(ttnn: Any, device: Any, generator: Any, layout: LayoutName) -> tuple[Any, Any]:
     values = _randn(generator, 1, 1, 1024, 64)
     return values, _device_tensor(ttnn, device, values, layout, config=height_sharded(ttnn, 8, 4, (32, 64)))
 
 
-for _layout in ("ROW_MAJOR", "TILE"):
+_LAYOUTS: tuple[LayoutName, ...] = ("ROW_MAJOR", "TILE")
+for _layout in _LAYOUTS:
 
     @case(f"pad the width of a height-sharded {_layout} tensor")
-    def _(ttnn: Any, device: Any, generator: Any, layout: str = _layout) -> Outcome:
+    def _(ttnn: Any, device: Any, generator: Any, layout: LayoutName = _layout) -> Outcome:
         import torch
 
         values, tensor = _sharded_1024(ttnn, device, generator, layout)
         return ttnn.pad(tensor, [(0, 0), (0, 0), (0, 0), (0, 32)], 0.0), torch.nn.functional.pad(values, (0, 32))
 
     @case(f"pad the height of a height-sharded {_layout} tensor past its cores")
-    def _(ttnn: Any, device: Any, generator: Any, layout: str = _layout) -> Outcome:
+    def _(ttnn: Any, device: Any, generator: Any, layout: LayoutName = _layout) -> Outcome:
         _, tensor = _sharded_1024(ttnn, device, generator, layout)
         return ttnn.pad(tensor, [(0, 0), (0, 0), (0, 32), (0, 0)], 0.0), None
 
     @case(f"permute the last two dims of a height-sharded {_layout} tensor")
-    def _(ttnn: Any, device: Any, generator: Any, layout: str = _layout) -> Outcome:
+    def _(ttnn: Any, device: Any, generator: Any, layout: LayoutName = _layout) -> Outcome:
         values, tensor = _sharded_1024(ttnn, device, generator, layout)
         return ttnn.permute(tensor, (0, 1, 3, 2)), values.permute(0, 1, 3, 2)
 
     @case(f"permute keeping the last dim of a height-sharded {_layout} tensor")
-    def _(ttnn: Any, device: Any, generator: Any, layout: str = _layout) -> Outcome:
+    def _(ttnn: Any, device: Any, generator: Any, layout: LayoutName = _layout) -> Outcome:
         values, tensor = _sharded_1024(ttnn, device, generator, layout)
         return ttnn.permute(tensor, (0, 2, 1, 3)), values.permute(0, 2, 1, 3)
 
     @case(f"reshape a height-sharded {_layout} tensor to NHWC")
-    def _(ttnn: Any, device: Any, generator: Any, layout: str = _layout) -> Outcome:
+    def _(ttnn: Any, device: Any, generator: Any, layout: LayoutName = _layout) -> Outcome:
         values, tensor = _sharded_1024(ttnn, device, generator, layout)
         return ttnn.reshape(tensor, (1, 32, 32, 64)), values.reshape(1, 32, 32, 64)
 
     @case(f"reshape a height-sharded {_layout} tensor to a wider row")
-    def _(ttnn: Any, device: Any, generator: Any, layout: str = _layout) -> Outcome:
+    def _(ttnn: Any, device: Any, generator: Any, layout: LayoutName = _layout) -> Outcome:
         values, tensor = _sharded_1024(ttnn, device, generator, layout)
         return ttnn.reshape(tensor, (1, 1, 512, 128)), values.reshape(1, 1, 512, 128)
 
@@ -412,7 +437,7 @@ def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
 
 
 # the slice clamp: an end past the dimension is an error on real ttnn
-def _slice_case(name: str, shape: tuple[int, ...], layout: str, start: list[int], end: list[int]) -> None:
+def _slice_case(name: str, shape: tuple[int, ...], layout: LayoutName, start: list[int], end: list[int]) -> None:
     @case(name)
     def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
         import builtins
