@@ -233,6 +233,12 @@ def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
     return 0.5 * ta, 0.5 * a
 
 
+@case("scalar / tensor")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    _, b, _, tb = _two(ttnn, device, generator)
+    return 2.0 / tb, 2.0 / b
+
+
 @case("tensor @ tensor")
 def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
     a, b, ta, tb = _two(ttnn, device, generator)
