@@ -89,6 +89,26 @@ def max_pool2d(
     return result
 
 
+def _check_upsample_output(input_tensor: Tensor, memory_config: MemoryConfig) -> None:
+    """ttnn 0.81 on a sharded input with another output config: interleaved fails, another core count fails, and
+    another sharding on as many cores is not modelled (which shard shape ttnn then uses was not measured)."""
+    if not memory_config.is_sharded() or memory_config.shard_spec is None:
+        raise RuntimeError(
+            "TT_FATAL: bad optional access (upsample of a sharded input into an interleaved memory_config: upsample "
+            "into the input's sharding, then move the result with ttnn.sharded_to_interleaved)"
+        )
+    ours, theirs = input_tensor.memory_config().shard_spec, memory_config.shard_spec
+    assert ours is not None
+    if theirs.num_cores() != ours.num_cores():
+        raise RuntimeError(
+            f"TT_FATAL: Output tensor should have same number of cores {theirs.num_cores()} as input tensor "
+            f"{ours.num_cores()}"
+        )
+    raise NotImplementedError(
+        "upsample: a sharded memory_config other than the input's is not modelled; pass the input's memory config"
+    )
+
+
 def upsample(
     input_tensor: Tensor,
     scale_factor: int | float | Sequence[int] | Sequence[float],
@@ -116,12 +136,11 @@ def upsample(
             out = F.interpolate(x, size=out_shape[1:3], mode="bilinear", align_corners=False)
         return out.permute(0, 2, 3, 1).contiguous()
 
-    # A sharded output is always the input's sharding with taller shards, whatever shard spec the caller passed.
+    # A height-sharded input gives its own sharding with taller shards, by default or when asked for by its config.
     sharded = upsampled_output_config(input_tensor, out_shape[1] // h * out_shape[2] // w)
-    if memory_config is not None and not memory_config.is_sharded():
-        config = memory_config
-    else:
-        config = sharded or memory_config or output_memory_config(input_tensor, out_shape)
+    if sharded is not None and memory_config not in (None, input_tensor.memory_config()):
+        _check_upsample_output(input_tensor, memory_config)
+    config = sharded or memory_config or output_memory_config(input_tensor, out_shape)
     return launch(
         "upsample",
         [input_tensor],

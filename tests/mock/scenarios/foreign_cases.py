@@ -347,6 +347,18 @@ def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
     return ttnn.upsample(tensor, 2), _nearest(values, 2)
 
 
+@case("upsample of a sharded input into another sharded memory config")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    values, tensor = _upsample_input(ttnn, device, generator)
+    return ttnn.upsample(tensor, 2, memory_config=height_sharded(ttnn, 8, 4, (50, 64))), _nearest(values, 2)
+
+
+@case("upsample of a sharded input into DRAM")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    values, tensor = _upsample_input(ttnn, device, generator)
+    return ttnn.upsample(tensor, 2, memory_config=ttnn.DRAM_MEMORY_CONFIG), _nearest(values, 2)
+
+
 # gap 10: pad, permute and reshape of sharded inputs stay sharded
 def _sharded_1024(ttnn: Any, device: Any, generator: Any, layout: LayoutName) -> tuple[Any, Any]:
     values = _randn(generator, 1, 1, 1024, 64)
