@@ -3,7 +3,8 @@
 Every public name has ttnn 0.81's name, parameters and defaults. Tensors hold exactly the values a TT buffer stores
 (bfloat16/bfloat8_b rounding identical to ttnn's host conversion, matmul/conv math fidelity modelled), devices have
 ttnn's memory model (L1 / L1_SMALL / DRAM banks, out-of-memory errors, sharding checks), and traces and two command
-queues follow ttnn's rules. Emulator-only controls live in ``pytest_ttpose.emulator.machine``.
+queues follow ttnn's rules. Emulator-only controls live in ``pytest_ttpose.emulator.machine``;
+``ttnn.model_preprocessing`` is ``pytest_ttpose.emulator.model_preprocessing``.
 This package imports only torch, numpy and the standard library.
 
 Circular buffers are modelled where they can collide with tensors: a conv2d on an L1 height-sharded input allocates
@@ -13,8 +14,11 @@ live L1 tensor, or it fails with tt-metal's own error (``circular_buffers``, ``o
 Not modelled (results are therefore a little optimistic): fp32_dest_acc_en=False (partial sums stay float32 instead
 of being rounded to bfloat16 between K blocks), the SFPU's approximations of exp/sigmoid/silu (computed in float32,
 then rounded to the output dtype), and the circular buffers of every other op (ttnn slices a conv or pool on a DRAM
-input to fit the L1 it finds free). Allocating during a trace capture is allowed, as on ttnn (the runner
-re-allocates its input inside the capture); host reads and writes during a capture raise.
+input to fit the L1 it finds free), the auto-sharding planner of conv2d and max_pool2d on an interleaved input
+(ttnn may shard their default output; the emulator keeps the input's memory config), and reads of tile padding
+(a TILE slice ending inside the padding is refused with NotImplementedError). Allocating during a trace capture is
+allowed, as on ttnn (the runner re-allocates its input inside the capture); host reads and writes during a capture
+raise.
 """
 
 from __future__ import annotations
@@ -52,14 +56,22 @@ from .ops.data_movement import (
 )
 from .ops.eltwise import (
     add,
+    div,
     divide,
+    eq,
     exp,
+    ge,
+    gt,
+    le,
+    lt,
     multiply,
+    ne,
     neg,
     relu,
     sigmoid,
     silu,
     softmax,
+    softmax_in_place,
     subtract,
 )
 from .ops.matmul import linear, matmul
@@ -77,7 +89,7 @@ from .runtime import (
     open_device,
     open_mesh_device,
 )
-from .sharding import create_sharded_memory_config
+from .sharding import create_sharded_memory_config, create_sharded_memory_config_
 from .tensor import (
     Tensor,
     allocate_tensor_on_device,
@@ -130,6 +142,7 @@ from .types import (
     ShardSpec,
     ShardStrategy,
     SigmoidMode,
+    SoftmaxDefaultProgramConfig,
     TensorMemoryLayout,
     TensorSpec,
     Tile,
@@ -184,6 +197,7 @@ __all__ = [
     "ShardStrategy",
     "ShardTensorToMesh",
     "SigmoidMode",
+    "SoftmaxDefaultProgramConfig",
     "Shape",
     "Tensor",
     "TensorMemoryLayout",
@@ -206,9 +220,12 @@ __all__ = [
     "conv2d",
     "copy_host_to_device_tensor",
     "create_sharded_memory_config",
+    "create_sharded_memory_config_",
     "deallocate",
+    "div",
     "divide",
     "end_trace_capture",
+    "eq",
     "event_synchronize",
     "execute_trace",
     "exp",
@@ -216,16 +233,21 @@ __all__ = [
     "from_device",
     "from_host_shards",
     "from_torch",
+    "ge",
     "get_arch_name",
     "get_device_ids",
     "get_num_devices",
+    "gt",
     "init_device_compute_kernel_config",
     "int32",
     "interleaved_to_sharded",
+    "le",
     "linear",
+    "lt",
     "matmul",
     "max_pool2d",
     "multiply",
+    "ne",
     "neg",
     "open_device",
     "open_mesh_device",
@@ -246,6 +268,7 @@ __all__ = [
     "silu",
     "slice",
     "softmax",
+    "softmax_in_place",
     "split",
     "squeeze",
     "subtract",

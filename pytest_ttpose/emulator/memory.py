@@ -198,7 +198,7 @@ def validate_memory_config(spec: TensorSpec, compute_grid: tuple[int, int], dram
         raise RuntimeError(f"TT_FATAL: Shard shape {shard.shape} must be positive")
     if spec.layout == Layout.TILE and (shard_h % TILE_SIZE or shard_w % TILE_SIZE):
         raise RuntimeError(
-            f"TT_FATAL: Shard shape {shard.shape} must be a multiple of the tile shape [32, 32] for a TILE tensor"
+            f"TT_FATAL: Physical shard shape ({shard_h}, {shard_w}) must be tile {{{TILE_SIZE}, {TILE_SIZE}}} sized!"
         )
     num_cores = shard.grid.num_cores()
     shards_h = math.ceil(height / shard_h)

@@ -65,3 +65,72 @@ def create_sharded_memory_config(
                 raise RuntimeError("Invalid sharding core_grid")
             shard_shape = (shard_height, width // core_grid.num_cores)
     return MemoryConfig(_LAYOUTS[strategy], BufferType.L1, ShardSpec(grid, list(shard_shape), shard_orientation))
+
+
+def _grid_of(core_grid: CoreGrid | CoreRangeSet | Sequence[CoreGrid]) -> CoreRangeSet:
+    """The cores of ``core_grid``: a CoreGrid from (0, 0), a CoreRangeSet as given, or a (full rows, last row) pair
+    of CoreGrids (the full rows, then the first ``x`` cores of the row below them)."""
+    if isinstance(core_grid, CoreGrid):
+        return CoreRangeSet([CoreRange(CoreCoord(0, 0), CoreCoord(core_grid.x - 1, core_grid.y - 1))])
+    if isinstance(core_grid, CoreRangeSet):
+        return core_grid
+    if isinstance(core_grid, (list, tuple)):
+        if len(core_grid) != 2:
+            raise RuntimeError("Invalid core_grid")
+        full, last = core_grid
+        if not isinstance(full, CoreGrid) or not isinstance(last, CoreGrid):
+            raise RuntimeError("Invalid core_grid type")
+        return CoreRangeSet(
+            [
+                CoreRange(CoreCoord(0, 0), CoreCoord(full.x - 1, full.y - 1)),
+                CoreRange(CoreCoord(0, full.y), CoreCoord(last.x - 1, full.y)),
+            ]
+        )
+    raise RuntimeError("Invalid core_grid type")
+
+
+def create_sharded_memory_config_(
+    shape: Sequence[int],
+    core_grid: CoreGrid | CoreRangeSet | Sequence[CoreGrid],
+    strategy: ShardStrategy | TensorMemoryLayout,
+    orientation: ShardOrientation,
+    use_height_and_width_as_shard_shape: bool = False,
+    tile_layout: bool = False,
+) -> MemoryConfig:
+    """ttnn 0.81's variant that divides with rounding up, so the tensor need not split evenly over the cores (the
+    last shard is partly empty); ``tile_layout`` first pads the height (to a multiple of the core count for height
+    sharding, of 32 rows per grid row for block sharding) and then needs a tile-aligned shard."""
+    if isinstance(strategy, ShardStrategy):
+        memory_layout = _LAYOUTS[strategy]
+    elif isinstance(strategy, TensorMemoryLayout):
+        memory_layout = strategy
+    else:
+        raise RuntimeError("Invalid type of sharding strategy")
+    if not isinstance(orientation, ShardOrientation):
+        raise RuntimeError("Invalid type of shard orientation")
+    grid = _grid_of(core_grid)
+    *batch, height, width = (int(d) for d in shape)
+    if use_height_and_width_as_shard_shape:
+        shard_shape = (height, width) if orientation == ShardOrientation.ROW_MAJOR else (width, height)
+    else:
+        rows = math.prod(batch) * height
+        cores = grid.num_cores()
+        box = grid.bounding_box().grid_size()
+        if memory_layout == TensorMemoryLayout.BLOCK_SHARDED:
+            if box.x * box.y != cores:
+                raise RuntimeError("Invalid CoreRangeSet for block sharding strategy")
+            along_height, along_width = (box.y, box.x) if orientation == ShardOrientation.ROW_MAJOR else (box.x, box.y)
+            if tile_layout:
+                rows = -(-rows // (along_height * 32)) * along_height * 32
+            shard_shape = (-(-rows // along_height), -(-width // along_width))
+        elif memory_layout == TensorMemoryLayout.HEIGHT_SHARDED:
+            if tile_layout:
+                rows = -(-rows // cores) * cores
+            shard_shape = (-(-rows // cores), width)
+        elif memory_layout == TensorMemoryLayout.WIDTH_SHARDED:
+            shard_shape = (rows, -(-width // cores))
+        else:
+            raise RuntimeError("Invalid sharding scheme")
+    if tile_layout and shard_shape[0] % 32 and shard_shape[1] % 32:
+        raise RuntimeError("Incorrect tensor shape")
+    return MemoryConfig(memory_layout, BufferType.L1, ShardSpec(grid, list(shard_shape), orientation))

@@ -231,6 +231,90 @@ class Tensor:
         dims = list(arg0) if not isinstance(arg0, int) else [arg0, arg1, arg2, arg3]
         return _method_ops().reshape(self, [d for d in dims if d is not None])
 
+    def __getitem__(self, index: object) -> Tensor:
+        from .ops.data_movement import getitem
+
+        return getitem(self, index)
+
+    # Python operators: ttnn 0.81 binds them to its ops (ttnn/__init__.py), comparisons included; a tensor stays
+    # hashable by identity, as ttnn's does.
+    __hash__ = object.__hash__
+
+    def __eq__(self, other: object) -> Tensor:  # type: ignore[override]
+        from .ops.eltwise import eq
+
+        return eq(self, other)
+
+    def __ne__(self, other: object) -> Tensor:  # type: ignore[override]
+        from .ops.eltwise import ne
+
+        return ne(self, other)
+
+    def __gt__(self, other: Tensor | float) -> Tensor:
+        from .ops.eltwise import gt
+
+        return gt(self, other)
+
+    def __ge__(self, other: Tensor | float) -> Tensor:
+        from .ops.eltwise import ge
+
+        return ge(self, other)
+
+    def __lt__(self, other: Tensor | float) -> Tensor:
+        from .ops.eltwise import lt
+
+        return lt(self, other)
+
+    def __le__(self, other: Tensor | float) -> Tensor:
+        from .ops.eltwise import le
+
+        return le(self, other)
+
+    def __add__(self, other: Tensor | float) -> Tensor:
+        from .ops.eltwise import add
+
+        return add(self, other)
+
+    def __radd__(self, other: float) -> Tensor:
+        from .ops.eltwise import add
+
+        return add(self, other)
+
+    def __sub__(self, other: Tensor | float) -> Tensor:
+        from .ops.eltwise import subtract
+
+        return subtract(self, other)
+
+    def __rsub__(self, other: float) -> Tensor:
+        from .ops.eltwise import subtract
+
+        return subtract(other, self)
+
+    def __mul__(self, other: Tensor | float) -> Tensor:
+        from .ops.eltwise import multiply
+
+        return multiply(self, other)
+
+    def __rmul__(self, other: float) -> Tensor:
+        from .ops.eltwise import multiply
+
+        return multiply(self, other)
+
+    def __truediv__(self, other: Tensor | float) -> Tensor:
+        from .ops.eltwise import divide
+
+        return divide(self, other)
+
+    def __rtruediv__(self, other: float) -> Tensor:
+        from .ops.eltwise import divide
+
+        return divide(other, self)
+
+    def __matmul__(self, other: Tensor) -> Tensor:
+        from .ops.matmul import matmul
+
+        return matmul(self, other)
+
     def __repr__(self) -> str:
         where = "device" if self._buffer is not None else "host"
         return f"ttnn.Tensor(shape={self.shape}, dtype={self.dtype}, layout={self.layout}, storage={where})"

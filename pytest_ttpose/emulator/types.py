@@ -473,6 +473,16 @@ class UnaryWithParam:
         return f"UnaryWithParam(op_type={self.op_type})"
 
 
+class SoftmaxDefaultProgramConfig:
+    """ttnn's default softmax program config: the op chooses its cores itself."""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SoftmaxDefaultProgramConfig)
+
+    def __hash__(self) -> int:
+        return hash(SoftmaxDefaultProgramConfig)
+
+
 @dataclass(kw_only=True)
 class WormholeComputeKernelConfig:
     math_fidelity: MathFidelity = MathFidelity.Invalid

@@ -65,6 +65,28 @@ def test_emulator_name_conforms_to_real_ttnn(name: str, emulator: ModuleType, re
     )
 
 
+PREPROCESSING_MODULE = "pytest_ttpose.emulator.model_preprocessing"
+
+
+def _preprocessing_names() -> list[str]:
+    try:
+        module = importlib.import_module(PREPROCESSING_MODULE)
+    except Exception:  # reported by the test below, not at collection time
+        return ["<does not import>"]
+    return sorted(module.__all__)
+
+
+@pytest.mark.parametrize("name", _preprocessing_names())
+def test_model_preprocessing_name_conforms_to_real_ttnn(name: str, real_ttnn: ModuleType) -> None:
+    ours_module = importlib.import_module(PREPROCESSING_MODULE)
+    real_module = importlib.import_module("ttnn.model_preprocessing")
+    assert hasattr(real_module, name), f"ttnn.model_preprocessing.{name} does not exist in the real ttnn 0.81"
+    problems = conformance_problems(getattr(ours_module, name), getattr(real_module, name))
+    assert not problems, f"emulator's model_preprocessing.{name} departs from the real ttnn:\n  " + "\n  ".join(
+        problems
+    )
+
+
 # ---------------------------------------------------------------- the checker rejects what it must (real ttnn)
 
 

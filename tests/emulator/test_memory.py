@@ -79,7 +79,7 @@ def test_sharded_config_validation(device: ttnn.MeshDevice) -> None:
         ttnn.BufferType.L1,
         ttnn.ShardSpec(grid, [40, 64], ttnn.ShardOrientation.ROW_MAJOR),
     )
-    with pytest.raises(RuntimeError, match="multiple of the tile shape"):
+    with pytest.raises(RuntimeError, match=r"Physical shard shape \(40, 64\) must be tile \{32, 32\} sized"):
         _alloc(device, [1, 1, 2560, 64], not_tiled)
     off_grid = ttnn.MemoryConfig(
         ttnn.TensorMemoryLayout.HEIGHT_SHARDED,

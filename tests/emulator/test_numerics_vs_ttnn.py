@@ -39,9 +39,7 @@ bfloat8_b (TILE layout; shared exponent per 16 values):
 from __future__ import annotations
 
 import importlib
-import os
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
@@ -49,37 +47,11 @@ import numpy as np
 import pytest
 import torch
 
-import pytest_ttpose
-
 pytestmark = pytest.mark.requires_ttnn
 
-MOCK_CLUSTER_ENV = "TT_METAL_MOCK_CLUSTER_DESC_PATH"
-HOST_CONVERSION_CLUSTER = "wormhole_n150.yaml"
 SHAPES = [(1, 1, 33, 70), (2, 3, 5, 17), (1, 1, 32, 32), (64,)]
 TARGET_DTYPES = ["bfloat16", "bfloat8_b"]
 INPUT_DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float64": torch.float64}
-
-
-def packaged_cluster_descriptor(name: str) -> Path:
-    """The mock cluster descriptor shipped in ``pytest_ttpose/mock/clusters`` (the one place tests look it up)."""
-    path = Path(pytest_ttpose.__file__).resolve().parent / "mock" / "clusters" / name
-    if not path.is_file():
-        raise FileNotFoundError(f"the package ships no mock cluster descriptor {name!r}: expected {path}")
-    return path
-
-
-@pytest.fixture(scope="module")
-def real_host(real_ttnn: ModuleType) -> Iterator[ModuleType]:
-    """Real ttnn able to do TILE host conversions: a real device, a user-chosen mock cluster, or the N150 mock."""
-    if os.environ.get(MOCK_CLUSTER_ENV) or Path("/dev/tenstorrent").exists():
-        yield real_ttnn
-        return
-    patch = pytest.MonkeyPatch()
-    patch.setenv(MOCK_CLUSTER_ENV, str(packaged_cluster_descriptor(HOST_CONVERSION_CLUSTER)))
-    try:
-        yield real_ttnn
-    finally:
-        patch.undo()
 
 
 @pytest.fixture(scope="module")

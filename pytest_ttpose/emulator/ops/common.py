@@ -27,6 +27,28 @@ def output_memory_config(tensor: Tensor, out_shape: Sequence[int] | None = None)
     return config
 
 
+def index_in_rank(dim: int, rank: int) -> int:
+    """``dim`` as an index into ``rank`` dimensions (negative counts from the end), or ttnn's error: an index past
+    the rank never wraps around."""
+    if not -rank <= dim < rank:
+        raise RuntimeError(
+            f"TT_FATAL: Index is out of bounds for the rank, should be between 0 and {rank - 1} however is {dim}"
+        )
+    return dim % rank
+
+
+def dimension_in_range(dim: int, rank: int, *, spaced: bool) -> int:
+    """``dim`` as an index into ``rank`` dimensions, or the range error of the ttnn ops that word it this way
+    (softmax writes the range with a space after the comma, squeeze and unsqueeze without)."""
+    if not -rank <= dim < rank:
+        separator = ", " if spaced else ","
+        raise RuntimeError(
+            "TT_FATAL: Dimension out of range "
+            f"(expected to be in range of [-{rank}{separator}{rank - 1}], but got {dim})"
+        )
+    return dim % rank
+
+
 def apply_unary(values: torch.Tensor, activation: UnaryWithParam | str | None, inplace: bool = False) -> torch.Tensor:
     """Apply a fused activation; ``inplace`` may overwrite ``values`` (a fresh result the caller owns)."""
     if activation is None:

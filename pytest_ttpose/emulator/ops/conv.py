@@ -121,6 +121,12 @@ def _prepare_weights(
 
 
 def _prepare_bias(bias: Tensor, device: MeshDevice, out_channels: int, weights_dtype: DataType) -> Tensor:
+    rank = len(bias.shape)
+    if rank < 4:  # ttnn reads the channel count from dimension 3 of a [1, 1, 1, out_channels] bias
+        raise RuntimeError(
+            f"TT_THROW: ShapeBase[] index out of range. 3 not in [-4, {rank}) (conv2d: the bias must have shape "
+            f"[1, 1, 1, {out_channels}], got {list(bias.shape)})"
+        )
     if bias._on_device:
         if bias.shape[-1] != out_channels:
             raise RuntimeError(f"TT_FATAL: conv2d: bias has {bias.shape[-1]} channels, expected {out_channels}")
@@ -205,9 +211,19 @@ def conv2d(
     top, bottom, left, right = _padding(padding)
     rows = batch_size * input_height * input_width
     shape = list(input_tensor.shape)
-    if shape[-1] != in_channels:
+    input_channels = shape[-1]
+    if input_channels < in_channels:
         raise RuntimeError(
-            f"TT_FATAL: conv2d: the input has {shape[-1]} channels but in_channels={in_channels} (input shape {shape})"
+            f"TT_FATAL: conv2d: the input has {input_channels} channels but in_channels={in_channels} (input shape "
+            f"{shape})"
+        )
+    if input_channels > in_channels and input_tensor.memory_config().buffer_type != BufferType.L1:
+        # From L1, ttnn pads the weights to the input's channels (the caller zero-padded them); its DRAM path
+        # reshapes the input to in_channels first, which fails.
+        raise RuntimeError(
+            "TT_FATAL: Attempting to reshape between two shapes with different volumes: conv2d on a DRAM input with "
+            f"{input_channels} channels and in_channels={in_channels}; pass in_channels={input_channels} or put the "
+            "input in L1"
         )
     if math.prod(shape[:-1]) < rows:
         raise RuntimeError(
@@ -228,7 +244,8 @@ def conv2d(
 
     def compute(v: list[torch.Tensor]) -> torch.Tensor:
         # NHWC values viewed as NCHW keep channels-last strides, which torch's CPU convolution handles natively.
-        x = v[0].reshape(-1, in_channels)[:rows].reshape(batch_size, input_height, input_width, in_channels)
+        x = v[0].reshape(-1, input_channels)[:rows, :in_channels]
+        x = x.reshape(batch_size, input_height, input_width, in_channels)
         x = math_operand(x, in_dtype).permute(0, 3, 1, 2)
         if not pad_symmetric:
             x = F.pad(x, (left, right, top, bottom))
@@ -271,7 +288,7 @@ def conv2d(
         )
         conv = ShardedConv(
             window=window,
-            in_channels=in_channels,
+            in_channels=input_channels,  # the halo moves, and the padded weights cover, every input channel
             out_channels=out_channels,
             input_dtype=input_tensor.dtype,
             weights_dtype=w_dtype,

@@ -11,6 +11,7 @@ import torch
 from ..dispatch import launch
 from ..tensor import Tensor, host_tensor, store_values
 from ..types import (
+    TILE_SIZE,
     BufferType,
     CoreCoord,
     CoreRange,
@@ -26,7 +27,13 @@ from ..types import (
     padded_shape_for,
     reject_unsupported,
 )
-from .common import exact_copy, output_memory_config
+from .common import dimension_in_range, exact_copy, index_in_rank, output_memory_config
+from .sharded_outputs import (
+    padded_output_config,
+    respread_output_config,
+    transposed_output_config,
+    untilized_output_config,
+)
 
 _BLOCK_FORMATS = (DataType.BFLOAT8_B, DataType.BFLOAT4_B)
 
@@ -62,7 +69,9 @@ def to_layout(
         _same_values,
         dtype=out_dtype,
         layout=layout,
-        memory_config=memory_config or output_memory_config(tensor),
+        memory_config=memory_config
+        or (untilized_output_config(tensor) if layout == Layout.ROW_MAJOR else None)
+        or output_memory_config(tensor),
         exact=exact_copy(tensor.dtype, out_dtype, True),
     )
 
@@ -217,7 +226,7 @@ def typecast(
     reject_unsupported("typecast", sub_core_grids=sub_core_grids)
     target = output_dtype if output_dtype is not None else dtype
     if target in _BLOCK_FORMATS and input_tensor.layout != Layout.TILE:
-        raise RuntimeError(f"TT_FATAL: typecast to {target} needs a TILE layout tensor")
+        raise RuntimeError(f"TT_FATAL: Only TILE layout is supported for {target.name} dtype! (typecast)")
     return launch(
         "typecast",
         [input_tensor],
@@ -257,7 +266,7 @@ def _resolve_shape(shape: Sequence[int], volume: int) -> list[int]:
         dims[dims.index(-1)] = volume // known if known else 0
     if math.prod(dims) != volume:
         raise RuntimeError(
-            f"TT_FATAL: Attempting to reshape between two shapes with different volumes: {volume} -> {dims}"
+            f"TT_FATAL: Invalid arguments to reshape: {list(shape)} holds a different volume than {volume} values"
         )
     return dims
 
@@ -290,7 +299,9 @@ def reshape(
         lambda v: v[0].reshape(dims),
         dtype=input_tensor.dtype,
         layout=input_tensor.layout,
-        memory_config=memory_config or output_memory_config(input_tensor, dims),
+        memory_config=memory_config
+        or respread_output_config(input_tensor, dims, input_tensor.layout)
+        or output_memory_config(input_tensor, dims),
         exact=exact_copy(input_tensor.dtype, input_tensor.dtype, dims[-1:] == list(input_tensor.shape[-1:])),
     )
 
@@ -298,32 +309,40 @@ def reshape(
 def squeeze(input_tensor: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:
     shape = list(input_tensor.shape)
     dims = range(len(shape)) if dim is None else ([dim] if isinstance(dim, int) else list(dim))
-    keep = [s for i, s in enumerate(shape) if not (i in {d % len(shape) for d in dims} and s == 1)]
+    named = {dimension_in_range(int(d), len(shape), spaced=False) for d in dims}
+    keep = [s for i, s in enumerate(shape) if not (i in named and s == 1)]
     return reshape(input_tensor, keep)
 
 
 def unsqueeze(input_tensor: Tensor, dim: int) -> Tensor:
     shape = list(input_tensor.shape)
-    shape.insert(dim % (len(shape) + 1), 1)
+    shape.insert(dimension_in_range(dim, len(shape) + 1, spaced=False), 1)
     return reshape(input_tensor, shape)
 
 
 def permute(
     input_tensor: Tensor, dims: Sequence[int], *, memory_config: MemoryConfig | None = None, pad_value: float = 0.0
 ) -> Tensor:
-    order = [int(d) % len(input_tensor.shape) for d in dims]
+    order = [index_in_rank(int(d), len(input_tensor.shape)) for d in dims]
     if sorted(order) != list(range(len(input_tensor.shape))):
         raise RuntimeError(
             f"TT_FATAL: permute: dims {list(dims)} are not a permutation of rank {len(input_tensor.shape)}"
         )
     out_shape = [input_tensor.shape[d] for d in order]
+    rank = len(order)
+    if order[-1] == rank - 1:
+        sharded = respread_output_config(input_tensor, out_shape, input_tensor.layout)
+    elif rank >= 2 and order[-2:] == [rank - 1, rank - 2]:
+        sharded = transposed_output_config(input_tensor)
+    else:
+        sharded = None
     return launch(
         "permute",
         [input_tensor],
         lambda v: v[0].permute(order).contiguous(),
         dtype=input_tensor.dtype,
         layout=input_tensor.layout,
-        memory_config=memory_config or output_memory_config(input_tensor, out_shape),
+        memory_config=memory_config or sharded or output_memory_config(input_tensor, out_shape),
         exact=exact_copy(input_tensor.dtype, input_tensor.dtype, order[-1] == len(order) - 1),
     )
 
@@ -333,7 +352,8 @@ def transpose(
 ) -> Tensor:
     rank = len(input_tensor.shape)
     order = list(range(rank))
-    order[dim1 % rank], order[dim2 % rank] = order[dim2 % rank], order[dim1 % rank]
+    first, second = index_in_rank(dim1, rank), index_in_rank(dim2, rank)
+    order[first], order[second] = order[second], order[first]
     return permute(input_tensor, order, memory_config=memory_config)
 
 
@@ -374,9 +394,39 @@ def pad(
         lambda v: torch.nn.functional.pad(v[0], flat, value=fill),
         dtype=input_tensor.dtype,
         layout=input_tensor.layout,
-        memory_config=memory_config or output_memory_config(input_tensor, out_shape),
+        memory_config=memory_config
+        or padded_output_config(input_tensor, out_shape)
+        or output_memory_config(input_tensor, out_shape),
         exact=exact_copy(input_tensor.dtype, input_tensor.dtype, pairs[-1] == (0, 0)),
     )
+
+
+def _slice_bounds(axis: int, start: int, end: int, step: int, tensor: Tensor) -> builtins.slice:
+    """One dimension of ``slice``, checked as ttnn 0.81 checks it: the start must lie inside the logical size, the
+    end inside the size (for the two tile dimensions of a TILE tensor: rounded up to a tile, inside the padded
+    size). Nothing is clamped."""
+    size = int(tensor.shape[axis])
+    start = start + size if start < 0 else start
+    end = end + size if end < 0 else end
+    rank = len(tensor.shape)
+    if tensor.layout == Layout.TILE and axis >= rank - 2:
+        limit, checked_end = int(tensor.padded_shape[axis]), math.ceil(end / TILE_SIZE) * TILE_SIZE
+    else:
+        limit, checked_end = size, end
+    if checked_end > limit:
+        raise RuntimeError(
+            f"TT_FATAL: Ends {checked_end} must be less than or equal to the shape of the tensor {limit}"
+        )
+    if start >= size:
+        raise RuntimeError(
+            f"TT_FATAL: Slice start[{axis}] ({start}) must be less than input tensor shape[{axis}] ({size})"
+        )
+    if end > size:
+        raise NotImplementedError(
+            f"slice: end {end} of dimension {axis} reads the tile padding past the logical size {size}; real ttnn "
+            "returns whatever the padding holds, which the emulator does not model: slice to at most the size"
+        )
+    return builtins.slice(start, end, step)
 
 
 def slice(  # noqa: A001 - ttnn's name
@@ -396,13 +446,14 @@ def slice(  # noqa: A001 - ttnn's name
     if len(slice_start) != rank or len(slice_end) != rank or len(steps) != rank:
         raise RuntimeError(f"TT_FATAL: slice: starts/ends/steps must have rank {rank}")
     index = tuple(
-        builtins.slice(int(s), min(int(e), dim), int(st))
-        for s, e, st, dim in zip(slice_start, slice_end, steps, input_tensor.shape, strict=False)
+        _slice_bounds(i, int(s), int(e), int(st), input_tensor)
+        for i, (s, e, st) in enumerate(zip(slice_start, slice_end, steps, strict=True))
     )
-    out_shape = [len(range(*ix.indices(dim))) for ix, dim in zip(index, input_tensor.shape, strict=False)]
+    out_shape = [len(range(*ix.indices(dim))) for ix, dim in zip(index, input_tensor.shape, strict=True)]
     if any(d <= 0 for d in out_shape):
-        raise RuntimeError(
-            f"TT_FATAL: slice: empty output {out_shape} for starts {list(slice_start)} ends {list(slice_end)}"
+        raise NotImplementedError(
+            f"slice: starts {list(slice_start)} and ends {list(slice_end)} give an empty output {out_shape}; "
+            "real ttnn returns an empty tensor, which the emulator does not model"
         )
     return launch(
         "slice",
@@ -414,6 +465,59 @@ def slice(  # noqa: A001 - ttnn's name
         output_tensor=output_tensor,
         exact=exact_copy(input_tensor.dtype, input_tensor.dtype, int(slice_start[-1]) % 16 == 0 and steps[-1] == 1),
     )
+
+
+def getitem(input_tensor: Tensor, index: object) -> Tensor:
+    """``tensor[...]`` as ttnn's ``Tensor.__getitem__``: integers, slices and one Ellipsis become a ``slice`` (its
+    checks included), then the integer-indexed dimensions are squeezed out."""
+    shape = list(input_tensor.shape)
+    rank = len(shape)
+    items = list(index) if isinstance(index, tuple) else [index]
+    if items.count(Ellipsis) > 1:
+        raise ValueError("Only one ellipsis ('...') is allowed in a slice.")
+    if Ellipsis in items:
+        at = items.index(Ellipsis)
+        missing = rank - (len(items) - 1)
+        if missing < 0:
+            raise IndexError(f"Too many indices for tensor of dimension {rank}")
+        items[at : at + 1] = [builtins.slice(None)] * missing
+    items += [builtins.slice(None)] * (rank - len(items))
+    if len(items) > rank:
+        raise IndexError(f"Too many indices for tensor of dimension {rank}")
+    starts, ends, steps, dropped = [], [], [], []
+    for axis, item in enumerate(items):
+        if isinstance(item, int):
+            position = item + shape[axis] if item < 0 else item
+            if not 0 <= position < shape[axis]:
+                raise IndexError(
+                    f"Index {item} (converted to {position}) is out of bounds "
+                    f"for dimension {axis} of size {shape[axis]}"
+                )
+            starts.append(position)
+            ends.append(position + 1)
+            steps.append(1)
+            dropped.append(axis)
+        elif isinstance(item, builtins.slice):
+            starts.append(0 if item.start is None else int(item.start))
+            ends.append(shape[axis] if item.stop is None else int(item.stop))
+            steps.append(1 if item.step is None else int(item.step))
+        else:
+            raise TypeError(f"Invalid slice type: {item}")
+    if input_tensor._on_device:
+        result = slice(input_tensor, starts, ends, steps)
+    else:
+        if any(step != 1 for step in steps):
+            raise RuntimeError("Host tensors cannot be accessed with non-unit stride")
+        region = tuple(builtins.slice(b, e) for b, e in zip(starts, ends, strict=True))
+        result = host_tensor(
+            [v[region].contiguous() for v in input_tensor._values("__getitem__")],
+            input_tensor.dtype,
+            input_tensor.layout,
+            input_tensor.tile,
+        )
+    for removed, axis in enumerate(dropped):
+        result = squeeze(result, axis - removed)
+    return result
 
 
 def concat(
@@ -430,7 +534,7 @@ def concat(
         raise RuntimeError("TT_FATAL: concat needs at least one tensor")
     first = tensors[0]
     rank = len(first.shape)
-    axis = dim % rank
+    axis = index_in_rank(dim, rank)
     for t in tensors[1:]:
         if len(t.shape) != rank or any(
             a != b for i, (a, b) in enumerate(zip(t.shape, first.shape, strict=False)) if i != axis
@@ -439,20 +543,25 @@ def concat(
                 f"TT_FATAL: concat: all tensors must have the same shape except along dim {dim}: "
                 f"{[list(x.shape) for x in tensors]}"
             )
-        if t.dtype != first.dtype or t.layout != first.layout:
-            raise RuntimeError("TT_FATAL: concat: all tensors must have the same dtype and layout")
+        if t.dtype != first.dtype:
+            raise RuntimeError(f"TT_FATAL: All Tensors should have same dtypes. (concat: {[x.dtype for x in tensors]})")
+        if t.layout != first.layout:
+            raise RuntimeError("TT_FATAL: concat: all tensors must have the same layout")
     out_shape = list(first.shape)
     out_shape[axis] = sum(t.shape[axis] for t in tensors)
     config = memory_config or output_memory_config(first, out_shape)
+    # Block-format tiles cannot be joined inside a tile: ttnn 0.81 concatenates such inputs as bfloat16 rows.
+    joins_inside_a_tile = axis >= rank - 2 and any(t.shape[axis] % TILE_SIZE for t in tensors)
+    out_dtype = DataType.BFLOAT16 if first.dtype in _BLOCK_FORMATS and joins_inside_a_tile else first.dtype
     return launch(
         "concat",
         list(tensors),
         lambda v: torch.cat(v, dim=axis),
-        dtype=first.dtype,
+        dtype=out_dtype,
         layout=first.layout,
         memory_config=config,
         output_tensor=output_tensor,
-        exact=exact_copy(first.dtype, first.dtype, axis != rank - 1 or all(t.shape[-1] % 16 == 0 for t in tensors)),
+        exact=exact_copy(first.dtype, out_dtype, axis != rank - 1 or all(t.shape[-1] % 16 == 0 for t in tensors)),
     )
 
 
@@ -460,7 +569,7 @@ def split(
     input_tensor: Tensor, split_size: int | Sequence[int], dim: int = 0, *, memory_config: MemoryConfig | None = None
 ) -> list[Tensor]:
     rank = len(input_tensor.shape)
-    axis = dim % rank
+    axis = index_in_rank(dim, rank)
     total = input_tensor.shape[axis]
     sizes = [int(split_size)] * math.ceil(total / int(split_size)) if isinstance(split_size, int) else list(split_size)
     if isinstance(split_size, int):

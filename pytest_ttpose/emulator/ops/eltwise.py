@@ -12,15 +12,31 @@ import torch
 
 from ..dispatch import launch
 from ..tensor import Tensor
-from ..types import CoreRangeSet, DataType, MemoryConfig, SigmoidMode, UnaryWithParam, reject_unsupported
-from .common import apply_unary, output_memory_config
+from ..types import (
+    CoreRangeSet,
+    DataType,
+    Layout,
+    MemoryConfig,
+    SigmoidMode,
+    SoftmaxDefaultProgramConfig,
+    UnaryWithParam,
+    reject_unsupported,
+)
+from .common import apply_unary, dimension_in_range, output_memory_config
 
 
 def _broadcast_shape(a: Sequence[int], b: Sequence[int], op: str) -> list[int]:
     try:
         return list(torch.broadcast_shapes(tuple(a), tuple(b)))
     except RuntimeError as error:
-        raise RuntimeError(f"TT_FATAL: {op}: shapes {list(a)} and {list(b)} cannot be broadcast") from error
+        raise RuntimeError(
+            f"TT_THROW: Invalid subtile broadcast type: {op}: shapes {list(a)} and {list(b)} cannot be broadcast"
+        ) from error
+
+
+def _output_layout(inputs: Sequence[Tensor]) -> Layout:
+    """ttnn 0.81 tilizes a row-major operand of a binary op that has a TILE operand, and returns TILE."""
+    return Layout.TILE if any(t.layout == Layout.TILE for t in inputs) else inputs[0].layout
 
 
 def _binary(
@@ -56,8 +72,6 @@ def _binary(
 
     if isinstance(input_tensor_b, Tensor):
         out_shape = _broadcast_shape(input_tensor_a.shape, input_tensor_b.shape, op)
-        if input_tensor_a.layout != input_tensor_b.layout:
-            raise RuntimeError(f"TT_FATAL: {op}: both inputs must have the same layout")
         inputs = [input_tensor_a, input_tensor_b]
 
         def compute(v: list[torch.Tensor]) -> torch.Tensor:
@@ -75,7 +89,7 @@ def _binary(
         inputs,
         compute,
         dtype=dtype or input_tensor_a.dtype,
-        layout=input_tensor_a.layout,
+        layout=_output_layout(inputs),
         memory_config=memory_config or output_memory_config(input_tensor_a, out_shape),
         output_tensor=output_tensor,
         fresh=True,
@@ -159,10 +173,57 @@ def divide(
     )
 
 
+div = divide  # ttnn 0.81 binds the same op under both names
+
 # ttnn's add and subtract default to the fast mode, multiply does not (ttnn 0.81.1 signatures).
 add = _binary_op("add", torch.add, True)
 subtract = _binary_op("subtract", torch.sub, True)
 multiply = _binary_op("multiply", torch.mul, False)
+
+
+def _relational_op(op: str, fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> Callable[..., Tensor]:
+    def relational(
+        input_tensor_a: Tensor,
+        input_tensor_b: Tensor | float,
+        *,
+        dtype: DataType | None = None,
+        memory_config: MemoryConfig | None = None,
+        output_tensor: Tensor | None = None,
+        activations: Sequence[UnaryWithParam] | None = None,
+        input_tensor_a_activations: Sequence[UnaryWithParam] | None = None,
+        input_tensor_b_activations: Sequence[UnaryWithParam] | None = None,
+        sub_core_grids: CoreRangeSet | None = None,
+        sub_device_id: object = None,
+    ) -> Tensor:
+        if not isinstance(input_tensor_a, Tensor):  # ttnn binds no scalar-first form of the comparisons
+            raise TypeError(f"{op}(): incompatible function arguments: input_tensor_a must be a ttnn.Tensor")
+        return _binary(
+            op,
+            lambda a, b: fn(a, b).to(torch.float32),
+            input_tensor_a,
+            input_tensor_b,
+            dtype,
+            memory_config,
+            output_tensor,
+            activations,
+            input_tensor_a_activations=input_tensor_a_activations,
+            input_tensor_b_activations=input_tensor_b_activations,
+            sub_core_grids=sub_core_grids,
+            sub_device_id=sub_device_id,
+        )
+
+    relational.__name__ = relational.__qualname__ = op
+    relational.__doc__ = f"ttnn.{op}: 1 where the comparison holds, else 0, in the input's dtype."
+    return relational
+
+
+# Comparisons give exact 0/1 values, which every float dtype stores unchanged.
+eq = _relational_op("eq", torch.eq)
+ne = _relational_op("ne", torch.ne)
+gt = _relational_op("gt", torch.gt)
+ge = _relational_op("ge", torch.ge)
+lt = _relational_op("lt", torch.lt)
+le = _relational_op("le", torch.le)
 
 
 def _launch_unary(
@@ -247,14 +308,46 @@ def softmax(
     compute_kernel_config: object = None,
     numeric_stable: bool = True,
 ) -> Tensor:
-    rank = len(input_tensor.shape)
-    axis = dim % rank
+    axis = dimension_in_range(dim, len(input_tensor.shape), spaced=True)
     return launch(
         "softmax",
         [input_tensor],
         lambda v: torch.softmax(v[0], dim=axis),
         dtype=input_tensor.dtype,
-        layout=input_tensor.layout,
+        layout=Layout.TILE,  # ttnn tilizes a row-major input first
         memory_config=memory_config or output_memory_config(input_tensor),
+        fresh=True,
+    )
+
+
+_DEFAULT_SOFTMAX_PROGRAM = SoftmaxDefaultProgramConfig()
+
+
+def softmax_in_place(
+    input_tensor: Tensor,
+    dim: int = -1,
+    *,
+    program_config: object = _DEFAULT_SOFTMAX_PROGRAM,
+    compute_kernel_config: object = None,
+    numeric_stable: bool = True,
+) -> Tensor:
+    """Softmax over the last dimension, written over the input's own buffer (which ttnn returns)."""
+    sharded_program = None if program_config == _DEFAULT_SOFTMAX_PROGRAM else program_config
+    reject_unsupported("softmax_in_place", program_config=sharded_program)
+    if input_tensor.layout != Layout.TILE:  # the result overwrites the input, so it cannot be tilized first
+        raise RuntimeError(
+            "TT_FATAL: softmax_in_place: Inputs to softmax must be tilized "
+            "(convert with ttnn.to_layout(x, TILE_LAYOUT))"
+        )
+    if dimension_in_range(dim, len(input_tensor.shape), spaced=True) != len(input_tensor.shape) - 1:
+        raise NotImplementedError("softmax_in_place: only the last dimension is supported by the emulator")
+    return launch(
+        "softmax_in_place",
+        [input_tensor],
+        lambda v: torch.softmax(v[0], dim=-1),
+        dtype=input_tensor.dtype,
+        layout=input_tensor.layout,
+        memory_config=input_tensor.memory_config(),
+        output_tensor=input_tensor,
         fresh=True,
     )

@@ -12,6 +12,7 @@ from ..dispatch import launch
 from ..numerics import fidelity_product, math_operand, needs_weights_hi, weights_hi
 from ..tensor import Tensor
 from ..types import (
+    TILE_SIZE,
     Arch,
     DataType,
     Layout,
@@ -62,6 +63,29 @@ def _right_operand(
     return operand, entry[1]
 
 
+def _tile_padded(size: int) -> int:
+    return -(-int(size) // TILE_SIZE) * TILE_SIZE
+
+
+def _check_batches(a_batch: list[int], b_batch: list[int], tuned: bool) -> None:
+    """ttnn 0.81 broadcasts a ``b`` without batch dimensions (all 1); otherwise the batch dimensions must agree, except
+    an ``a`` without batch dimensions under a caller-chosen 1D program config, which the emulator lets through."""
+    if all(d == 1 for d in b_batch):
+        return
+    rank = max(len(a_batch), len(b_batch))
+    a_dims = [1] * (rank - len(a_batch)) + list(a_batch)
+    b_dims = [1] * (rank - len(b_batch)) + list(b_batch)
+    if a_dims == b_dims or (tuned and all(d == 1 for d in a_dims)):
+        return
+    axis = next(i for i, (x, y) in enumerate(zip(a_dims, b_dims, strict=True)) if x != y)
+    raise RuntimeError(
+        "TT_FATAL: bmm (non-bcast matmul) expects input tensors of shapes BCMK*BCKN=BCMN or batch dimension "
+        f"{axis} mismatch: a={a_dims[axis]} vs b={b_dims[axis]} (dimension mismatch only allowed when all batch "
+        "dimensions of a are size 1 and using MatmulMultiCoreReuseMultiCast1DProgramConfig with fuse_batch=false, "
+        "fused_activation=none, mcast_in0=false, and non-sharded inputs for in0 reuse optimization)"
+    )
+
+
 def _matmul(
     op: str,
     a: Tensor,
@@ -78,7 +102,7 @@ def _matmul(
 ) -> Tensor:
     for name, t in (("input_tensor_a", a), ("input_tensor_b", b)):
         if t.layout != Layout.TILE:
-            raise RuntimeError(f"TT_FATAL: {op}: {name} must be in TILE layout, got {t.layout}")
+            raise RuntimeError(f"TT_FATAL: Inputs to matmul must be tilized ({op}: {name} is {t.layout})")
         float_dtype(t.dtype, op)
     a_shape = list(a.shape)
     b_shape = list(b.shape)
@@ -90,6 +114,12 @@ def _matmul(
         raise RuntimeError(
             f"TT_FATAL: a_shape[-1] == b_shape[-2]: The width of the first tensor must be equal to the height of the "
             f"second tensor. Mismatch: width={a_shape[-1]} height={b_shape[-2]}"
+        )
+    _check_batches(a_shape[:-2], b_shape[:-2], tuned)
+    if bias is not None and _tile_padded(bias.shape[-1]) != _tile_padded(b_shape[-1]):
+        raise RuntimeError(
+            f"TT_FATAL: Unsupported bias shape: padded last dimension of bias, {_tile_padded(bias.shape[-1])}, not "
+            f"equal to second input's padded last dimension, {_tile_padded(b_shape[-1])}."
         )
     device = a.device()
     assert device is not None

@@ -13,6 +13,7 @@ from ..tensor import Tensor
 from ..types import DataType, Layout, MemoryConfig, TensorMemoryLayout, reject_unsupported
 from .common import exact_copy, output_memory_config
 from .conv import _pair
+from .sharded_outputs import pooled_output_config, upsampled_output_config
 
 
 def max_pool2d(
@@ -47,6 +48,11 @@ def max_pool2d(
         (top, left), (bottom, right) = _pair(padding, "padding"), _pair(padding, "padding")
     rows = batch_size * input_h * input_w
     shape = list(input_tensor.shape)
+    if shape[-1] < channels:
+        raise NotImplementedError(
+            f"max_pool2d: the input has {shape[-1]} channels but channels={channels}; real ttnn runs it and reads "
+            "past the input's rows, values the emulator does not model: pass the input's channel count"
+        )
     if shape[-1] != channels or math.prod(shape[:-1]) < rows:
         raise RuntimeError(
             f"TT_FATAL: max_pool2d: input shape {shape} does not hold batch_size={batch_size} x {input_h}x{input_w} "
@@ -73,12 +79,34 @@ def max_pool2d(
         compute,
         dtype=dtype,
         layout=output_layout,
-        memory_config=memory_config or output_memory_config(input_tensor, out_shape),
+        memory_config=memory_config
+        or pooled_output_config(input_tensor, out_shape[2], channels)
+        or output_memory_config(input_tensor, out_shape),
         exact=exact_copy(input_tensor.dtype, dtype, False),  # a max picks stored values; new bfloat8_b blocks form
     )
     if deallocate_input:
         input_tensor.deallocate()
     return result
+
+
+def _check_upsample_output(input_tensor: Tensor, memory_config: MemoryConfig) -> None:
+    """ttnn 0.81 on a sharded input with another output config: interleaved fails, another core count fails, and
+    another sharding on as many cores is not modelled (which shard shape ttnn then uses was not measured)."""
+    if not memory_config.is_sharded() or memory_config.shard_spec is None:
+        raise RuntimeError(
+            "TT_FATAL: bad optional access (upsample of a sharded input into an interleaved memory_config: upsample "
+            "into the input's sharding, then move the result with ttnn.sharded_to_interleaved)"
+        )
+    ours, theirs = input_tensor.memory_config().shard_spec, memory_config.shard_spec
+    assert ours is not None
+    if theirs.num_cores() != ours.num_cores():
+        raise RuntimeError(
+            f"TT_FATAL: Output tensor should have same number of cores {theirs.num_cores()} as input tensor "
+            f"{ours.num_cores()}"
+        )
+    raise NotImplementedError(
+        "upsample: a sharded memory_config other than the input's is not modelled; pass the input's memory config"
+    )
 
 
 def upsample(
@@ -108,12 +136,17 @@ def upsample(
             out = F.interpolate(x, size=out_shape[1:3], mode="bilinear", align_corners=False)
         return out.permute(0, 2, 3, 1).contiguous()
 
+    # A height-sharded input gives its own sharding with taller shards, by default or when asked for by its config.
+    sharded = upsampled_output_config(input_tensor, out_shape[1] // h * out_shape[2] // w)
+    if sharded is not None and memory_config not in (None, input_tensor.memory_config()):
+        _check_upsample_output(input_tensor, memory_config)
+    config = sharded or memory_config or output_memory_config(input_tensor, out_shape)
     return launch(
         "upsample",
         [input_tensor],
         compute,
         dtype=input_tensor.dtype,
         layout=input_tensor.layout,
-        memory_config=memory_config or output_memory_config(input_tensor, out_shape),
+        memory_config=config,
         exact=mode == "nearest",  # nearest copies whole pixels, so channel blocks stay intact
     )

@@ -16,3 +16,9 @@ DEVICE_PARAMS: dict[str, Any] = {"l1_small_size": 24576, "trace_region_size": 64
 def report(result: dict[str, Any]) -> None:
     sys.stdout.write(RESULT_PREFIX + json.dumps(result, sort_keys=True, default=str) + "\n")
     sys.stdout.flush()
+
+
+def ttnn_message(error: Exception) -> str:
+    """The message of a TT_THROW / TT_FATAL, without its source location and backtrace."""
+    text = str(error).split("backtrace:")[0]
+    return text.split("info:")[-1].strip()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from _scenario import DEVICE_PARAMS, report
+from _scenario import DEVICE_PARAMS, report, ttnn_message
 from conv_cases import CASES, run_conv
 
 from pytest_ttpose.mock import activate
@@ -30,12 +30,6 @@ def programs_of(graph: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
                 programs.append(current)
             current.append({"size": int(params["size"]), "global": str(params["globally_allocated"]) == "1"})
     return programs
-
-
-def ttnn_message(error: RuntimeError) -> str:
-    """The message of a TT_THROW / TT_FATAL, without its source location and backtrace."""
-    text = str(error).split("backtrace:")[0]
-    return text.split("info:")[-1].strip()
 
 
 def main(arch: str) -> None:

@@ -1,0 +1,99 @@
+"""The sharded output memory configs ttnn 0.81 derives from a height-sharded input, op by op.
+
+ttnn keeps a height-sharded input's sharding through data movement rather than falling back to interleaved memory
+(measured on mocked n150 and p150 chips, ``tests/mock/scenarios/foreign_cases.py``):
+
+* pad keeps the grid and the shard height; the shard takes the padded width (a taller tensor needs more shards,
+  which may exceed the cores);
+* reshape and a permute that keeps the last dimension spread the new physical height over the same cores
+  (rounded up to whole tiles for TILE) with the full width;
+* a permute that swaps the last two dimensions turns height sharding into width sharding with the shard transposed;
+* untilizing keeps the shard height; the shard takes the row-major width;
+* max_pool2d spreads its output rows evenly over the input's cores;
+* upsample multiplies the shard height by the number of output rows each input row becomes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from ..tensor import Tensor
+from ..types import TILE_SIZE, Layout, MemoryConfig, ShardSpec, TensorMemoryLayout, padded_shape_for
+
+
+def _height_sharded(tensor: Tensor) -> ShardSpec | None:
+    config = tensor.memory_config()
+    if config.memory_layout != TensorMemoryLayout.HEIGHT_SHARDED or config.shard_spec is None:
+        return None
+    return config.shard_spec
+
+
+def _with_shard(
+    tensor: Tensor, memory_layout: TensorMemoryLayout, shard: ShardSpec, shape: Sequence[int]
+) -> MemoryConfig:
+    return MemoryConfig(
+        memory_layout, tensor.memory_config().buffer_type, ShardSpec(shard.grid, list(shape), shard.orientation)
+    )
+
+
+def _physical(shape: Sequence[int], layout: Layout) -> tuple[int, int]:
+    padded = padded_shape_for(shape, layout)
+    return math.prod(padded[:-1]), int(padded[-1])
+
+
+def padded_output_config(tensor: Tensor, out_shape: Sequence[int]) -> MemoryConfig | None:
+    """pad's output config for a height-sharded input, or None when the input is not height-sharded."""
+    shard = _height_sharded(tensor)
+    if shard is None:
+        return None
+    _, width = _physical(out_shape, tensor.layout)
+    return _with_shard(tensor, TensorMemoryLayout.HEIGHT_SHARDED, shard, (shard.shape[0], width))
+
+
+def respread_output_config(tensor: Tensor, out_shape: Sequence[int], layout: Layout) -> MemoryConfig | None:
+    """reshape's (and a last-dimension-keeping permute's) output config for a height-sharded input, or None."""
+    shard = _height_sharded(tensor)
+    if shard is None:
+        return None
+    height, width = _physical(out_shape, layout)
+    rows = -(-height // shard.num_cores())
+    if layout == Layout.TILE:
+        rows = -(-rows // TILE_SIZE) * TILE_SIZE
+    return _with_shard(tensor, TensorMemoryLayout.HEIGHT_SHARDED, shard, (rows, width))
+
+
+def transposed_output_config(tensor: Tensor) -> MemoryConfig | None:
+    """The output config of a permute swapping the last two dimensions of a height-sharded input, or None."""
+    shard = _height_sharded(tensor)
+    if shard is None:
+        return None
+    return _with_shard(tensor, TensorMemoryLayout.WIDTH_SHARDED, shard, (shard.shape[1], shard.shape[0]))
+
+
+def untilized_output_config(tensor: Tensor) -> MemoryConfig | None:
+    """to_layout(ROW_MAJOR)'s output config for a height-sharded TILE input, or None. (Tilizing keeps the input's
+    shard, which must then be whole tiles.)"""
+    shard = _height_sharded(tensor)
+    if shard is None or tensor.layout != Layout.TILE:
+        return None
+    _, width = _physical(tensor.shape, Layout.ROW_MAJOR)
+    return _with_shard(tensor, TensorMemoryLayout.HEIGHT_SHARDED, shard, (shard.shape[0], width))
+
+
+def upsampled_output_config(tensor: Tensor, rows_per_input_row: int) -> MemoryConfig | None:
+    """upsample's output config for a height-sharded input, or None."""
+    shard = _height_sharded(tensor)
+    if shard is None:
+        return None
+    shape = (shard.shape[0] * rows_per_input_row, shard.shape[1])
+    return _with_shard(tensor, TensorMemoryLayout.HEIGHT_SHARDED, shard, shape)
+
+
+def pooled_output_config(tensor: Tensor, out_rows: int, channels: int) -> MemoryConfig | None:
+    """max_pool2d's output config for a height-sharded input: its cores share the output rows evenly, or None."""
+    shard = _height_sharded(tensor)
+    if shard is None:
+        return None
+    shape = (-(-out_rows // shard.num_cores()), channels)
+    return _with_shard(tensor, TensorMemoryLayout.HEIGHT_SHARDED, shard, shape)

@@ -1,0 +1,702 @@
+"""Calls that third-party YOLO11 TT model code makes (issue 14's gaps), run the same way on the real ttnn (mocked
+chips) and on the emulator.
+
+Shared by ``foreign_calls.py`` (the scenario that records what real ttnn answers: the output spec, or the error) and
+the emulator's test, so both backends run exactly the same calls. Each case builds its inputs from a seeded
+generator and returns the output tensor with the torch result it must hold (None where no torch op says what the
+values are); a case that real ttnn rejects raises.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+Outcome = tuple[Any, Any]  # (output ttnn.Tensor, expected torch.Tensor or None)
+LayoutName = Literal["TILE", "ROW_MAJOR"]
+DtypeName = Literal["bfloat16", "bfloat8_b"]
+
+
+@dataclass(frozen=True)
+class ForeignCase:
+    name: str
+    run: Callable[[Any, Any, Any], Outcome]  # (ttnn namespace, device, torch.Generator) -> Outcome
+
+
+def height_sharded(ttnn: Any, cores_x: int, cores_y: int, shard: tuple[int, int]) -> Any:
+    grid = ttnn.CoreRangeSet([ttnn.CoreRange(ttnn.CoreCoord(0, 0), ttnn.CoreCoord(cores_x - 1, cores_y - 1))])
+    spec = ttnn.ShardSpec(grid, list(shard), ttnn.ShardOrientation.ROW_MAJOR)
+    return ttnn.MemoryConfig(ttnn.TensorMemoryLayout.HEIGHT_SHARDED, ttnn.BufferType.L1, spec)
+
+
+def spec_of(tensor: Any) -> dict[str, Any]:
+    """The output spec both backends are compared on, in plain JSON values."""
+    config = tensor.memory_config()
+    shard = config.shard_spec
+    result: dict[str, Any] = {
+        "shape": list(tensor.shape),
+        "padded_shape": list(tensor.padded_shape),
+        "layout": tensor.layout.name,
+        "dtype": tensor.dtype.name,
+        "memory_layout": config.memory_layout.name,
+        "buffer_type": config.buffer_type.name,
+        "shard": None,
+    }
+    if shard is not None:
+        result["shard"] = {
+            "shape": list(shard.shape),
+            "orientation": shard.orientation.name,
+            "grid": sorted(
+                [[r.start.x, r.start.y, r.end.x, r.end.y] for r in shard.grid.ranges()],
+            ),
+        }
+    return result
+
+
+def _device_tensor(
+    ttnn: Any, device: Any, values: Any, layout: LayoutName = "TILE", dtype: DtypeName = "bfloat16", config: Any = None
+) -> Any:
+    return ttnn.from_torch(
+        values,
+        dtype=getattr(ttnn, dtype),
+        layout=getattr(ttnn, f"{layout}_LAYOUT"),
+        device=device,
+        memory_config=config,
+    )
+
+
+def _randn(generator: Any, *shape: int) -> Any:
+    import torch
+
+    return torch.randn(*shape, generator=generator)
+
+
+# ---------------------------------------------------------------- the cases
+
+CASES: list[ForeignCase] = []
+
+
+def case(name: str) -> Callable[[Callable[[Any, Any, Any], Outcome]], Callable[[Any, Any, Any], Outcome]]:
+    """Register the decorated function as the case ``name``."""
+
+    def register(run: Callable[[Any, Any, Any], Outcome]) -> Callable[[Any, Any, Any], Outcome]:
+        CASES.append(ForeignCase(name, run))
+        return run
+
+    return register
+
+
+# gap 1: create_sharded_memory_config_ derives the shard shape from the core count (ceil division)
+@case("create_sharded_memory_config_ height, 16 cores, 400 rows")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    values = _randn(generator, 1, 1, 400, 64)
+    config = ttnn.create_sharded_memory_config_(
+        (1, 1, 400, 64), ttnn.CoreGrid(y=2, x=8), ttnn.ShardStrategy.HEIGHT, ttnn.ShardOrientation.ROW_MAJOR
+    )
+    return _device_tensor(ttnn, device, values, "ROW_MAJOR", config=config), values
+
+
+@case("create_sharded_memory_config_ block from a TensorMemoryLayout, col major")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    values = _randn(generator, 1, 1, 200, 96)
+    config = ttnn.create_sharded_memory_config_(
+        (1, 1, 200, 96),
+        ttnn.CoreGrid(y=3, x=4),
+        ttnn.TensorMemoryLayout.BLOCK_SHARDED,
+        ttnn.ShardOrientation.COL_MAJOR,
+    )
+    return _device_tensor(ttnn, device, values, "ROW_MAJOR", config=config), values
+
+
+@case("create_sharded_memory_config_ tile_layout pads the height")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    values = _randn(generator, 1, 1, 250, 64)
+    grid = ttnn.CoreRangeSet([ttnn.CoreRange(ttnn.CoreCoord(0, 0), ttnn.CoreCoord(7, 0))])
+    config = ttnn.create_sharded_memory_config_(
+        (1, 1, 250, 64), grid, ttnn.ShardStrategy.HEIGHT, ttnn.ShardOrientation.ROW_MAJOR, tile_layout=True
+    )
+    return _device_tensor(ttnn, device, values, config=config), values
+
+
+@case("create_sharded_memory_config_ without an orientation")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    config = ttnn.create_sharded_memory_config_(
+        (1, 1, 64, 64), ttnn.CoreGrid(y=1, x=2), ttnn.ShardStrategy.HEIGHT, None
+    )
+    return _device_tensor(ttnn, device, _randn(generator, 1, 1, 64, 64), config=config), None
+
+
+# gap 2: softmax_in_place
+@case("softmax_in_place")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    import torch
+
+    values = _randn(generator, 1, 1, 64, 96)
+    out = ttnn.softmax_in_place(_device_tensor(ttnn, device, values))
+    return out, torch.softmax(values, dim=-1)
+
+
+@case("softmax_in_place row-major")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    return ttnn.softmax_in_place(_device_tensor(ttnn, device, _randn(generator, 1, 1, 64, 64), "ROW_MAJOR")), None
+
+
+# gap 3: div
+@case("div tensor by tensor")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    a, b = _randn(generator, 1, 1, 64, 64), _randn(generator, 1, 1, 64, 64).abs() + 0.5
+    return ttnn.div(_device_tensor(ttnn, device, a), _device_tensor(ttnn, device, b)), a / b
+
+
+@case("div tensor by scalar")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    a = _randn(generator, 1, 1, 64, 64)
+    return ttnn.div(_device_tensor(ttnn, device, a), 3.0), a / 3.0
+
+
+@case("div scalar by tensor")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    b = _randn(generator, 1, 1, 64, 64).abs() + 0.5
+    return ttnn.div(2.0, _device_tensor(ttnn, device, b)), 2.0 / b
+
+
+# gap 4: Tensor.__getitem__
+@case("getitem [:, :, :hw, :]")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    values = _randn(generator, 1, 1, 100, 64)
+    return _device_tensor(ttnn, device, values)[:, :, :50, :], values[:, :, :50, :]
+
+
+@case("getitem integer index drops the dimension")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    values = _randn(generator, 2, 1, 40, 64)
+    return _device_tensor(ttnn, device, values, "ROW_MAJOR")[1], values[1]
+
+
+@case("getitem step and ellipsis")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    values = _randn(generator, 1, 1, 64, 64)
+    return _device_tensor(ttnn, device, values, "ROW_MAJOR")[..., ::2, 16:48], values[..., ::2, 16:48]
+
+
+@case("getitem past the end")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    return _device_tensor(ttnn, device, _randn(generator, 1, 1, 100, 64))[:, :, :200, :], None
+
+
+# gap 5: Tensor arithmetic
+def _two(ttnn: Any, device: Any, generator: Any) -> tuple[Any, Any, Any, Any]:
+    a, b = _randn(generator, 1, 1, 64, 64), _randn(generator, 1, 1, 64, 64).abs() + 0.5
+    return a, b, _device_tensor(ttnn, device, a), _device_tensor(ttnn, device, b)
+
+
+@case("tensor - tensor")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    a, b, ta, tb = _two(ttnn, device, generator)
+    return ta - tb, a - b
+
+
+@case("tensor + tensor")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    a, b, ta, tb = _two(ttnn, device, generator)
+    return ta + tb, a + b
+
+
+@case("tensor * tensor")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    a, b, ta, tb = _two(ttnn, device, generator)
+    return ta * tb, a * b
+
+
+@case("tensor / tensor")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    a, b, ta, tb = _two(ttnn, device, generator)
+    return ta / tb, a / b
+
+
+@case("scalar - tensor")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    a, _, ta, _ = _two(ttnn, device, generator)
+    return 1.0 - ta, 1.0 - a
+
+
+@case("scalar + tensor")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    a, _, ta, _ = _two(ttnn, device, generator)
+    return 2.0 + ta, 2.0 + a
+
+
+@case("scalar * tensor")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    a, _, ta, _ = _two(ttnn, device, generator)
+    return 0.5 * ta, 0.5 * a
+
+
+@case("scalar / tensor")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    _, b, _, tb = _two(ttnn, device, generator)
+    return 2.0 / tb, 2.0 / b
+
+
+@case("tensor @ tensor")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    a, b, ta, tb = _two(ttnn, device, generator)
+    return ta @ tb, a @ b
+
+
+@case("tensor > tensor")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    a, b, ta, tb = _two(ttnn, device, generator)
+    return ta > tb, (a.bfloat16() > b.bfloat16()).float()
+
+
+@case("tensor == tensor")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    a = _randn(generator, 1, 1, 64, 64)
+    b = a.clone()
+    b[..., ::3] = 7.0
+    return _device_tensor(ttnn, device, a) == _device_tensor(ttnn, device, b), (a == b).float()
+
+
+@case("tensor <= scalar")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    a, _, ta, _ = _two(ttnn, device, generator)
+    return ta <= 0.25, (a.bfloat16() <= 0.25).float()
+
+
+# gap 6: conv2d on an input zero-padded to 8 channels with in_channels=3 (ttnn reads it from L1, not from DRAM)
+for _placement in ("L1 height-sharded", "L1 interleaved", "DRAM"):
+
+    @case(f"conv2d in_channels=3 on a {_placement} input padded to 8 channels")
+    def _(ttnn: Any, device: Any, generator: Any, placement: str = _placement) -> Outcome:
+        import torch
+
+        image = _randn(generator, 1, 3, 32, 32)
+        weight = _randn(generator, 16, 3, 3, 3)
+        nhwc = torch.nn.functional.pad(image.permute(0, 2, 3, 1), (0, 5)).reshape(1, 1, 32 * 32, 8)
+        config = {
+            "L1 height-sharded": height_sharded(ttnn, 8, 4, (32, 8)),
+            "L1 interleaved": ttnn.L1_MEMORY_CONFIG,
+            "DRAM": ttnn.DRAM_MEMORY_CONFIG,
+        }[placement]
+        out = ttnn.conv2d(
+            input_tensor=ttnn.from_torch(nhwc, dtype=ttnn.bfloat16, device=device, memory_config=config),
+            weight_tensor=ttnn.from_torch(weight, dtype=ttnn.float32),
+            device=device,
+            in_channels=3,
+            out_channels=16,
+            batch_size=1,
+            input_height=32,
+            input_width=32,
+            kernel_size=(3, 3),
+            stride=(2, 2),
+            padding=(1, 1),
+        )
+        expected = torch.nn.functional.conv2d(image, weight, stride=2, padding=1)
+        return out, expected.permute(0, 2, 3, 1).reshape(1, 1, -1, 16)
+
+
+# gap 7: to_layout TILE -> ROW_MAJOR of a height-sharded tensor with logical width 16
+@case("to_layout row-major of a height-sharded tile tensor of width 16")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    values = _randn(generator, 1, 1, 416 * 20, 16)
+    tensor = _device_tensor(ttnn, device, values, config=height_sharded(ttnn, 5, 4, (416, 32)))
+    return ttnn.to_layout(tensor, ttnn.ROW_MAJOR_LAYOUT), values
+
+
+@case("to_layout tile of a height-sharded row-major tensor of width 16")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    values = _randn(generator, 1, 1, 416 * 20, 16)
+    tensor = _device_tensor(ttnn, device, values, "ROW_MAJOR", config=height_sharded(ttnn, 5, 4, (416, 16)))
+    return ttnn.to_layout(tensor, ttnn.TILE_LAYOUT), values
+
+
+# gap 8: add of a ROW_MAJOR and a TILE operand
+@case("add row-major + tile")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    a, b = _randn(generator, 1, 1, 64, 64), _randn(generator, 1, 1, 64, 64)
+    return ttnn.add(_device_tensor(ttnn, device, a, "ROW_MAJOR"), _device_tensor(ttnn, device, b)), a + b
+
+
+@case("multiply tile * row-major, unaligned")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    a, b = _randn(generator, 1, 1, 60, 50), _randn(generator, 1, 1, 60, 50)
+    return ttnn.multiply(_device_tensor(ttnn, device, a), _device_tensor(ttnn, device, b, "ROW_MAJOR")), a * b
+
+
+# gap 9: upsample keeps the input's sharding, its shard height scaled
+def _upsample_input(ttnn: Any, device: Any, generator: Any) -> tuple[Any, Any]:
+    values = _randn(generator, 1, 20, 20, 64)
+    return values, _device_tensor(ttnn, device, values, "ROW_MAJOR", config=height_sharded(ttnn, 5, 4, (20, 64)))
+
+
+def _nearest(values: Any, scale: int) -> Any:
+    return values.repeat_interleave(scale, dim=1).repeat_interleave(scale, dim=2)
+
+
+@case("upsample with the input's sharded memory config")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    values, tensor = _upsample_input(ttnn, device, generator)
+    return ttnn.upsample(tensor, 2, memory_config=tensor.memory_config()), _nearest(values, 2)
+
+
+@case("upsample of a sharded input, default memory config")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    values, tensor = _upsample_input(ttnn, device, generator)
+    return ttnn.upsample(tensor, 2), _nearest(values, 2)
+
+
+@case("upsample of a sharded input into another sharded memory config")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    values, tensor = _upsample_input(ttnn, device, generator)
+    return ttnn.upsample(tensor, 2, memory_config=height_sharded(ttnn, 8, 4, (50, 64))), _nearest(values, 2)
+
+
+@case("upsample of a sharded input into DRAM")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    values, tensor = _upsample_input(ttnn, device, generator)
+    return ttnn.upsample(tensor, 2, memory_config=ttnn.DRAM_MEMORY_CONFIG), _nearest(values, 2)
+
+
+# gap 10: pad, permute and reshape of sharded inputs stay sharded
+def _sharded_1024(ttnn: Any, device: Any, generator: Any, layout: LayoutName) -> tuple[Any, Any]:
+    values = _randn(generator, 1, 1, 1024, 64)
+    return values, _device_tensor(ttnn, device, values, layout, config=height_sharded(ttnn, 8, 4, (32, 64)))
+
+
+_LAYOUTS: tuple[LayoutName, ...] = ("ROW_MAJOR", "TILE")
+for _layout in _LAYOUTS:
+
+    @case(f"pad the width of a height-sharded {_layout} tensor")
+    def _(ttnn: Any, device: Any, generator: Any, layout: LayoutName = _layout) -> Outcome:
+        import torch
+
+        values, tensor = _sharded_1024(ttnn, device, generator, layout)
+        return ttnn.pad(tensor, [(0, 0), (0, 0), (0, 0), (0, 32)], 0.0), torch.nn.functional.pad(values, (0, 32))
+
+    @case(f"pad the height of a height-sharded {_layout} tensor past its cores")
+    def _(ttnn: Any, device: Any, generator: Any, layout: LayoutName = _layout) -> Outcome:
+        _, tensor = _sharded_1024(ttnn, device, generator, layout)
+        return ttnn.pad(tensor, [(0, 0), (0, 0), (0, 32), (0, 0)], 0.0), None
+
+    @case(f"permute the last two dims of a height-sharded {_layout} tensor")
+    def _(ttnn: Any, device: Any, generator: Any, layout: LayoutName = _layout) -> Outcome:
+        values, tensor = _sharded_1024(ttnn, device, generator, layout)
+        return ttnn.permute(tensor, (0, 1, 3, 2)), values.permute(0, 1, 3, 2)
+
+    @case(f"permute keeping the last dim of a height-sharded {_layout} tensor")
+    def _(ttnn: Any, device: Any, generator: Any, layout: LayoutName = _layout) -> Outcome:
+        values, tensor = _sharded_1024(ttnn, device, generator, layout)
+        return ttnn.permute(tensor, (0, 2, 1, 3)), values.permute(0, 2, 1, 3)
+
+    @case(f"reshape a height-sharded {_layout} tensor to NHWC")
+    def _(ttnn: Any, device: Any, generator: Any, layout: LayoutName = _layout) -> Outcome:
+        values, tensor = _sharded_1024(ttnn, device, generator, layout)
+        return ttnn.reshape(tensor, (1, 32, 32, 64)), values.reshape(1, 32, 32, 64)
+
+    @case(f"reshape a height-sharded {_layout} tensor to a wider row")
+    def _(ttnn: Any, device: Any, generator: Any, layout: LayoutName = _layout) -> Outcome:
+        values, tensor = _sharded_1024(ttnn, device, generator, layout)
+        return ttnn.reshape(tensor, (1, 1, 512, 128)), values.reshape(1, 1, 512, 128)
+
+
+# gap 11: concat of bfloat8_b tile inputs; max_pool2d's output shard
+for _widths in ((40, 40), (32, 64), (48, 16), (8, 8)):
+
+    @case(f"concat bfloat8_b tile widths {_widths[0]}+{_widths[1]}")
+    def _(ttnn: Any, device: Any, generator: Any, widths: tuple[int, int] = _widths) -> Outcome:
+        import torch
+
+        parts = [_randn(generator, 1, 1, 64, w) for w in widths]
+        tensors = [_device_tensor(ttnn, device, p, dtype="bfloat8_b") for p in parts]
+        stored = [ttnn.to_torch(t) for t in tensors]
+        return ttnn.concat(tensors, dim=-1), torch.cat(stored, dim=-1)
+
+
+@case("concat bfloat8_b tile along the height")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    import torch
+
+    parts = [_randn(generator, 1, 1, 40, 48) for _ in range(2)]
+    tensors = [_device_tensor(ttnn, device, p, dtype="bfloat8_b") for p in parts]
+    stored = [ttnn.to_torch(t) for t in tensors]
+    return ttnn.concat(tensors, dim=2), torch.cat(stored, dim=2)
+
+
+for _cores, _shard_rows in ((13, 31), (13, 32), (20, 20)):
+
+    @case(f"max_pool2d 5x5 of a 20x20x128 input height-sharded on {_cores} cores, {_shard_rows}-row shards")
+    def _(ttnn: Any, device: Any, generator: Any, cores: int = _cores, shard_rows: int = _shard_rows) -> Outcome:
+        import torch
+
+        values = _randn(generator, 1, 20, 20, 128)
+        full_rows, rest = divmod(cores, 8)
+        ranges = [ttnn.CoreRange(ttnn.CoreCoord(0, 0), ttnn.CoreCoord(7, full_rows - 1))]
+        if rest:
+            ranges.append(ttnn.CoreRange(ttnn.CoreCoord(0, full_rows), ttnn.CoreCoord(rest - 1, full_rows)))
+        shard = ttnn.ShardSpec(ttnn.CoreRangeSet(ranges), [shard_rows, 128], ttnn.ShardOrientation.ROW_MAJOR)
+        config = ttnn.MemoryConfig(ttnn.TensorMemoryLayout.HEIGHT_SHARDED, ttnn.BufferType.L1, shard)
+        tensor = _device_tensor(ttnn, device, values.reshape(1, 1, 400, 128), "ROW_MAJOR", config=config)
+        out = ttnn.max_pool2d(tensor, 1, 20, 20, 128, [5, 5], [1, 1], [2, 2], [1, 1])
+        expected = torch.nn.functional.max_pool2d(values.permute(0, 3, 1, 2), 5, 1, 2)
+        return out, expected.permute(0, 2, 3, 1).reshape(1, 1, 400, 128)
+
+
+@case("max_pool2d 5x5 of an interleaved 20x20x128 input")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    import torch
+
+    values = _randn(generator, 1, 20, 20, 128)
+    tensor = _device_tensor(ttnn, device, values.reshape(1, 1, 400, 128), "ROW_MAJOR")
+    out = ttnn.max_pool2d(tensor, 1, 20, 20, 128, [5, 5], [1, 1], [2, 2], [1, 1])
+    expected = torch.nn.functional.max_pool2d(values.permute(0, 3, 1, 2), 5, 1, 2)
+    return out, expected.permute(0, 2, 3, 1).reshape(1, 1, 400, 128)
+
+
+# the slice clamp: an end past the dimension is an error on real ttnn
+def _slice_case(name: str, shape: tuple[int, ...], layout: LayoutName, start: list[int], end: list[int]) -> None:
+    @case(name)
+    def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+        import builtins
+
+        values = _randn(generator, *shape)
+        out = ttnn.slice(_device_tensor(ttnn, device, values, layout), start, end)
+        index = tuple(builtins.slice(s, e) for s, e in zip(start, end, strict=True))
+        return out, values[index]
+
+
+_slice_case("slice end past the tensor (issue 14: 416 > 128)", (1, 1, 128, 128), "TILE", [0, 0, 0, 0], [1, 1, 416, 128])
+_slice_case("slice width end past the tensor", (1, 1, 128, 128), "TILE", [0, 0, 0, 0], [1, 1, 128, 416])
+_slice_case("slice tile end past the tile padding", (1, 1, 100, 64), "TILE", [0, 0, 0, 0], [1, 1, 129, 64])
+_slice_case("slice tile width end past the shape", (1, 1, 100, 64), "TILE", [0, 0, 0, 0], [1, 1, 100, 70])
+_slice_case("slice row-major end past the shape", (1, 1, 100, 64), "ROW_MAJOR", [0, 0, 0, 0], [1, 1, 110, 64])
+_slice_case("slice batch end past the shape", (1, 1, 100, 64), "ROW_MAJOR", [0, 0, 0, 0], [2, 1, 100, 64])
+_slice_case("slice start at the end", (1, 1, 100, 64), "TILE", [0, 0, 100, 0], [1, 1, 110, 64])
+_slice_case("slice negative start", (1, 1, 100, 64), "ROW_MAJOR", [0, 0, -10, 0], [1, 1, 100, 64])
+_slice_case("slice negative end", (1, 1, 100, 64), "ROW_MAJOR", [0, 0, 0, 0], [1, 1, -10, 64])
+_slice_case("slice tile end into the tile padding", (1, 1, 100, 64), "TILE", [0, 0, 0, 0], [1, 1, 110, 64])
+_slice_case("slice in range", (1, 1, 100, 64), "TILE", [0, 0, 10, 0], [1, 1, 90, 64])
+
+
+# ---------------------------------------------------------------- the audit: arguments real ttnn may reject
+
+
+@case("audit: softmax of a row-major tensor")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    return ttnn.softmax(_device_tensor(ttnn, device, _randn(generator, 1, 1, 64, 64), "ROW_MAJOR")), None
+
+
+@case("audit: to_layout row-major with dtype bfloat8_b")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    tensor = _device_tensor(ttnn, device, _randn(generator, 1, 1, 64, 64), dtype="bfloat8_b")
+    return ttnn.to_layout(tensor, ttnn.ROW_MAJOR_LAYOUT, dtype=ttnn.bfloat8_b), None
+
+
+@case("audit: to_layout row-major of a bfloat8_b tensor")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    tensor = _device_tensor(ttnn, device, _randn(generator, 1, 1, 64, 64), dtype="bfloat8_b")
+    return ttnn.to_layout(tensor, ttnn.ROW_MAJOR_LAYOUT), ttnn.to_torch(tensor)
+
+
+def _pool_input(ttnn: Any, device: Any, generator: Any, rows: int) -> Any:
+    return _device_tensor(ttnn, device, _randn(generator, 1, 1, rows, 32), "ROW_MAJOR")
+
+
+@case("audit: max_pool2d of an input with more rows than batch x height x width")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    tensor = _pool_input(ttnn, device, generator, 16 * 16 + 32)
+    return ttnn.max_pool2d(tensor, 1, 16, 16, 32, [2, 2], [2, 2], [0, 0], [1, 1]), None
+
+
+@case("audit: max_pool2d of an input with fewer channels than stated")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    tensor = _pool_input(ttnn, device, generator, 16 * 16)
+    return ttnn.max_pool2d(tensor, 1, 16, 16, 64, [2, 2], [2, 2], [0, 0], [1, 1]), None
+
+
+def _conv_rows(ttnn: Any, device: Any, generator: Any, rows: int, bias_shape: tuple[int, ...] = (1, 1, 1, 32)) -> Any:
+    return ttnn.conv2d(
+        input_tensor=_device_tensor(ttnn, device, _randn(generator, 1, 1, rows, 16), "ROW_MAJOR"),
+        weight_tensor=ttnn.from_torch(_randn(generator, 32, 16, 3, 3), dtype=ttnn.float32),
+        bias_tensor=ttnn.from_torch(_randn(generator, *bias_shape), dtype=ttnn.float32),
+        device=device,
+        in_channels=16,
+        out_channels=32,
+        batch_size=1,
+        input_height=16,
+        input_width=16,
+        kernel_size=(3, 3),
+        padding=(1, 1),
+    )
+
+
+@case("audit: conv2d of an input with more rows than batch x height x width")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    return _conv_rows(ttnn, device, generator, 16 * 16 + 32), None
+
+
+@case("audit: conv2d with a rank-1 bias")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    return _conv_rows(ttnn, device, generator, 16 * 16, bias_shape=(32,)), None
+
+
+@case("audit: squeeze of a dimension that is not 1")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    values = _randn(generator, 1, 2, 32, 32)
+    return ttnn.squeeze(_device_tensor(ttnn, device, values), 1), values
+
+
+@case("audit: split into pieces that do not divide the dimension")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    values = _randn(generator, 1, 1, 64, 96)
+    pieces = ttnn.split(_device_tensor(ttnn, device, values), 40, dim=3)
+    return pieces[-1], values[..., 80:]
+
+
+@case("audit: pad with fewer pairs than dimensions")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    import torch
+
+    values = _randn(generator, 1, 1, 32, 32)
+    out = ttnn.pad(_device_tensor(ttnn, device, values, "ROW_MAJOR"), [(0, 0), (0, 32)], 0.0)
+    return out, torch.nn.functional.pad(values, (0, 32))
+
+
+@case("audit: upsample by a fractional factor")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    return ttnn.upsample(_device_tensor(ttnn, device, _randn(generator, 1, 10, 10, 32), "ROW_MAJOR"), 1.5), None
+
+
+@case("audit: upsample by different factors along height and width")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    values = _randn(generator, 1, 10, 10, 32)
+    out = ttnn.upsample(_device_tensor(ttnn, device, values, "ROW_MAJOR"), [2, 3])
+    return out, values.repeat_interleave(2, dim=1).repeat_interleave(3, dim=2)
+
+
+@case("audit: matmul with mismatched inner dimensions")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    a = _device_tensor(ttnn, device, _randn(generator, 1, 1, 64, 64))
+    b = _device_tensor(ttnn, device, _randn(generator, 1, 1, 96, 32))
+    return ttnn.matmul(a, b), None
+
+
+@case("audit: matmul broadcasting both batch dimensions")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    a, b = _randn(generator, 2, 1, 64, 32), _randn(generator, 1, 3, 32, 64)
+    return ttnn.matmul(_device_tensor(ttnn, device, a), _device_tensor(ttnn, device, b)), a @ b
+
+
+@case("audit: linear with a bias of the wrong width")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    a = _device_tensor(ttnn, device, _randn(generator, 1, 1, 64, 64))
+    b = _device_tensor(ttnn, device, _randn(generator, 64, 32))
+    bias = _device_tensor(ttnn, device, _randn(generator, 1, 64))
+    return ttnn.linear(a, b, bias=bias), None
+
+
+@case("audit: add of shapes broadcast on both sides")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    a, b = _randn(generator, 2, 1, 64, 64), _randn(generator, 1, 3, 64, 64)
+    return ttnn.add(_device_tensor(ttnn, device, a), _device_tensor(ttnn, device, b)), a + b
+
+
+@case("audit: add of incompatible shapes")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    a, b = _randn(generator, 1, 1, 64, 64), _randn(generator, 1, 1, 64, 32)
+    return ttnn.add(_device_tensor(ttnn, device, a), _device_tensor(ttnn, device, b)), None
+
+
+@case("audit: concat of tensors of different dtypes")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    a = _device_tensor(ttnn, device, _randn(generator, 1, 1, 32, 32))
+    b = _device_tensor(ttnn, device, _randn(generator, 1, 1, 32, 32), dtype="bfloat8_b")
+    return ttnn.concat([a, b], dim=3), None
+
+
+@case("audit: reshape to a different volume")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    return ttnn.reshape(_device_tensor(ttnn, device, _randn(generator, 1, 1, 32, 32)), (1, 1, 32, 16)), None
+
+
+@case("audit: typecast of a row-major tensor to bfloat8_b")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    tensor = _device_tensor(ttnn, device, _randn(generator, 1, 1, 32, 32), "ROW_MAJOR")
+    return ttnn.typecast(tensor, ttnn.bfloat8_b), None
+
+
+def _four_d(ttnn: Any, device: Any, generator: Any) -> Any:
+    return _device_tensor(ttnn, device, _randn(generator, 1, 1, 32, 32))
+
+
+@case("audit: concat along a dimension past the rank")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    tensor = _four_d(ttnn, device, generator)
+    return ttnn.concat([tensor, tensor], dim=5), None
+
+
+@case("audit: permute naming a dimension past the rank")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    return ttnn.permute(_four_d(ttnn, device, generator), (0, 1, 2, 7)), None
+
+
+@case("audit: transpose of a dimension past the rank")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    return ttnn.transpose(_four_d(ttnn, device, generator), 1, 6), None
+
+
+@case("audit: softmax along a dimension past the rank")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    return ttnn.softmax(_four_d(ttnn, device, generator), dim=5), None
+
+
+@case("audit: split along a dimension past the rank")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    return ttnn.split(_four_d(ttnn, device, generator), 16, dim=6)[0], None
+
+
+@case("audit: unsqueeze at a dimension past the rank")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    return ttnn.unsqueeze(_four_d(ttnn, device, generator), 7), None
+
+
+@case("audit: squeeze of a dimension past the rank")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    return ttnn.squeeze(_four_d(ttnn, device, generator), 6), None
+
+
+@case("audit: concat along a negative dimension")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    import torch
+
+    a, b = _randn(generator, 1, 1, 32, 32), _randn(generator, 1, 1, 32, 32)
+    return ttnn.concat([_device_tensor(ttnn, device, a), _device_tensor(ttnn, device, b)], dim=-2), torch.cat(
+        [a, b], -2
+    )
+
+
+@case("audit: matmul of a row-major operand")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    a, b = _randn(generator, 1, 1, 64, 32), _randn(generator, 1, 1, 32, 64)
+    return ttnn.matmul(_device_tensor(ttnn, device, a, "ROW_MAJOR"), _device_tensor(ttnn, device, b)), a @ b
+
+
+@case("audit: relu of a row-major tensor")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    values = _randn(generator, 1, 1, 30, 50)
+    return ttnn.relu(_device_tensor(ttnn, device, values, "ROW_MAJOR")), values.relu()
+
+
+@case("audit: reshard to a shard that splits the tile")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    tensor = _device_tensor(
+        ttnn, device, _randn(generator, 1, 1, 1024, 64), config=height_sharded(ttnn, 8, 4, (32, 64))
+    )
+    return ttnn.reshard(tensor, height_sharded(ttnn, 8, 8, (16, 64))), None
+
+
+@case("audit: interleaved_to_sharded of a tensor whose shards exceed the cores")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    tensor = _device_tensor(ttnn, device, _randn(generator, 1, 1, 1024, 64))
+    return ttnn.interleaved_to_sharded(tensor, height_sharded(ttnn, 4, 4, (32, 64))), None
