@@ -34,6 +34,7 @@ from .mesh import (
     shard_tensor_to_mesh_mapper,
 )
 from .ops import data_movement as _data_movement
+from .ops import eltwise as _eltwise
 from .ops.conv import conv2d, prepare_conv_bias, prepare_conv_weights
 from .ops.data_movement import (
     clone,
@@ -92,6 +93,7 @@ from .runtime import (
 from .sharding import create_sharded_memory_config, create_sharded_memory_config_
 from .tensor import (
     Tensor,
+    TensorMethodOps,
     allocate_tensor_on_device,
     bind_method_ops,
     copy_host_to_device_tensor,
@@ -287,5 +289,22 @@ __all__ = [
 # Emulator-specific errors (subclasses of RuntimeError, as ttnn raises RuntimeError) stay importable by name.
 _EMULATOR_ERRORS = (OutOfMemoryError, QueueOrderError)
 
-# Tensor's op methods (reshape, to(layout)) call into ops/, which sits above tensor.py: bind them now.
-bind_method_ops(_data_movement)
+# Tensor's op methods and operators call into ops/, which sits above tensor.py: bind them now.
+bind_method_ops(
+    TensorMethodOps(
+        to_layout=to_layout,
+        reshape=reshape,
+        getitem=_data_movement.getitem,
+        eq=_eltwise.eq,
+        ne=_eltwise.ne,
+        gt=_eltwise.gt,
+        ge=_eltwise.ge,
+        lt=_eltwise.lt,
+        le=_eltwise.le,
+        add=add,
+        subtract=subtract,
+        multiply=multiply,
+        divide=divide,
+        matmul=matmul,
+    )
+)

@@ -8,8 +8,9 @@ sizes the device allocates and in ``padded_shape``, so the padding can never lea
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import torch
 
@@ -37,14 +38,29 @@ if TYPE_CHECKING:
     from .mesh import MeshComposer, MeshMapper
 
 
-class TensorMethodOps(Protocol):
-    """The ops that ttnn also offers as Tensor methods (``t.reshape``, ``t.to(layout)``). They live in ``ops/``, a
-    layer above this one, so the package binds them here at import (``bind_method_ops``) instead of this module
-    importing upwards."""
+BinaryOp = Callable[[Any, Any], "Tensor"]
 
-    def to_layout(self, tensor: Tensor, layout: Layout, /) -> Tensor: ...
 
-    def reshape(self, tensor: Tensor, shape: Sequence[int], /) -> Tensor: ...
+@dataclass(frozen=True)
+class TensorMethodOps:
+    """The ops that ttnn also offers as Tensor methods and operators (``t.reshape``, ``t.to(layout)``, ``t[...]``,
+    ``a + b``, ``a @ b``, comparisons). They live in ``ops/``, a layer above this one, so the package binds them here
+    at import (``bind_method_ops``) instead of this module importing upwards; ttnn binds them onto its Tensor too."""
+
+    to_layout: Callable[[Tensor, Layout], Tensor]
+    reshape: Callable[[Tensor, Sequence[int]], Tensor]
+    getitem: Callable[[Tensor, object], Tensor]
+    eq: BinaryOp
+    ne: BinaryOp
+    gt: BinaryOp
+    ge: BinaryOp
+    lt: BinaryOp
+    le: BinaryOp
+    add: BinaryOp
+    subtract: BinaryOp
+    multiply: BinaryOp
+    divide: BinaryOp
+    matmul: BinaryOp
 
 
 _bound_method_ops: list[TensorMethodOps] = []
@@ -232,88 +248,56 @@ class Tensor:
         return _method_ops().reshape(self, [d for d in dims if d is not None])
 
     def __getitem__(self, index: object) -> Tensor:
-        from .ops.data_movement import getitem
-
-        return getitem(self, index)
+        return _method_ops().getitem(self, index)
 
     # Python operators: ttnn 0.81 binds them to its ops (ttnn/__init__.py), comparisons included; a tensor stays
     # hashable by identity, as ttnn's does.
     __hash__ = object.__hash__
 
     def __eq__(self, other: object) -> Tensor:  # type: ignore[override]
-        from .ops.eltwise import eq
-
-        return eq(self, other)
+        return _method_ops().eq(self, other)
 
     def __ne__(self, other: object) -> Tensor:  # type: ignore[override]
-        from .ops.eltwise import ne
-
-        return ne(self, other)
+        return _method_ops().ne(self, other)
 
     def __gt__(self, other: Tensor | float) -> Tensor:
-        from .ops.eltwise import gt
-
-        return gt(self, other)
+        return _method_ops().gt(self, other)
 
     def __ge__(self, other: Tensor | float) -> Tensor:
-        from .ops.eltwise import ge
-
-        return ge(self, other)
+        return _method_ops().ge(self, other)
 
     def __lt__(self, other: Tensor | float) -> Tensor:
-        from .ops.eltwise import lt
-
-        return lt(self, other)
+        return _method_ops().lt(self, other)
 
     def __le__(self, other: Tensor | float) -> Tensor:
-        from .ops.eltwise import le
-
-        return le(self, other)
+        return _method_ops().le(self, other)
 
     def __add__(self, other: Tensor | float) -> Tensor:
-        from .ops.eltwise import add
-
-        return add(self, other)
+        return _method_ops().add(self, other)
 
     def __radd__(self, other: float) -> Tensor:
-        from .ops.eltwise import add
-
-        return add(self, other)
+        return _method_ops().add(self, other)
 
     def __sub__(self, other: Tensor | float) -> Tensor:
-        from .ops.eltwise import subtract
-
-        return subtract(self, other)
+        return _method_ops().subtract(self, other)
 
     def __rsub__(self, other: float) -> Tensor:
-        from .ops.eltwise import subtract
-
-        return subtract(other, self)
+        return _method_ops().subtract(other, self)
 
     def __mul__(self, other: Tensor | float) -> Tensor:
-        from .ops.eltwise import multiply
-
-        return multiply(self, other)
+        return _method_ops().multiply(self, other)
 
     def __rmul__(self, other: float) -> Tensor:
-        from .ops.eltwise import multiply
-
-        return multiply(self, other)
+        return _method_ops().multiply(self, other)
 
     def __truediv__(self, other: Tensor | float) -> Tensor:
-        from .ops.eltwise import divide
-
-        return divide(self, other)
+        return _method_ops().divide(self, other)
 
     def __rtruediv__(self, other: float) -> Tensor:
-        from .ops.eltwise import divide
-
-        return divide(other, self)
+        return _method_ops().divide(other, self)
 
     def __matmul__(self, other: Tensor) -> Tensor:
-        from .ops.matmul import matmul
-
-        return matmul(self, other)
+        return _method_ops().matmul(self, other)
 
     def __repr__(self) -> str:
         where = "device" if self._buffer is not None else "host"
