@@ -11,6 +11,8 @@ import torch
 from ..dispatch import launch
 from ..tensor import Tensor, host_tensor, store_values
 from ..types import (
+    DRAM_MEMORY_CONFIG,
+    TILE_SIZE,
     BufferType,
     CoreCoord,
     CoreRange,
@@ -175,7 +177,7 @@ def sharded_to_interleaved(
 ) -> Tensor:
     if not input_tensor.memory_config().is_sharded():
         raise RuntimeError("TT_FATAL: sharded_to_interleaved: the input tensor is not sharded")
-    config = memory_config or MemoryConfig(TensorMemoryLayout.INTERLEAVED, input_tensor.memory_config().buffer_type)
+    config = memory_config or DRAM_MEMORY_CONFIG  # ttnn's default, whatever buffer the shards are in
     if config.is_sharded():
         raise RuntimeError("TT_FATAL: sharded_to_interleaved needs an interleaved output memory config")
     return launch(
@@ -218,13 +220,24 @@ def typecast(
     target = output_dtype if output_dtype is not None else dtype
     if target in _BLOCK_FORMATS and input_tensor.layout != Layout.TILE:
         raise RuntimeError(f"TT_FATAL: typecast to {target} needs a TILE layout tensor")
+    if input_tensor.layout == Layout.ROW_MAJOR and input_tensor.padded_shape[-1] % TILE_SIZE:
+        raise RuntimeError(
+            "TT_FATAL: Typecast operation requires Row-Major input tensor's padded shape to be multiple of 32. "
+            f"Padded shape: {list(input_tensor.padded_shape)}"
+        )
+    config = memory_config or output_memory_config(input_tensor)
+    if config.memory_layout != input_tensor.memory_config().memory_layout:
+        raise RuntimeError(
+            "TT_FATAL: Typecast operation requires Input and Output memory layout to match. Input layout: "
+            f"{input_tensor.memory_config().memory_layout}, Output layout: {config.memory_layout}"
+        )
     return launch(
         "typecast",
         [input_tensor],
         lambda v: v[0].to(torch.float32),
         dtype=target,
         layout=input_tensor.layout,
-        memory_config=memory_config or output_memory_config(input_tensor),
+        memory_config=config,
         output_tensor=output_tensor,
         exact=exact_copy(input_tensor.dtype, target, True),
     )
@@ -237,13 +250,21 @@ def clone(
     memory_config: MemoryConfig | None = None,
     compute_kernel_config: object = None,
 ) -> Tensor:
+    config = memory_config or input.memory_config()
+    if dtype not in (None, input.dtype) and input.layout != Layout.TILE:
+        raise RuntimeError("TT_FATAL: Clone: data type conversion is only supported with tile layout")
+    if config.memory_layout != input.memory_config().memory_layout:
+        raise RuntimeError(
+            f"TT_FATAL: Clone: the output memory layout {config.memory_layout} must be the input's "
+            f"{input.memory_config().memory_layout}: use to_memory_config to change it"
+        )
     return launch(
         "clone",
         [input],
         _same_values,
         dtype=dtype or input.dtype,
         layout=input.layout,
-        memory_config=memory_config or input.memory_config(),
+        memory_config=config,
         exact=exact_copy(input.dtype, dtype or input.dtype, True),
     )
 
@@ -358,6 +379,11 @@ def pad(
     pairs = [(0, 0)] * (rank - len(pairs)) + pairs
     if any(b < 0 or a < 0 for b, a in pairs):
         raise RuntimeError(f"TT_FATAL: pad: negative padding {pairs}")
+    if input_tensor.layout == Layout.TILE and any(b for b, _ in pairs):
+        raise RuntimeError(
+            f"TT_FATAL: ttnn.pad: on device tile padding does not support front padding (padding {pairs}); pad a "
+            "ROW_MAJOR tensor, or pad only after"
+        )
     flat = [amount for pair in reversed(pairs) for amount in pair]
     if not input_tensor._on_device:
         shards = [torch.nn.functional.pad(s.to(torch.float32), flat, value=fill) for s in input_tensor._values("pad")]
@@ -404,11 +430,29 @@ def slice(  # noqa: A001 - ttnn's name
         raise RuntimeError(
             f"TT_FATAL: slice: empty output {out_shape} for starts {list(slice_start)} ends {list(slice_end)}"
         )
+    out_dtype = input_tensor.dtype
+    # ttnn slices a TILE tensor in ROW_MAJOR (converting it there and back) when it is strided, sharded, rank 1 or
+    # starts off a tile boundary; bfloat8_b cannot take that path as it is, so it is refused or leaves as bfloat16.
+    starts_off_tile = rank > 1 and (int(slice_start[-1]) % TILE_SIZE or int(slice_start[-2]) % TILE_SIZE)
+    strided = any(int(st) != 1 for st in steps)
+    if (
+        input_tensor.layout == Layout.TILE
+        and input_tensor.dtype == DataType.BFLOAT8_B
+        and (strided or rank == 1 or input_tensor.memory_config().is_sharded() or starts_off_tile)
+    ):
+        if strided:
+            raise RuntimeError("TT_FATAL: Strided slice is not supported for BFLOAT8 tensors; typecast to bfloat16")
+        if input_tensor.memory_config().is_sharded():
+            raise RuntimeError(
+                "TT_FATAL: slice of a sharded bfloat8_b tensor goes through ROW_MAJOR, which bfloat8_b cannot take; "
+                "typecast to bfloat16 or move it to an interleaved config first"
+            )
+        out_dtype = DataType.BFLOAT16
     return launch(
         "slice",
         [input_tensor],
         lambda v: v[0][index].contiguous(),
-        dtype=input_tensor.dtype,
+        dtype=out_dtype,
         layout=input_tensor.layout,
         memory_config=memory_config or output_memory_config(input_tensor, out_shape),
         output_tensor=output_tensor,
@@ -443,7 +487,13 @@ def concat(
             raise RuntimeError("TT_FATAL: concat: all tensors must have the same dtype and layout")
     out_shape = list(first.shape)
     out_shape[axis] = sum(t.shape[axis] for t in tensors)
-    config = memory_config or output_memory_config(first, out_shape)
+    if len({t.memory_config().is_sharded() for t in tensors}) > 1:
+        raise RuntimeError(
+            "TT_FATAL: concat: all tensors must be sharded or all must be interleaved; move them to one kind first"
+        )
+    # Interleaved inputs concatenate into DRAM by default, as in ttnn, wherever they are.
+    default = output_memory_config(first, out_shape) if first.memory_config().is_sharded() else DRAM_MEMORY_CONFIG
+    config = memory_config or default
     return launch(
         "concat",
         list(tensors),

@@ -8,6 +8,7 @@ from ..dispatch import launch
 from ..numerics import fidelity_product, math_operand, needs_weights_hi, weights_hi
 from ..tensor import Tensor
 from ..types import (
+    DRAM_MEMORY_CONFIG,
     Arch,
     DataType,
     Layout,
@@ -17,7 +18,7 @@ from ..types import (
     WormholeComputeKernelConfig,
     reject_unsupported,
 )
-from .common import apply_unary, float_dtype, math_fidelity, output_memory_config
+from .common import apply_unary, float_dtype, math_fidelity
 
 _BLOCK_FORMATS = (DataType.BFLOAT8_B, DataType.BFLOAT4_B)
 
@@ -103,14 +104,14 @@ def _matmul(
             out = out + v[2]
         return apply_unary(out, activation)
 
-    out_shape = list(torch.broadcast_shapes(tuple(a_shape[:-2]), tuple(b_shape[:-2]))) + [a_shape[-2], b_shape[-1]]
     return launch(
         op,
         inputs,
         compute,
         dtype=dtype or a.dtype,
         layout=Layout.TILE,
-        memory_config=memory_config or output_memory_config(a, out_shape),
+        # ttnn's matmul and linear write DRAM interleaved unless told otherwise, whatever the inputs hold.
+        memory_config=memory_config or DRAM_MEMORY_CONFIG,
         output_tensor=optional_output_tensor,
         fresh=True,
     )

@@ -98,6 +98,11 @@ def upsample(
     else:
         scale_h, scale_w = scale_factor
     n, h, w, c = input_tensor.shape
+    if tuple(input_tensor.padded_shape) != tuple(input_tensor.shape):
+        raise RuntimeError(
+            f"TT_FATAL: upsample: the input's padded shape {list(input_tensor.padded_shape)} must equal its logical "
+            f"shape {list(input_tensor.shape)}: convert it to ROW_MAJOR first"
+        )
     out_shape = [n, int(h * scale_h), int(w * scale_w), c]
 
     def compute(v: list[torch.Tensor]) -> torch.Tensor:

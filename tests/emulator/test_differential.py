@@ -1,0 +1,237 @@
+"""Differential conformance: generated calls run on the emulator and on the real ttnn 0.81.1 over a mocked cluster.
+
+``differential_calls.generate_calls`` draws ``TTPOSE_DIFF_CALLS`` calls (default 2000, seed ``TTPOSE_DIFF_SEED``,
+default 14) over every emulator op that takes tensors. Each runs on the emulator and on the real ttnn over a mocked
+n150 and a mocked p150 (one ttnn subprocess per arch, both started at once, running every call in turn). A call
+agrees when both accept with equal output specs (logical and padded shape, layout, dtype, memory layout, buffer
+type, shard shape, grid and orientation) or both reject at the same stage (building the inputs, or the op).
+
+Every call that disagrees must be listed, with its reason, in ``known_divergences.yaml``; a listed call that agrees
+again fails too, so the file stays true. Calls past the default set (a larger ``TTPOSE_DIFF_CALLS``) are not
+listed there: for them only the agreement figure is asserted, and their divergences are printed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import pytest
+import yaml
+from differential_calls import DEVICE_PARAMS, Call, Record, generate_calls, run_calls
+
+import pytest_ttpose
+
+pytestmark = pytest.mark.requires_ttnn
+
+CALLS_ENV = "TTPOSE_DIFF_CALLS"
+SEED_ENV = "TTPOSE_DIFF_SEED"
+DEFAULT_CALLS = 2000
+DEFAULT_SEED = 14
+MIN_AGREEMENT = 0.99
+KNOWN_DIVERGENCES = Path(__file__).with_name("known_divergences.yaml")
+RUNNER = Path(__file__).with_name("differential_calls.py")
+MockArch = Literal["n150", "p150"]
+ARCHS: dict[MockArch, str] = {"n150": "wormhole_b0", "p150": "blackhole"}  # mocked cluster -> emulated machine
+MAX_RESTARTS = 20
+
+
+def _env_int(name: str, default: int) -> int:
+    text = os.environ.get(name, "")
+    try:
+        return int(text) if text else default
+    except ValueError:
+        raise pytest.UsageError(f"{name}={text!r} is not a whole number (e.g. {name}={default})") from None
+
+
+@dataclass(frozen=True)
+class DiffRun:
+    calls: list[Call]
+    seed: int
+    emulator: dict[MockArch, dict[str, Record]]
+    real: dict[MockArch, dict[str, Record]]
+    seconds: float
+
+
+def _run_real(arch: MockArch, calls_path: Path, records_path: Path, count: int) -> subprocess.Popen[str]:
+    package_root = str(Path(pytest_ttpose.__file__).resolve().parent.parent)
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([package_root, *filter(None, [os.environ.get("PYTHONPATH")])]),
+        "TT_METAL_LOGGER_LEVEL": os.environ.get("TT_METAL_LOGGER_LEVEL", "error"),
+    }
+    return subprocess.Popen(
+        [sys.executable, str(RUNNER), arch, str(calls_path), str(records_path)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _read_records(path: Path) -> dict[str, Record]:
+    if not path.exists():
+        return {}
+    records = (json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+    return {record["id"]: record for record in records}
+
+
+def _finish_real(
+    arch: MockArch, process: subprocess.Popen[str], calls: list[Call], calls_path: Path, records_path: Path
+) -> dict[str, Record]:
+    """Wait for the arch's ttnn subprocess; when ttnn kills it (a crash is a rejection too), record the call it
+    died on and start it again on the calls left."""
+    for _ in range(MAX_RESTARTS):
+        _, stderr = process.communicate(timeout=1800)
+        records = _read_records(records_path)
+        if process.returncode == 0 and len(records) == len(calls):
+            return records
+        pending = [call for call in calls if call["id"] not in records]
+        if not pending:
+            return records
+        crashed = {
+            "id": pending[0]["id"],
+            "op": pending[0]["op"],
+            "stage": "op",
+            "accepted": False,
+            "error": f"ttnn process died ({process.returncode}): {stderr.strip().splitlines()[-1:]}",
+        }
+        with records_path.open("a", encoding="utf-8") as sink:
+            sink.write(json.dumps(crashed) + "\n")
+        process = _run_real(arch, calls_path, records_path, len(calls))
+    pytest.fail(f"the real ttnn on the mocked {arch} died more than {MAX_RESTARTS} times")
+
+
+def _run_emulator(arch: MockArch, calls: list[Call]) -> dict[str, Record]:
+    import pytest_ttpose.emulator as emulator
+    from pytest_ttpose.emulator import machine
+
+    machine.set_machine(ARCHS[arch], 1)
+    device = emulator.open_device(**DEVICE_PARAMS)
+    records: dict[str, Record] = {}
+    try:
+        run_calls(emulator, device, calls, lambda record: records.__setitem__(record["id"], record))
+    finally:
+        emulator.close_device(device)
+        machine.set_machine("wormhole_b0", 1)
+    return records
+
+
+@pytest.fixture(scope="module")
+def diff_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DiffRun]:
+    count, seed = _env_int(CALLS_ENV, DEFAULT_CALLS), _env_int(SEED_ENV, DEFAULT_SEED)
+    calls = generate_calls(count, seed)
+    folder = tmp_path_factory.mktemp("differential")
+    calls_path = folder / "calls.json"
+    calls_path.write_text(json.dumps(calls), encoding="utf-8")
+    started = time.perf_counter()
+    processes = {arch: _run_real(arch, calls_path, folder / f"{arch}.jsonl", count) for arch in ARCHS}
+    try:
+        emulated = {arch: _run_emulator(arch, calls) for arch in ARCHS}
+        for arch, records in emulated.items():  # kept next to the real records, for reading divergences
+            (folder / f"{arch}-emulator.json").write_text(json.dumps(list(records.values())), encoding="utf-8")
+        real = {
+            arch: _finish_real(arch, process, calls, calls_path, folder / f"{arch}.jsonl")
+            for arch, process in processes.items()
+        }
+    finally:
+        for process in processes.values():
+            if process.poll() is None:
+                process.kill()
+    yield DiffRun(calls, seed, emulated, real, time.perf_counter() - started)
+
+
+def divergence(emulated: Record, real: Record) -> str | None:
+    """None when the two records agree, else what differs (one line)."""
+    if emulated["accepted"] != real["accepted"]:
+        if emulated["accepted"]:
+            return f"false pass: ttnn rejects ({real['stage']}: {real['error']})"
+        return f"false fail: the emulator rejects ({emulated['stage']}: {emulated['error']})"
+    if not real["accepted"]:
+        if emulated["stage"] != real["stage"]:
+            return f"rejected at {emulated['stage']} by the emulator, at {real['stage']} by ttnn ({real['error']})"
+        return None
+    if emulated["outputs"] != real["outputs"]:
+        return f"output spec: ttnn {real['outputs']}, emulator {emulated['outputs']}"
+    return None
+
+
+def _divergences(run: DiffRun, arch: MockArch) -> dict[str, str]:
+    found = {}
+    for call in run.calls:
+        difference = divergence(run.emulator[arch][call["id"]], run.real[arch][call["id"]])
+        if difference is not None:
+            found[f"{arch}/{call['id']}"] = f"{call['op']}: {difference}"
+    return found
+
+
+def _known() -> dict[str, str]:
+    """Listed call (``<arch>/<call id>``) -> its reason."""
+    entries = yaml.safe_load(KNOWN_DIVERGENCES.read_text(encoding="utf-8")) or []
+    known: dict[str, str] = {}
+    for entry in entries:
+        for call in entry["calls"]:
+            known[call] = entry["reason"]
+    return known
+
+
+def _in_default_set(key: str) -> bool:
+    seed, index = key.split("/")[1].split("-")
+    return int(seed) == DEFAULT_SEED and int(index) < DEFAULT_CALLS
+
+
+@pytest.mark.parametrize("arch", list(ARCHS))
+def test_agreement_with_real_ttnn(diff_run: DiffRun, arch: MockArch) -> None:
+    found = _divergences(diff_run, arch)
+    total = len(diff_run.calls)
+    agreement = 1 - len(found) / total
+    by_op = Counter(description.split(":")[0] for description in found.values())
+    print(
+        f"[differential] {arch}: {total - len(found)}/{total} calls agree ({agreement:.2%}), "
+        f"{diff_run.seconds:.0f} s for both arches; divergences per op: {dict(by_op.most_common())}"
+    )
+    known = _known()
+    new = {key: text for key, text in found.items() if key not in known}
+    stale = sorted(key for key in known if key.startswith(f"{arch}/") and key not in found and _in_default_set(key))
+    beyond = {key: text for key, text in new.items() if not _in_default_set(key)}
+    for key, text in beyond.items():
+        print(f"  {key} {text}")
+    unlisted = {key: text for key, text in new.items() if _in_default_set(key)}
+    listing = "\n".join(f"  {key} {text[:400]}" for key, text in sorted(unlisted.items()))
+    assert not unlisted, f"{len(unlisted)} divergence(s) on {arch} not in {KNOWN_DIVERGENCES.name}:\n{listing}"
+    assert not stale, f"listed in {KNOWN_DIVERGENCES.name} but agreeing now (remove them): {stale}"
+    assert agreement >= MIN_AGREEMENT, f"agreement on {arch} is {agreement:.2%}, below {MIN_AGREEMENT:.0%}"
+
+
+def test_every_emulator_op_taking_tensors_is_generated() -> None:
+    """The generator covers every exported op that takes a tensor (host-only helpers excepted)."""
+    import inspect
+
+    from differential_calls import GENERATORS
+
+    import pytest_ttpose.emulator as emulator
+
+    not_ops = {
+        # no tensor argument, or not an op on a tensor (device, trace and event management, host transfers)
+        "from_device", "to_device", "to_torch", "deallocate", "copy_host_to_device_tensor", "from_host_shards",
+        "allocate_tensor_on_device", "prepare_conv_bias", "prepare_conv_weights",
+    }  # fmt: skip
+    takes_tensor = {
+        name
+        for name in emulator.__all__
+        if inspect.isfunction(getattr(emulator, name))
+        and any(
+            p in inspect.signature(getattr(emulator, name)).parameters
+            for p in ("input_tensor", "tensor", "tensors", "input", "input_tensor_a")
+        )
+    }
+    missing = sorted(takes_tensor - set(GENERATORS) - not_ops)
+    assert not missing, f"ops the differential generator does not draw: {missing}"
