@@ -113,12 +113,29 @@ def _check_dram_sharded_read(input_tensor: Tensor, output_config: MemoryConfig) 
         )
 
 
+def _require_aligned_row_major_shards(op: str, tensor: Tensor, *configs: MemoryConfig) -> None:
+    """ttnn's shard copies move ROW_MAJOR shards row by row, so a sharded side's shard row must fill whole L1
+    alignment units (16 bytes); ROW_MAJOR shards of other widths exist, but these ops refuse them."""
+    if tensor.layout != Layout.ROW_MAJOR:
+        return
+    for config in configs:
+        if config.shard_spec is None:
+            continue
+        row_bytes = config.shard_spec.shape[1] * element_bytes(tensor.dtype)
+        if row_bytes % 16:
+            raise RuntimeError(
+                f"TT_FATAL: {op}: a ROW_MAJOR shard row of {config.shard_spec.shape[1]} {tensor.dtype} values is "
+                f"{row_bytes} bytes, not a multiple of the 16-byte L1 alignment; choose a shard width that is"
+            )
+
+
 def to_memory_config(
     tensor: Tensor, memory_config: MemoryConfig, dtype: DataType | None = None, output_tensor: Tensor | None = None
 ) -> Tensor:
     if output_tensor is None and memory_config == tensor.memory_config() and dtype in (None, tensor.dtype):
         return tensor
     _check_dram_sharded_read(tensor, memory_config)
+    _require_aligned_row_major_shards("to_memory_config", tensor, tensor.memory_config(), memory_config)
     return launch(
         "to_memory_config",
         [tensor],
@@ -160,6 +177,7 @@ def interleaved_to_sharded(
         raise RuntimeError("TT_FATAL: interleaved_to_sharded needs a sharded memory config")
     if input_tensor.memory_config().is_sharded():
         raise RuntimeError("TT_FATAL: interleaved_to_sharded: the input tensor is already sharded (use reshard)")
+    _require_aligned_row_major_shards("interleaved_to_sharded", input_tensor, config)
     return launch(
         "interleaved_to_sharded",
         [input_tensor],
@@ -176,10 +194,11 @@ def sharded_to_interleaved(
     input_tensor: Tensor, memory_config: MemoryConfig | None = None, output_dtype: DataType | None = None
 ) -> Tensor:
     if not input_tensor.memory_config().is_sharded():
-        raise RuntimeError("TT_FATAL: sharded_to_interleaved: the input tensor is not sharded")
+        return input_tensor  # ttnn hands an interleaved input back as it is, whatever memory_config asks
     config = memory_config or DRAM_MEMORY_CONFIG  # ttnn's default, whatever buffer the shards are in
     if config.is_sharded():
         raise RuntimeError("TT_FATAL: sharded_to_interleaved needs an interleaved output memory config")
+    _require_aligned_row_major_shards("sharded_to_interleaved", input_tensor, input_tensor.memory_config())
     return launch(
         "sharded_to_interleaved",
         [input_tensor],
@@ -195,6 +214,7 @@ def reshard(input_tensor: Tensor, output_memory_config: MemoryConfig, output_ten
     if not output_memory_config.is_sharded():
         raise RuntimeError("TT_FATAL: reshard needs a sharded output memory config")
     _check_dram_sharded_read(input_tensor, output_memory_config)
+    _require_aligned_row_major_shards("reshard", input_tensor, input_tensor.memory_config(), output_memory_config)
     return launch(
         "reshard",
         [input_tensor],
@@ -220,11 +240,6 @@ def typecast(
     target = output_dtype if output_dtype is not None else dtype
     if target in _BLOCK_FORMATS and input_tensor.layout != Layout.TILE:
         raise RuntimeError(f"TT_FATAL: typecast to {target} needs a TILE layout tensor")
-    if input_tensor.layout == Layout.ROW_MAJOR and input_tensor.padded_shape[-1] % TILE_SIZE:
-        raise RuntimeError(
-            "TT_FATAL: Typecast operation requires Row-Major input tensor's padded shape to be multiple of 32. "
-            f"Padded shape: {list(input_tensor.padded_shape)}"
-        )
     config = memory_config or output_memory_config(input_tensor)
     if config.memory_layout != input_tensor.memory_config().memory_layout:
         raise RuntimeError(
@@ -432,7 +447,8 @@ def slice(  # noqa: A001 - ttnn's name
         )
     out_dtype = input_tensor.dtype
     # ttnn slices a TILE tensor in ROW_MAJOR (converting it there and back) when it is strided, sharded, rank 1 or
-    # starts off a tile boundary; bfloat8_b cannot take that path as it is, so it is refused or leaves as bfloat16.
+    # starts off a tile boundary; bfloat8_b cannot take that path, so a strided slice is refused and any other
+    # leaves as bfloat16.
     starts_off_tile = rank > 1 and (int(slice_start[-1]) % TILE_SIZE or int(slice_start[-2]) % TILE_SIZE)
     strided = any(int(st) != 1 for st in steps)
     if (
@@ -442,11 +458,6 @@ def slice(  # noqa: A001 - ttnn's name
     ):
         if strided:
             raise RuntimeError("TT_FATAL: Strided slice is not supported for BFLOAT8 tensors; typecast to bfloat16")
-        if input_tensor.memory_config().is_sharded():
-            raise RuntimeError(
-                "TT_FATAL: slice of a sharded bfloat8_b tensor goes through ROW_MAJOR, which bfloat8_b cannot take; "
-                "typecast to bfloat16 or move it to an interleaved config first"
-            )
         out_dtype = DataType.BFLOAT16
     return launch(
         "slice",

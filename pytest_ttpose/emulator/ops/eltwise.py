@@ -12,7 +12,7 @@ import torch
 
 from ..dispatch import launch
 from ..tensor import Tensor
-from ..types import CoreRangeSet, DataType, MemoryConfig, SigmoidMode, UnaryWithParam, reject_unsupported
+from ..types import CoreRangeSet, DataType, Layout, MemoryConfig, SigmoidMode, UnaryWithParam, reject_unsupported
 from .common import apply_unary, output_memory_config
 
 
@@ -254,7 +254,7 @@ def softmax(
         [input_tensor],
         lambda v: torch.softmax(v[0], dim=axis),
         dtype=input_tensor.dtype,
-        layout=input_tensor.layout,
+        layout=Layout.TILE,  # ttnn tilizes a ROW_MAJOR input and returns the TILE result
         memory_config=memory_config or output_memory_config(input_tensor),
         fresh=True,
     )
