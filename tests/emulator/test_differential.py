@@ -204,7 +204,8 @@ def test_every_divergence_is_known(diff_run: DiffRun, arch: MockArch) -> None:
     )
     known = _known()
     new = {key: text for key, text in found.items() if key not in known}
-    stale = sorted(key for key in known if key.startswith(f"{arch}/") and key not in found and _in_default_set(key))
+    ran = {f"{arch}/{call['id']}" for call in diff_run.calls}
+    stale = sorted(key for key in known if key in ran and key not in found)
     for key, text in new.items():
         if not _in_default_set(key):  # a larger set: reported, not listed
             print(f"  {key} {text}")
@@ -250,3 +251,16 @@ def test_every_emulator_op_taking_tensors_is_generated() -> None:
     }
     missing = sorted(takes_tensor - set(GENERATORS) - not_ops)
     assert not missing, f"ops the differential generator does not draw: {missing}"
+
+
+def test_divergence_tells_each_kind_of_disagreement() -> None:
+    spec = {"shape": [1, 1, 32, 32], "memory_layout": "INTERLEAVED", "buffer_type": "DRAM"}
+    accepted = {"stage": "op", "accepted": True, "outputs": [spec]}
+    refused = {"stage": "op", "accepted": False, "error": "RuntimeError: TT_FATAL"}
+    assert divergence(accepted, accepted) is None
+    assert divergence(refused, refused) is None
+    assert divergence(accepted, refused).startswith("false pass")  # type: ignore[union-attr]
+    assert divergence(refused, accepted).startswith("false fail")  # type: ignore[union-attr]
+    assert "at inputs by the emulator" in str(divergence({**refused, "stage": "inputs"}, refused))
+    elsewhere = {**accepted, "outputs": [{**spec, "buffer_type": "L1"}]}
+    assert str(divergence(elsewhere, accepted)).startswith("output spec")
