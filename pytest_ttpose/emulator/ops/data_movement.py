@@ -58,6 +58,14 @@ def to_layout(
         return host_tensor(shards, out_dtype, layout, tensor.tile)
     if layout == tensor.layout and out_dtype == tensor.dtype and memory_config in (None, tensor.memory_config()):
         return tensor
+    shard = tensor.memory_config().shard_spec
+    if layout == Layout.TILE and tensor.layout == Layout.ROW_MAJOR and shard is not None:
+        if any(d % TILE_SIZE for d in shard.shape):
+            # ttnn tilizes a sharded tensor shard by shard, so its shards must already be whole tiles
+            raise RuntimeError(
+                f"TT_FATAL: to_layout: Physical shard shape {list(shard.shape)} must be tile {{32, 32}} sized! to "
+                "tilize a ROW_MAJOR sharded tensor; reshard it to tile-multiple shards or make it interleaved first"
+            )
     return launch(
         "to_layout",
         [tensor],

@@ -12,7 +12,16 @@ import torch
 
 from ..dispatch import launch
 from ..tensor import Tensor
-from ..types import CoreRangeSet, DataType, Layout, MemoryConfig, SigmoidMode, UnaryWithParam, reject_unsupported
+from ..types import (
+    TILE_SIZE,
+    CoreRangeSet,
+    DataType,
+    Layout,
+    MemoryConfig,
+    SigmoidMode,
+    UnaryWithParam,
+    reject_unsupported,
+)
 from .common import apply_unary, output_memory_config
 
 
@@ -47,6 +56,14 @@ def _binary(
             output_tensor,
             activations,
         )
+    for operand in (input_tensor_a, input_tensor_b):
+        shard = operand.memory_config().shard_spec if isinstance(operand, Tensor) else None
+        if shard is not None and operand.layout == Layout.ROW_MAJOR and any(d % TILE_SIZE for d in shard.shape):  # type: ignore[union-attr]
+            # ttnn tilizes a ROW_MAJOR operand in place, keeping its shard spec, which a TILE tensor cannot have
+            raise RuntimeError(
+                f"TT_FATAL: {op}: Physical shard shape {list(shard.shape)} must be tile {{32, 32}} sized! (a ROW_MAJOR "
+                "sharded operand is tilized with its shard spec: use tile-multiple shards or an interleaved operand)"
+            )
     chain = list(activations or [])
 
     def finish(values: torch.Tensor) -> torch.Tensor:

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 
 from ..dispatch import launch
 from ..tensor import Tensor
-from ..types import DataType, Layout, MemoryConfig, TensorMemoryLayout, reject_unsupported
+from ..types import TILE_SIZE, DataType, Layout, MemoryConfig, TensorMemoryLayout, reject_unsupported
 from .common import exact_copy, output_memory_config
 from .conv import _pair
 
@@ -91,6 +91,11 @@ def upsample(
 ) -> Tensor:
     if mode not in ("nearest", "bilinear"):
         raise NotImplementedError(f"upsample: mode={mode!r} is not supported (nearest, bilinear)")
+    if mode == "bilinear" and input_tensor.shape[-1] % TILE_SIZE:
+        raise RuntimeError(
+            f"TT_FATAL: upsample: bilinear mode needs a channel count that is a multiple of 32, got "
+            f"{input_tensor.shape[-1]}: pad the channels"
+        )
     if len(input_tensor.shape) != 4:
         raise RuntimeError(f"TT_FATAL: upsample expects an [N, H, W, C] tensor, got {list(input_tensor.shape)}")
     if isinstance(scale_factor, (int, float)):
