@@ -442,6 +442,31 @@ def slice(  # noqa: A001 - ttnn's name
     reject_unsupported("slice", sub_core_grids=sub_core_grids)
     rank = len(input_tensor.shape)
     steps = list(slice_step) if slice_step is not None else [1] * rank
+    strided = any(int(st) != 1 for st in steps)
+    starts_off_tile = rank > 1 and (int(slice_start[-1]) % TILE_SIZE or int(slice_start[-2]) % TILE_SIZE)
+    if (
+        input_tensor.layout == Layout.TILE
+        and input_tensor.memory_config().is_sharded()
+        and (strided or rank == 1 or starts_off_tile)
+    ):
+        # this slice would go through ROW_MAJOR (below), which a sharded TILE tensor cannot (measured on the mocked
+        # n150 and p150); split is not affected: it takes a sharded tensor apart from DRAM
+        raise RuntimeError(
+            f"TT_FATAL: slice of a sharded TILE tensor must start on tile boundaries without steps (starts "
+            f"{list(slice_start)}, steps {steps}): move it to an interleaved config first"
+        )
+    return _slice(input_tensor, slice_start, slice_end, steps, memory_config, output_tensor)
+
+
+def _slice(
+    input_tensor: Tensor,
+    slice_start: Sequence[int],
+    slice_end: Sequence[int],
+    steps: list[int],
+    memory_config: MemoryConfig | None,
+    output_tensor: Tensor | None,
+) -> Tensor:
+    rank = len(input_tensor.shape)
     if len(slice_start) != rank or len(slice_end) != rank or len(steps) != rank:
         raise RuntimeError(f"TT_FATAL: slice: starts/ends/steps must have rank {rank}")
     index = tuple(
@@ -456,7 +481,7 @@ def slice(  # noqa: A001 - ttnn's name
     out_dtype = input_tensor.dtype
     # ttnn slices a TILE tensor in ROW_MAJOR (converting it there and back) when it is strided, rank 1 or starts off
     # a tile boundary; bfloat8_b cannot take that path, so a strided slice is refused and any other leaves as
-    # bfloat16. (Sharded inputs take that path too; what ttnn then does is listed in known_divergences.yaml.)
+    # bfloat16.
     starts_off_tile = rank > 1 and (int(slice_start[-1]) % TILE_SIZE or int(slice_start[-2]) % TILE_SIZE)
     strided = any(int(st) != 1 for st in steps)
     if (
@@ -543,7 +568,7 @@ def split(
         start = [0] * rank
         end = list(input_tensor.shape)
         start[axis], end[axis] = offset, offset + size
-        pieces.append(slice(input_tensor, start, end, memory_config=memory_config))
+        pieces.append(_slice(input_tensor, start, end, [1] * rank, memory_config, None))
         offset += size
     return pieces
 

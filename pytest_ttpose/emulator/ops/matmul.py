@@ -14,6 +14,8 @@ from ..types import (
     Layout,
     MathFidelity,
     MemoryConfig,
+    ShardOrientation,
+    TensorMemoryLayout,
     UnaryWithParam,
     WormholeComputeKernelConfig,
     reject_unsupported,
@@ -77,6 +79,22 @@ def _matmul(
         if t.layout != Layout.TILE:
             raise RuntimeError(f"TT_FATAL: {op}: {name} must be in TILE layout, got {t.layout}")
         float_dtype(t.dtype, op)
+    a_shard = a.memory_config().shard_spec
+    if a_shard is not None and not tuned:
+        # without a program config ttnn derives one from input_tensor_a's sharding: 1D (height or width) sharding
+        # must be ROW_MAJOR, and a derived config takes no fused activation
+        if a.memory_config().memory_layout != TensorMemoryLayout.BLOCK_SHARDED and (
+            a_shard.orientation != ShardOrientation.ROW_MAJOR
+        ):
+            raise RuntimeError(
+                f"TT_FATAL: {op}: a {a.memory_config().memory_layout} input_tensor_a must have a ROW_MAJOR shard "
+                "orientation when ttnn derives the program config; reshard it or pass a program_config"
+            )
+        if activation is not None:
+            raise RuntimeError(
+                f"TT_FATAL: {op}: a fused activation on a sharded input_tensor_a needs a program_config "
+                "(ttnn's derived config carries none); apply the activation as its own op"
+            )
     a_shape = list(a.shape)
     b_shape = list(b.shape)
     if transpose_a:
