@@ -56,8 +56,8 @@ def to_layout(
             raise RuntimeError("to_layout: memory_config applies to device tensors only")
         shards = [store_values(s, out_dtype) for s in tensor._values("to_layout")]
         return host_tensor(shards, out_dtype, layout, tensor.tile)
-    if layout == tensor.layout and out_dtype == tensor.dtype and memory_config in (None, tensor.memory_config()):
-        return tensor
+    if layout == tensor.layout and out_dtype == tensor.dtype:
+        return tensor  # ttnn 0.81 returns it as it is, whatever memory_config asks (use to_memory_config to move it)
     shard = tensor.memory_config().shard_spec
     if layout == Layout.TILE and tensor.layout == Layout.ROW_MAJOR and shard is not None:
         if any(d % TILE_SIZE for d in shard.shape):
@@ -144,6 +144,9 @@ def to_memory_config(
         return tensor
     _check_dram_sharded_read(tensor, memory_config)
     _require_aligned_row_major_shards("to_memory_config", tensor, tensor.memory_config(), memory_config)
+    interleaved_copy = not tensor.memory_config().is_sharded() and not memory_config.is_sharded()
+    if tensor.dtype == DataType.BFLOAT8_B and interleaved_copy:
+        dtype = None  # ttnn 0.81 copies a bfloat8_b tensor between interleaved configs as it is, ignoring dtype
     return launch(
         "to_memory_config",
         [tensor],
