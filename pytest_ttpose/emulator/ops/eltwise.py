@@ -72,6 +72,13 @@ def _binary(
         return values
 
     if isinstance(input_tensor_b, Tensor):
+        integer = {DataType.UINT32, DataType.INT32}
+        if op in ("add", "subtract") and len({d in integer for d in (input_tensor_a.dtype, input_tensor_b.dtype)}) > 1:
+            # binary_ng has no kernel adding a float and an integer operand (multiply and divide typecast instead)
+            raise RuntimeError(
+                f"TT_FATAL: {op}: the dtype combination {input_tensor_a.dtype} and {input_tensor_b.dtype} is not "
+                "supported; typecast one operand first"
+            )
         out_shape = _broadcast_shape(input_tensor_a.shape, input_tensor_b.shape, op)
         if input_tensor_a.layout != input_tensor_b.layout:
             raise RuntimeError(f"TT_FATAL: {op}: both inputs must have the same layout")
