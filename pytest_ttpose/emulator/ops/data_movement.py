@@ -11,6 +11,7 @@ import torch
 from ..dispatch import launch
 from ..tensor import Tensor, host_tensor, store_values
 from ..types import (
+    DRAM_MEMORY_CONFIG,
     TILE_SIZE,
     BufferType,
     CoreCoord,
@@ -61,8 +62,16 @@ def to_layout(
             raise RuntimeError("to_layout: memory_config applies to device tensors only")
         shards = [store_values(s, out_dtype) for s in tensor._values("to_layout")]
         return host_tensor(shards, out_dtype, layout, tensor.tile)
-    if layout == tensor.layout and out_dtype == tensor.dtype and memory_config in (None, tensor.memory_config()):
-        return tensor
+    if layout == tensor.layout and out_dtype == tensor.dtype:
+        return tensor  # ttnn 0.81 returns it as it is, whatever memory_config asks (use to_memory_config to move it)
+    shard = tensor.memory_config().shard_spec
+    if layout == Layout.TILE and tensor.layout == Layout.ROW_MAJOR and shard is not None:
+        if any(d % TILE_SIZE for d in shard.shape):
+            # ttnn tilizes a sharded tensor shard by shard, so its shards must already be whole tiles
+            raise RuntimeError(
+                f"TT_FATAL: to_layout: Physical shard shape {list(shard.shape)} must be tile {{32, 32}} sized! to "
+                "tilize a ROW_MAJOR sharded tensor; reshard it to tile-multiple shards or make it interleaved first"
+            )
     return launch(
         "to_layout",
         [tensor],
@@ -120,12 +129,32 @@ def _check_dram_sharded_read(input_tensor: Tensor, output_config: MemoryConfig) 
         )
 
 
+def _require_aligned_row_major_shards(op: str, tensor: Tensor, *configs: MemoryConfig) -> None:
+    """ttnn's shard copies move ROW_MAJOR shards row by row, so a sharded side's shard row must fill whole L1
+    alignment units (16 bytes); ROW_MAJOR shards of other widths exist, but these ops refuse them (to_memory_config,
+    which takes another path, accepts them: measured on the mocked n150 and p150)."""
+    if tensor.layout != Layout.ROW_MAJOR:
+        return
+    for config in configs:
+        if config.shard_spec is None:
+            continue
+        row_bytes = config.shard_spec.shape[1] * element_bytes(tensor.dtype)
+        if row_bytes % 16:
+            raise RuntimeError(
+                f"TT_FATAL: {op}: a ROW_MAJOR shard row of {config.shard_spec.shape[1]} {tensor.dtype} values is "
+                f"{row_bytes} bytes, not a multiple of the 16-byte L1 alignment; choose a shard width that is"
+            )
+
+
 def to_memory_config(
     tensor: Tensor, memory_config: MemoryConfig, dtype: DataType | None = None, output_tensor: Tensor | None = None
 ) -> Tensor:
     if output_tensor is None and memory_config == tensor.memory_config() and dtype in (None, tensor.dtype):
         return tensor
     _check_dram_sharded_read(tensor, memory_config)
+    interleaved_copy = not tensor.memory_config().is_sharded() and not memory_config.is_sharded()
+    if tensor.dtype == DataType.BFLOAT8_B and interleaved_copy:
+        dtype = None  # ttnn 0.81 copies a bfloat8_b tensor between interleaved configs as it is, ignoring dtype
     return launch(
         "to_memory_config",
         [tensor],
@@ -167,6 +196,7 @@ def interleaved_to_sharded(
         raise RuntimeError("TT_FATAL: interleaved_to_sharded needs a sharded memory config")
     if input_tensor.memory_config().is_sharded():
         raise RuntimeError("TT_FATAL: interleaved_to_sharded: the input tensor is already sharded (use reshard)")
+    _require_aligned_row_major_shards("interleaved_to_sharded", input_tensor, config)
     return launch(
         "interleaved_to_sharded",
         [input_tensor],
@@ -183,10 +213,11 @@ def sharded_to_interleaved(
     input_tensor: Tensor, memory_config: MemoryConfig | None = None, output_dtype: DataType | None = None
 ) -> Tensor:
     if not input_tensor.memory_config().is_sharded():
-        raise RuntimeError("TT_FATAL: sharded_to_interleaved: the input tensor is not sharded")
-    config = memory_config or MemoryConfig(TensorMemoryLayout.INTERLEAVED, input_tensor.memory_config().buffer_type)
+        return input_tensor  # ttnn hands an interleaved input back as it is, whatever memory_config asks
+    config = memory_config or DRAM_MEMORY_CONFIG  # ttnn's default, whatever buffer the shards are in
     if config.is_sharded():
         raise RuntimeError("TT_FATAL: sharded_to_interleaved needs an interleaved output memory config")
+    _require_aligned_row_major_shards("sharded_to_interleaved", input_tensor, input_tensor.memory_config())
     return launch(
         "sharded_to_interleaved",
         [input_tensor],
@@ -202,6 +233,7 @@ def reshard(input_tensor: Tensor, output_memory_config: MemoryConfig, output_ten
     if not output_memory_config.is_sharded():
         raise RuntimeError("TT_FATAL: reshard needs a sharded output memory config")
     _check_dram_sharded_read(input_tensor, output_memory_config)
+    _require_aligned_row_major_shards("reshard", input_tensor, input_tensor.memory_config(), output_memory_config)
     return launch(
         "reshard",
         [input_tensor],
@@ -227,13 +259,19 @@ def typecast(
     target = output_dtype if output_dtype is not None else dtype
     if target in _BLOCK_FORMATS and input_tensor.layout != Layout.TILE:
         raise RuntimeError(f"TT_FATAL: Only TILE layout is supported for {target.name} dtype! (typecast)")
+    config = memory_config or output_memory_config(input_tensor)
+    if config.memory_layout != input_tensor.memory_config().memory_layout:
+        raise RuntimeError(
+            "TT_FATAL: Typecast operation requires Input and Output memory layout to match. Input layout: "
+            f"{input_tensor.memory_config().memory_layout}, Output layout: {config.memory_layout}"
+        )
     return launch(
         "typecast",
         [input_tensor],
         lambda v: v[0].to(torch.float32),
         dtype=target,
         layout=input_tensor.layout,
-        memory_config=memory_config or output_memory_config(input_tensor),
+        memory_config=config,
         output_tensor=output_tensor,
         exact=exact_copy(input_tensor.dtype, target, True),
     )
@@ -246,13 +284,21 @@ def clone(
     memory_config: MemoryConfig | None = None,
     compute_kernel_config: object = None,
 ) -> Tensor:
+    config = memory_config or input.memory_config()
+    if dtype not in (None, input.dtype) and input.layout != Layout.TILE:
+        raise RuntimeError("TT_FATAL: Clone: data type conversion is only supported with tile layout")
+    if config.memory_layout != input.memory_config().memory_layout:
+        raise RuntimeError(
+            f"TT_FATAL: Clone: the output memory layout {config.memory_layout} must be the input's "
+            f"{input.memory_config().memory_layout}: use to_memory_config to change it"
+        )
     return launch(
         "clone",
         [input],
         _same_values,
         dtype=dtype or input.dtype,
         layout=input.layout,
-        memory_config=memory_config or input.memory_config(),
+        memory_config=config,
         exact=exact_copy(input.dtype, dtype or input.dtype, True),
     )
 
@@ -378,6 +424,11 @@ def pad(
     pairs = [(0, 0)] * (rank - len(pairs)) + pairs
     if any(b < 0 or a < 0 for b, a in pairs):
         raise RuntimeError(f"TT_FATAL: pad: negative padding {pairs}")
+    if input_tensor.layout == Layout.TILE and any(b for b, _ in pairs):
+        raise RuntimeError(
+            f"TT_FATAL: ttnn.pad: on device tile padding does not support front padding (padding {pairs}); pad a "
+            "ROW_MAJOR tensor, or pad only after"
+        )
     flat = [amount for pair in reversed(pairs) for amount in pair]
     if not input_tensor._on_device:
         shards = [torch.nn.functional.pad(s.to(torch.float32), flat, value=fill) for s in input_tensor._values("pad")]
@@ -443,6 +494,31 @@ def slice(  # noqa: A001 - ttnn's name
     reject_unsupported("slice", sub_core_grids=sub_core_grids)
     rank = len(input_tensor.shape)
     steps = list(slice_step) if slice_step is not None else [1] * rank
+    strided = any(int(st) != 1 for st in steps)
+    starts_off_tile = rank > 1 and (int(slice_start[-1]) % TILE_SIZE or int(slice_start[-2]) % TILE_SIZE)
+    if (
+        input_tensor.layout == Layout.TILE
+        and input_tensor.memory_config().is_sharded()
+        and (strided or rank == 1 or starts_off_tile)
+    ):
+        # this slice would go through ROW_MAJOR (below), which a sharded TILE tensor cannot (measured on the mocked
+        # n150 and p150); split is not affected: it takes a sharded tensor apart from DRAM
+        raise RuntimeError(
+            f"TT_FATAL: slice of a sharded TILE tensor must start on tile boundaries without steps (starts "
+            f"{list(slice_start)}, steps {steps}): move it to an interleaved config first"
+        )
+    return _slice(input_tensor, slice_start, slice_end, steps, memory_config, output_tensor)
+
+
+def _slice(
+    input_tensor: Tensor,
+    slice_start: Sequence[int],
+    slice_end: Sequence[int],
+    steps: list[int],
+    memory_config: MemoryConfig | None,
+    output_tensor: Tensor | None,
+) -> Tensor:
+    rank = len(input_tensor.shape)
     if len(slice_start) != rank or len(slice_end) != rank or len(steps) != rank:
         raise RuntimeError(f"TT_FATAL: slice: starts/ends/steps must have rank {rank}")
     index = tuple(
@@ -455,11 +531,25 @@ def slice(  # noqa: A001 - ttnn's name
             f"slice: starts {list(slice_start)} and ends {list(slice_end)} give an empty output {out_shape}; "
             "real ttnn returns an empty tensor, which the emulator does not model"
         )
+    out_dtype = input_tensor.dtype
+    # ttnn slices a TILE tensor in ROW_MAJOR (converting it there and back) when it is strided, rank 1 or starts off
+    # a tile boundary; bfloat8_b cannot take that path, so a strided slice is refused and any other leaves as
+    # bfloat16.
+    starts_off_tile = rank > 1 and (int(slice_start[-1]) % TILE_SIZE or int(slice_start[-2]) % TILE_SIZE)
+    strided = any(int(st) != 1 for st in steps)
+    if (
+        input_tensor.layout == Layout.TILE
+        and input_tensor.dtype == DataType.BFLOAT8_B
+        and (strided or rank == 1 or starts_off_tile)
+    ):
+        if strided:
+            raise RuntimeError("TT_FATAL: Strided slice is not supported for BFLOAT8 tensors; typecast to bfloat16")
+        out_dtype = DataType.BFLOAT16
     return launch(
         "slice",
         [input_tensor],
         lambda v: v[0][index].contiguous(),
-        dtype=input_tensor.dtype,
+        dtype=out_dtype,
         layout=input_tensor.layout,
         memory_config=memory_config or output_memory_config(input_tensor, out_shape),
         output_tensor=output_tensor,
@@ -549,7 +639,13 @@ def concat(
             raise RuntimeError("TT_FATAL: concat: all tensors must have the same layout")
     out_shape = list(first.shape)
     out_shape[axis] = sum(t.shape[axis] for t in tensors)
-    config = memory_config or output_memory_config(first, out_shape)
+    if len({t.memory_config().is_sharded() for t in tensors}) > 1:
+        raise RuntimeError(
+            "TT_FATAL: concat: all tensors must be sharded or all must be interleaved; move them to one kind first"
+        )
+    # Interleaved inputs concatenate into DRAM by default, as in ttnn, wherever they are.
+    default = output_memory_config(first, out_shape) if first.memory_config().is_sharded() else DRAM_MEMORY_CONFIG
+    config = memory_config or default
     # Block-format tiles cannot be joined inside a tile: ttnn 0.81 concatenates such inputs as bfloat16 rows.
     joins_inside_a_tile = axis >= rank - 2 and any(t.shape[axis] % TILE_SIZE for t in tensors)
     out_dtype = DataType.BFLOAT16 if first.dtype in _BLOCK_FORMATS and joins_inside_a_tile else first.dtype
@@ -576,12 +672,14 @@ def split(
         sizes[-1] = total - int(split_size) * (len(sizes) - 1)
     if sum(sizes) != total:
         raise RuntimeError(f"TT_FATAL: split sizes {sizes} do not add up to dimension {dim} of size {total}")
+    if memory_config is None and len(sizes) > 1 and input_tensor.memory_config().is_sharded():
+        memory_config = DRAM_MEMORY_CONFIG  # ttnn's pieces of a sharded tensor land in DRAM
     pieces, offset = [], 0
     for size in sizes:
         start = [0] * rank
         end = list(input_tensor.shape)
         start[axis], end[axis] = offset, offset + size
-        pieces.append(slice(input_tensor, start, end, memory_config=memory_config))
+        pieces.append(_slice(input_tensor, start, end, [1] * rank, memory_config, None))
         offset += size
     return pieces
 

@@ -13,6 +13,7 @@ import torch
 from ..dispatch import launch
 from ..tensor import Tensor
 from ..types import (
+    TILE_SIZE,
     CoreRangeSet,
     DataType,
     Layout,
@@ -63,6 +64,14 @@ def _binary(
             output_tensor,
             activations,
         )
+    for operand in (input_tensor_a, input_tensor_b):
+        shard = operand.memory_config().shard_spec if isinstance(operand, Tensor) else None
+        if shard is not None and operand.layout == Layout.ROW_MAJOR and any(d % TILE_SIZE for d in shard.shape):  # type: ignore[union-attr]
+            # ttnn tilizes a ROW_MAJOR operand in place, keeping its shard spec, which a TILE tensor cannot have
+            raise RuntimeError(
+                f"TT_FATAL: {op}: Physical shard shape {list(shard.shape)} must be tile {{32, 32}} sized! (a ROW_MAJOR "
+                "sharded operand is tilized with its shard spec: use tile-multiple shards or an interleaved operand)"
+            )
     chain = list(activations or [])
 
     def finish(values: torch.Tensor) -> torch.Tensor:
@@ -71,6 +80,13 @@ def _binary(
         return values
 
     if isinstance(input_tensor_b, Tensor):
+        integer = {DataType.UINT32, DataType.INT32}
+        if op in ("add", "subtract") and len({d in integer for d in (input_tensor_a.dtype, input_tensor_b.dtype)}) > 1:
+            # binary_ng has no kernel adding a float and an integer operand (multiply and divide typecast instead)
+            raise RuntimeError(
+                f"TT_FATAL: {op}: the dtype combination {input_tensor_a.dtype} and {input_tensor_b.dtype} is not "
+                "supported; typecast one operand first"
+            )
         out_shape = _broadcast_shape(input_tensor_a.shape, input_tensor_b.shape, op)
         inputs = [input_tensor_a, input_tensor_b]
 

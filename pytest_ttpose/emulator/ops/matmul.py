@@ -12,17 +12,20 @@ from ..dispatch import launch
 from ..numerics import fidelity_product, math_operand, needs_weights_hi, weights_hi
 from ..tensor import Tensor
 from ..types import (
+    DRAM_MEMORY_CONFIG,
     TILE_SIZE,
     Arch,
     DataType,
     Layout,
     MathFidelity,
     MemoryConfig,
+    ShardOrientation,
+    TensorMemoryLayout,
     UnaryWithParam,
     WormholeComputeKernelConfig,
     reject_unsupported,
 )
-from .common import apply_unary, float_dtype, math_fidelity, output_memory_config
+from .common import apply_unary, float_dtype, math_fidelity
 
 _BLOCK_FORMATS = (DataType.BFLOAT8_B, DataType.BFLOAT4_B)
 
@@ -104,6 +107,22 @@ def _matmul(
         if t.layout != Layout.TILE:
             raise RuntimeError(f"TT_FATAL: Inputs to matmul must be tilized ({op}: {name} is {t.layout})")
         float_dtype(t.dtype, op)
+    a_shard = a.memory_config().shard_spec
+    if a_shard is not None and not tuned:
+        # without a program config ttnn derives one from input_tensor_a's sharding: 1D (height or width) sharding
+        # must be ROW_MAJOR, and a derived config takes no fused activation
+        if a.memory_config().memory_layout != TensorMemoryLayout.BLOCK_SHARDED and (
+            a_shard.orientation != ShardOrientation.ROW_MAJOR
+        ):
+            raise RuntimeError(
+                f"TT_FATAL: {op}: a {a.memory_config().memory_layout} input_tensor_a must have a ROW_MAJOR shard "
+                "orientation when ttnn derives the program config; reshard it or pass a program_config"
+            )
+        if activation is not None:
+            raise RuntimeError(
+                f"TT_FATAL: {op}: a fused activation on a sharded input_tensor_a needs a program_config "
+                "(ttnn's derived config carries none); apply the activation as its own op"
+            )
     a_shape = list(a.shape)
     b_shape = list(b.shape)
     if transpose_a:
@@ -116,6 +135,7 @@ def _matmul(
             f"second tensor. Mismatch: width={a_shape[-1]} height={b_shape[-2]}"
         )
     _check_batches(a_shape[:-2], b_shape[:-2], tuned)
+    out_shape = list(torch.broadcast_shapes(tuple(a_shape[:-2]), tuple(b_shape[:-2]))) + [a_shape[-2], b_shape[-1]]
     if bias is not None and _tile_padded(bias.shape[-1]) != _tile_padded(b_shape[-1]):
         raise RuntimeError(
             f"TT_FATAL: Unsupported bias shape: padded last dimension of bias, {_tile_padded(bias.shape[-1])}, not "
@@ -137,14 +157,14 @@ def _matmul(
             out = out + v[2]
         return apply_unary(out, activation)
 
-    out_shape = list(torch.broadcast_shapes(tuple(a_shape[:-2]), tuple(b_shape[:-2]))) + [a_shape[-2], b_shape[-1]]
     return launch(
         op,
         inputs,
         compute,
         dtype=dtype or a.dtype,
         layout=Layout.TILE,
-        memory_config=memory_config or output_memory_config(a, out_shape),
+        # ttnn's matmul and linear write DRAM interleaved unless told otherwise, whatever the inputs hold.
+        memory_config=memory_config or DRAM_MEMORY_CONFIG,
         output_tensor=optional_output_tensor,
         fresh=True,
         fidelity=fidelity,

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 
 from ..dispatch import launch
 from ..tensor import Tensor
-from ..types import DataType, Layout, MemoryConfig, TensorMemoryLayout, reject_unsupported
+from ..types import TILE_SIZE, DataType, Layout, MemoryConfig, TensorMemoryLayout, reject_unsupported
 from .common import exact_copy, output_memory_config
 from .conv import _pair
 from .sharded_outputs import pooled_output_config, upsampled_output_config
@@ -119,6 +119,11 @@ def upsample(
 ) -> Tensor:
     if mode not in ("nearest", "bilinear"):
         raise NotImplementedError(f"upsample: mode={mode!r} is not supported (nearest, bilinear)")
+    if mode == "bilinear" and input_tensor.shape[-1] % TILE_SIZE:
+        raise RuntimeError(
+            f"TT_FATAL: upsample: bilinear mode needs a channel count that is a multiple of 32, got "
+            f"{input_tensor.shape[-1]}: pad the channels"
+        )
     if len(input_tensor.shape) != 4:
         raise RuntimeError(f"TT_FATAL: upsample expects an [N, H, W, C] tensor, got {list(input_tensor.shape)}")
     if isinstance(scale_factor, (int, float)):
@@ -126,6 +131,11 @@ def upsample(
     else:
         scale_h, scale_w = scale_factor
     n, h, w, c = input_tensor.shape
+    if tuple(input_tensor.padded_shape) != tuple(input_tensor.shape):
+        raise RuntimeError(
+            f"TT_FATAL: upsample: the input's padded shape {list(input_tensor.padded_shape)} must equal its logical "
+            f"shape {list(input_tensor.shape)}: convert it to ROW_MAJOR first"
+        )
     out_shape = [n, int(h * scale_h), int(w * scale_w), c]
 
     def compute(v: list[torch.Tensor]) -> torch.Tensor:
