@@ -35,7 +35,7 @@ from pytest_ttpose.runner.infra import (
     device_count,
 )
 from pytest_ttpose.runner.lifecycle import PoseRunnerBase
-from pytest_ttpose.tt.device_params import MESH_DEVICE_PARAMS, SINGLE_DEVICE_PARAMS
+from pytest_ttpose.tt.device_params import device_params
 
 
 class TraceCaptureError(RuntimeError):
@@ -43,8 +43,9 @@ class TraceCaptureError(RuntimeError):
 
 
 def required_device_params(device: Any) -> Mapping[str, int]:
-    """The ``open_device`` parameters the traced runner needs on ``device`` (mesh values on a multi-chip mesh)."""
-    return MESH_DEVICE_PARAMS if device_count(device) > 1 else SINGLE_DEVICE_PARAMS
+    """The ``open_device`` parameters the traced runner needs on ``device``: its arch's row of the device-params
+    table, the mesh row on a multi-chip mesh."""
+    return device_params(device.arch(), "mesh" if device_count(device) > 1 else "device")
 
 
 class YOLOv11PosePerformantRunner(PoseRunnerBase):
@@ -58,7 +59,7 @@ class YOLOv11PosePerformantRunner(PoseRunnerBase):
     TT weights); ``reference_model``/``model_builder`` replace the reference and the TT model builder;
     ``torch_input_tensor`` is the input of the capture runs (a seeded batch by default); ``pcc_thresholds`` (default
     ``{"all": 0.99}``) apply to ``check_pcc`` and, with ``validate_on_capture``, to the compile and cached runs.
-    The device must be opened with ``pytest_ttpose.tt.SINGLE_DEVICE_PARAMS`` (``MESH_DEVICE_PARAMS`` on a mesh).
+    The device must be opened with ``pytest_ttpose.tt.device_params(arch, "device")`` (``"mesh"`` on a mesh).
     """
 
     def __init__(
@@ -196,16 +197,30 @@ class YOLOv11PosePerformantRunner(PoseRunnerBase):
         return output
 
     # release ----------------------------------------------------------------------------------------------------
+    def _end_failed_capture(self) -> None:
+        """Close a capture an error interrupted. ttnn closes it itself when the error came from an op inside the
+        capture; ending it again then raises "CQ 0 is not being used for tracing tid N", which only confirms it is
+        closed. Any other error from ending it is real and propagates."""
+        try:
+            self.ttnn.end_trace_capture(self.device, self._trace_id, cq_id=0)
+        except RuntimeError as error:
+            if "is not being used for tracing" not in str(error):
+                raise
+
     def _free_device_state(self) -> None:
+        # ttnn's order: end an open capture first (it refuses to synchronize during one), then synchronize, then
+        # release. Each step runs even when an earlier one raised; the first error is re-raised at the end.
         ttnn, device = self.ttnn, self.device
         try:
-            ttnn.synchronize_device(device)
-            if self._trace_open:  # capture failed half-way: close it so it can be released
+            if self._trace_open:  # capture failed half-way
                 self._trace_open = False
-                ttnn.end_trace_capture(device, self._trace_id, cq_id=0)
-            if self._trace_id is not None:
-                trace_id, self._trace_id = self._trace_id, None
-                ttnn.release_trace(device, trace_id)
+                self._end_failed_capture()
+            try:
+                ttnn.synchronize_device(device)
+            finally:
+                if self._trace_id is not None:
+                    trace_id, self._trace_id = self._trace_id, None
+                    ttnn.release_trace(device, trace_id)
         finally:
             if self._staging is not None:
                 deallocate_if_allocated(ttnn, self._staging)
