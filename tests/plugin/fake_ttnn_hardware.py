@@ -4,8 +4,8 @@ This file becomes ``ttnn.py`` of a nested run (imported only when the backend im
 run's conftest makes ``pytest_ttpose.backends.tt_device_ids`` report the PCIe device nodes of ``FAKE_TT_NODES``
 (comma-separated ids). It answers like ttnn 0.81.1 does on the mocked systems: ``GetNumAvailableDevices`` counts
 every chip it can see (``FAKE_TT_CHIPS_PER_NODE`` per visible node, visibility from ``TT_VISIBLE_DEVICES``),
-``SystemMeshDescriptor`` gives the mesh of the linked chips (``FAKE_TT_SYSTEM_MESH``, e.g. ``1x2``; ``1x1`` for unlinked cards). Opens and
-closes are logged to ``ttnn_log.txt``.
+``SystemMeshDescriptor`` gives the mesh of the linked chips (``FAKE_TT_SYSTEM_MESH``, e.g. ``1x2``; ``1x1`` for
+unlinked cards). Opens and closes are logged to ``ttnn_log.txt``.
 """
 
 from __future__ import annotations
