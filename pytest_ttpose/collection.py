@@ -63,7 +63,12 @@ def header_lines(config: pytest.Config) -> list[str]:
         f"{devices}, ttnn {ttnn_version}",
         f"ttpose: baselines {baseline} [{mode}]",
         f"ttpose: matrix {settings.describe_matrix()}",
-    ]
+    ] + (
+        # On hardware, or when auto found none: the checklist of driver, firmware, hugepages, sfpi and meshes.
+        ["ttpose: machine check: python -m pytest_ttpose.doctor"]
+        if settings.backend == "ttnn" or settings.requested_backend == "auto"
+        else []
+    )
 
 
 # collection ------------------------------------------------------------------------------------------------------

@@ -120,3 +120,10 @@ def test_more_workers_than_cards_is_a_usage_error(hardware: pytest.Pytester, mon
     result = hardware.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2")
     assert result.ret != pytest.ExitCode.OK
     assert "use -n 1 or fewer" in result.stdout.str() + result.stderr.str()
+
+
+def test_the_header_points_to_the_machine_check(hardware: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    machine(monkeypatch, nodes="0", chips_per_node=1, system_mesh="1x1")
+    hardware.runpytest_subprocess("-p", "no:cacheprovider").stdout.fnmatch_lines(
+        ["ttpose: machine check: python -m pytest_ttpose.doctor"]
+    )
