@@ -361,6 +361,9 @@ class TtnnMockBackend(Backend):
             )
         if installed_ttnn_version() is None:
             raise BackendUnavailable("the ttnn-mock backend runs the real ttnn: pip install 'pytest-ttpose[ttnn]'")
+        unopenable = importlib.import_module("pytest_ttpose.mock.runtime").UNOPENABLE.get(system)
+        if unopenable is not None:
+            raise BackendUnavailable(f"--ttpose-arch={system} cannot be dry-run: {unopenable}")
         self._system_name = system
         self._chip_arch, self._count, (rows, cols) = SYSTEMS[system]
         self._system_mesh = MeshShape(rows, cols)

@@ -92,6 +92,19 @@ _DESCRIPTOR_FILES = {
     "8xp150": "blackhole_8xp150_linked.yaml",
 }
 
+# Systems whose descriptor ships but which ttnn 0.81.1's mock mode cannot open, and why (shown by
+# ``python -m pytest_ttpose.doctor --probe-mock galaxy`` and tests/doctor/test_doctor.py).
+UNOPENABLE: dict[str, str] = {
+    "galaxy": (
+        "ttnn 0.81.1's mock mode cannot open a 32-chip Wormhole galaxy: building its physical system descriptor "
+        "fails with 'Two ASICs in the physical system descriptor share the address (..., tray 3, loc 0)', because "
+        "for Wormhole it derives each chip's tray and location itself and gives two chips the same one (the "
+        "descriptor's boards and asic_locations do not change that); without the 32 PCIe links of every chip, UMD "
+        "fails earlier ('Closest MMIO capable chip not found for chip 31'). The emulator runs the 8x4 mesh instead: "
+        "--ttpose-backend=emulator --ttpose-arch=galaxy"
+    ),
+}
+
 CLUSTERS: dict[str, MockCluster] = {
     name: MockCluster(name, _DESCRIPTOR_FILES[name], arch, chips, mesh) for name, (arch, chips, mesh) in SYSTEMS.items()
 }
