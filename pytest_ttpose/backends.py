@@ -294,8 +294,15 @@ class TtnnBackend(Backend):
         if self._topology is None:
             import ttnn
 
-            num_devices = int(ttnn.GetNumAvailableDevices())
-            dims = [int(dim) for dim in ttnn._ttnn.multi_device.SystemMeshDescriptor().shape()]
+            try:
+                num_devices = int(ttnn.GetNumAvailableDevices())
+                dims = [int(dim) for dim in ttnn._ttnn.multi_device.SystemMeshDescriptor().shape()]
+            except RuntimeError as error:  # ttnn's TT_FATAL: a driver, firmware or hugepage problem
+                reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+                raise BackendUnavailable(
+                    f"Tenstorrent device nodes exist under {TT_DEVICE_DIR} but ttnn could not enumerate the chips "
+                    f"({reason}); check the machine with: python -m pytest_ttpose.doctor"
+                ) from None
             rows, cols = (dims[0], dims[1]) if len(dims) == 2 else (1, math.prod(dims))
             self._topology = Topology(num_devices, MeshShape(rows, cols))
         return self._topology

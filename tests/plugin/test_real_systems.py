@@ -145,3 +145,22 @@ def test_build(ttpose_devices):
     result = fake_tester.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["input staging of the traced runner: device dram_height_sharded"])
+
+
+def test_auto_with_a_tt_device_chooses_ttnn(hardware: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    machine(monkeypatch, nodes="0,1", chips_per_node=1, system_mesh="1x2")
+    result = hardware.runpytest_subprocess("-p", "no:cacheprovider", "--ttpose-backend=auto")
+    result.stdout.fnmatch_lines(["ttpose: backend ttnn (auto: Tenstorrent device found), *device 0 of 2, mesh 1x2*"])
+
+
+def test_chips_ttnn_cannot_enumerate_are_a_usage_error_pointing_to_the_doctor(
+    hardware: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    machine(monkeypatch, nodes="0", chips_per_node=0, system_mesh="1x1")
+    hardware.makepyfile(
+        ttnn=FAKE_TTNN_SOURCE
+        + "\n\ndef GetNumAvailableDevices():  # noqa: N802\n    raise RuntimeError('TT_FATAL: num_chips > 0')\n"
+    )
+    result = hardware.runpytest_subprocess("-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*ttnn could not enumerate the chips (TT_FATAL: num_chips > 0)*pytest_ttpose.doctor*"])
