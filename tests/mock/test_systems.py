@@ -75,3 +75,13 @@ def test_the_galaxy_dry_run_is_refused_with_the_reason(pytester: pytest.Pytester
     assert refused.ret == pytest.ExitCode.USAGE_ERROR
     refused.stderr.fnmatch_lines(["*--ttpose-arch=galaxy cannot be dry-run: ttnn 0.81.1's mock mode cannot open*"])
     assert "galaxy" in UNOPENABLE
+
+
+@pytest.mark.requires_ttnn
+def test_unlinked_p150s_skip_data_parallel_cases_with_the_reason(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("def test_mesh_dp(ttpose_mesh_device):\n    raise AssertionError('no mesh should open')\n")
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "-rs", "--ttpose-backend=ttnn-mock", "--ttpose-arch=2xp150-unlinked"
+    )
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(["*device 0 of 2, mesh 1x1*", "*SKIPPED*not ethernet-linked*"])
