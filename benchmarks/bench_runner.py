@@ -26,7 +26,7 @@ import torch
 
 from pytest_ttpose.reference import build_reference
 from pytest_ttpose.runner import YOLOv11PoseBasicRunner, YOLOv11PosePerformantRunner
-from pytest_ttpose.tt.device_params import SINGLE_DEVICE_PARAMS
+from pytest_ttpose.tt.device_params import device_params
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ def measure(api: ModuleType, args: argparse.Namespace, resolution: tuple[int, in
         "reference_model": reference,
         "torch_input_tensor": images,
     }
-    device = api.open_device(device_id=args.device_id, **SINGLE_DEVICE_PARAMS)
+    device = api.open_device(device_id=args.device_id, **device_params(api.get_arch_name(), "device"))
     try:
         # The basic runner goes first and is released before the trace exists: buffers allocated while a trace
         # is alive may sit where the trace keeps its intermediates.

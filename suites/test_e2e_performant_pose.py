@@ -23,6 +23,8 @@ from pytest_ttpose.harness.backends import Backend
 from pytest_ttpose.harness.checks import CaseCheck
 from pytest_ttpose.harness.fixture_types import RunnerAt, TtDevice
 from pytest_ttpose.harness.settings import MatrixPoint
+from pytest_ttpose.pose.acceptance import pcc_floor
+from pytest_ttpose.pose.metrics import component_pcc
 from pytest_ttpose.runner import YOLOv11PoseBasicRunner, YOLOv11PosePerformantRunner
 from pytest_ttpose.tt.diagnostics import layer_pcc_table
 
@@ -44,7 +46,8 @@ def _run_and_check(
     device: TtDevice,
     torch_input: torch.Tensor,
     backend: Backend,
-) -> None:
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Benchmark the runner, check PCC of its whole output; return (output, reference output or None on a dry run)."""
     outputs: list[Any] = []
     ttpose_check.perf(
         benchmark,
@@ -68,11 +71,23 @@ def _run_and_check(
     output = runner.output_to_torch(outputs[-1])
     assert tuple(output.shape) == (runner.batch_size, 56, runner.infra.tt_model.num_anchors)
     infra = runner.infra
+    reference = None if backend.dry_run else infra.reference_output(torch_input)  # a dry run compares nothing
     ttpose_check.pcc(
-        None if backend.dry_run else infra.reference_output(torch_input),  # a dry run compares nothing
-        output,
-        layers=lambda: layer_pcc_table(infra.reference_model, infra.tt_model, torch_input),
+        reference, output, layers=lambda: layer_pcc_table(infra.reference_model, infra.tt_model, torch_input)
     )
+    return output, reference
+
+
+def _check_each_device_share(output: torch.Tensor, reference: torch.Tensor, devices: int, point: MatrixPoint) -> None:
+    """The PCC of the whole batch can hide one device's bad share among good ones: check every device's share."""
+    share = output.shape[0] // devices
+    floor = pcc_floor(point.act_dtype, point.weight_dtype)
+    for device in range(devices):
+        rows = slice(device * share, (device + 1) * share)
+        measured = component_pcc(reference[rows], output[rows])["all"]
+        assert measured >= floor, (
+            f"device {device}'s share of the batch (images {rows.start}..{rows.stop - 1}): PCC {measured:.4f} < {floor}"
+        )
 
 
 def test_e2e_performant_pose(
@@ -96,8 +111,13 @@ def test_e2e_performant_pose_dp(
     ttpose_check: CaseCheck,
     benchmark: BenchmarkFixture,
 ) -> None:
-    assert ttpose_dp_runner.batch_size == ttpose_point.batch_size * ttpose_mesh_device.get_num_devices()
-    _run_and_check(ttpose_check, benchmark, ttpose_dp_runner, ttpose_mesh_device, ttpose_input, ttpose_backend)
+    devices = ttpose_mesh_device.get_num_devices()
+    assert ttpose_dp_runner.batch_size == ttpose_point.batch_size * devices
+    output, reference = _run_and_check(
+        ttpose_check, benchmark, ttpose_dp_runner, ttpose_mesh_device, ttpose_input, ttpose_backend
+    )
+    if reference is not None:
+        _check_each_device_share(output, reference, devices, ttpose_point)
 
 
 def test_trace_speedup_pose(

@@ -1,7 +1,7 @@
 """Emulator-only controls (not ttnn names): which machine is emulated, and a view of device memory.
 
 ``set_machine(arch="wormhole_b0", num_devices=1)`` chooses the chips ``open_device``/``open_mesh_device`` see:
-``"wormhole_b0"`` (Wormhole B0, e.g. one N150) or ``"blackhole"`` (Blackhole P150), up to 8 devices.
+``"wormhole_b0"`` (Wormhole B0, e.g. one N150) or ``"blackhole"`` (Blackhole P150), up to 32 devices (a Galaxy).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from .memory import ARCHS, ArchSpec
 if TYPE_CHECKING:
     from .device import MeshDevice
 
-MAX_DEVICES = 8
+MAX_DEVICES = 32
 
 
 @dataclass(frozen=True)

@@ -72,13 +72,14 @@ def end_trace_capture(mesh_device: MeshDevice, trace_id: MeshTraceId, *, cq_id: 
     cq = mesh_device.queues.check_cq(queue_index(cq_id))
     trace = mesh_device.capturing
     if trace is None or int(trace.trace_id) != int(trace_id):
-        raise RuntimeError(f"TT_FATAL: end_trace_capture: trace {trace_id} is not being captured")
+        # ttnn's words (mesh_device.cpp), also for a second end after a failed one: the failed end closed the capture.
+        raise RuntimeError(f"TT_FATAL: CQ {cq} is not being used for tracing tid {int(trace_id)}")
     if trace.cq_id != cq:
         raise RuntimeError(f"TT_FATAL: end_trace_capture on CQ{cq} for a trace captured on CQ{trace.cq_id}")
     mesh_device.capturing = None
     available = mesh_device.trace_region_size - mesh_device.memory.trace_bytes_used
     if trace.size_bytes > available:
-        del mesh_device.traces[int(trace.trace_id)]
+        # Like ttnn, the capture is closed before the trace buffer is sized, and the trace can still be released.
         raise RuntimeError(
             f"TT_FATAL: Creating trace buffers of size {trace.size_bytes}B on device {mesh_device.id()}, but only "
             f"{available}B is allocated for trace region (trace_region_size={mesh_device.trace_region_size})."
@@ -145,7 +146,8 @@ def release_trace(mesh_device: MeshDevice, trace_id: MeshTraceId) -> None:
     if mesh_device.capturing is trace:
         raise RuntimeError("TT_FATAL: release_trace: the trace is still being captured")
     trace.released = True
-    mesh_device.memory.trace_bytes_used -= trace.size_bytes
+    if trace.complete:  # a trace whose end failed never took its bytes of the trace region
+        mesh_device.memory.trace_bytes_used -= trace.size_bytes
     del mesh_device.traces[int(trace.trace_id)]
 
 
@@ -188,6 +190,12 @@ def event_synchronize(mesh_event: MeshEvent) -> None:
 def synchronize_device(device: MeshDevice, cq_id: int | None = None, sub_device_ids: list | None = None) -> None:
     if sub_device_ids:
         raise NotImplementedError("synchronize_device: argument 'sub_device_ids' is not supported by the emulator")
+    if device.capturing is not None:
+        # ttnn's fatal on hardware (mock-mode ttnn skips its command queues and so does not check it).
+        raise RuntimeError(
+            f"TT_FATAL: Event Synchronization is not supported during trace capture (trace "
+            f"{device.capturing.trace_id} on CQ{device.capturing.cq_id}); end_trace_capture first"
+        )
     queues = device.queues
     perf_log.note(Synchronize())
     targets = range(queues.count) if cq_id is None else [queues.check_cq(int(cq_id))]

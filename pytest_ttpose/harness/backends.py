@@ -2,13 +2,17 @@
 open and close devices and meshes, and give the device fingerprint that keys the baselines.
 
 Nothing heavy is imported here at module level: ttnn, the emulator (torch) and the mock runtime load when a device
-is first opened. Counting TT devices reads ``/dev/tenstorrent`` (the kernel driver's nodes) and never touches ttnn,
-which raises instead of returning 0 when no chip is present.
+is first opened. Whether TT hardware is there at all is read from ``/dev/tenstorrent`` (the kernel driver's nodes,
+one per PCIe card), never from ttnn, which raises instead of returning 0 when no chip is present. Once nodes exist,
+ttnn itself counts the chips and says which form a mesh: an N300 is one node with two chips.
 """
 
 from __future__ import annotations
 
 import importlib
+import math
+import os
+import sys
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
@@ -18,13 +22,16 @@ from typing import Any, ClassVar
 
 from pytest_ttpose.harness.baselines import Fingerprint
 from pytest_ttpose.harness.settings import ARCHS, SYSTEMS, MeshShape
+from pytest_ttpose.harness.topology import Topology
 from pytest_ttpose.pose.acceptance import EMULATOR_PERF_TOLERANCE, HARDWARE_PERF_TOLERANCE
 
 TT_DEVICE_DIR = Path("/dev/tenstorrent")
 # The emulator opens this many devices unless told otherwise, so that data-parallel cases run on a 1x2 mesh.
 EMULATOR_DEFAULT_DEVICES = 2
 # The largest machine pytest_ttpose.emulator.machine.set_machine accepts (kept here so counting needs no torch).
-EMULATOR_MAX_DEVICES = 8
+EMULATOR_MAX_DEVICES = 32
+# UMD (under ttnn) opens only the PCIe device nodes listed here; each pytest-xdist worker sets it to its own card.
+VISIBLE_DEVICES_ENV = "TT_VISIBLE_DEVICES"
 
 
 class BackendUnavailable(Exception):
@@ -67,6 +74,8 @@ class BackendRequest:
 
     arch: str | None
     mesh_shape: MeshShape | None
+    # The pytest-xdist worker index (gwK) of this process, None outside xdist workers.
+    worker_index: int | None = None
 
 
 class Backend(ABC):
@@ -93,6 +102,25 @@ class Backend(ABC):
     def arch_if_known(self) -> str | None:
         """The arch when it is known without importing ttnn (for the session header), else None."""
         return self.arch
+
+    @property
+    def chip_arch(self) -> str:
+        """The chips' arch (``wormhole_b0`` / ``blackhole``), which chooses the device parameters."""
+        return self.arch
+
+    @property
+    def topology(self) -> Topology:
+        """The devices and the mesh their linked chips form; by default every device in one row."""
+        return Topology(self.device_count, MeshShape(1, self.device_count))
+
+    @property
+    def max_workers(self) -> int:
+        """How many pytest-xdist workers can each own a device."""
+        return self.device_count
+
+    def worker_device_id(self, worker_index: int) -> int:
+        """The device id pytest-xdist worker ``gwK`` opens, as seen from inside that worker."""
+        return worker_index
 
     @property
     def ttnn_version(self) -> str:
@@ -123,9 +151,9 @@ class Backend(ABC):
     def close_mesh_device(self, mesh: Any) -> None: ...
 
     def device_params(self, kind: str) -> dict[str, Any]:
-        """Open parameters of a ``"device"`` or ``"mesh"``, from ``pytest_ttpose.tt.device_params`` (the one source)."""
+        """Open parameters of a ``"device"`` or ``"mesh"`` of this arch, from ``pytest_ttpose.tt.device_params``."""
         params = importlib.import_module("pytest_ttpose.tt.device_params")
-        return dict(params.MESH_DEVICE_PARAMS if kind == "mesh" else params.SINGLE_DEVICE_PARAMS)
+        return dict(params.device_params(self.chip_arch, "mesh" if kind == "mesh" else "device"))
 
     def memory_snapshot(self, device: Any) -> dict[str, Any]:
         """A comparable view of every allocator of ``device``: the allocated (address, size) blocks of L1, L1_SMALL,
@@ -181,10 +209,12 @@ class EmulatorBackend(Backend):
     def __init__(self, request: BackendRequest) -> None:
         super().__init__(request)
         system = SYSTEMS.get(request.arch or "")
+        self._system_mesh: MeshShape | None = None
         if request.arch is None:
             self._arch, chips = ARCHS[0], None
         elif system is not None:
-            self._arch, chips = system
+            self._arch, chips, (rows, cols) = system
+            self._system_mesh = MeshShape(rows, cols)
         else:
             self._arch, chips = request.arch, None
         self._default_count = chips if chips is not None else EMULATOR_DEFAULT_DEVICES
@@ -220,6 +250,14 @@ class EmulatorBackend(Backend):
     @property
     def arch(self) -> str:
         return self._arch
+
+    @property
+    def topology(self) -> Topology:
+        # A named system keeps its links (two unlinked P150s form no mesh); otherwise the emulated chips form
+        # whatever mesh was asked for, or one row.
+        if self._system_mesh is not None:
+            return Topology(self._count, self._system_mesh)
+        return Topology(self._count, self.request.mesh_shape or MeshShape(1, self._count))
 
     @property
     def ttnn_version(self) -> str:
@@ -286,10 +324,53 @@ class TtnnBackend(Backend):
                 "Tenstorrent devices are present but ttnn is not installed: pip install 'pytest-ttpose[ttnn]'"
             )
         self._arch: str | None = None
+        self._topology: Topology | None = None
+        if request.worker_index is not None:
+            self._restrict_to_card(request.worker_index)
+
+    def _restrict_to_card(self, worker_index: int) -> None:
+        """Make ttnn in this xdist worker see only card ``worker_index`` (before ttnn enumerates the chips)."""
+        if worker_index >= len(self._ids):
+            return  # the configuration reports "-n N" larger than the cards with a usage error
+        card = str(self._ids[worker_index])
+        current = os.environ.get(VISIBLE_DEVICES_ENV)
+        if "ttnn" in sys.modules and current != card:
+            raise BackendUnavailable(
+                f"pytest-xdist worker gw{worker_index} must restrict ttnn to card {card} ({VISIBLE_DEVICES_ENV}) "
+                "before ttnn is imported, and something imported it first; import ttnn inside tests or fixtures"
+            )
+        os.environ[VISIBLE_DEVICES_ENV] = card
+
+    @property
+    def topology(self) -> Topology:
+        """Counted by ttnn: every chip (an N300's second chip has no device node of its own) and the system mesh."""
+        if self._topology is None:
+            import ttnn
+
+            try:
+                num_devices = int(ttnn.GetNumAvailableDevices())
+                dims = [int(dim) for dim in ttnn._ttnn.multi_device.SystemMeshDescriptor().shape()]
+            except RuntimeError as error:  # ttnn's TT_FATAL: a driver, firmware or hugepage problem
+                reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+                raise BackendUnavailable(
+                    f"Tenstorrent device nodes exist under {TT_DEVICE_DIR} but ttnn could not enumerate the chips "
+                    f"({reason}); check the machine with: python -m pytest_ttpose.doctor"
+                ) from None
+            rows, cols = (dims[0], dims[1]) if len(dims) == 2 else (1, math.prod(dims))
+            self._topology = Topology(num_devices, MeshShape(rows, cols))
+        return self._topology
 
     @property
     def device_count(self) -> int:
+        return self.topology.num_devices
+
+    @property
+    def max_workers(self) -> int:
+        # TT_VISIBLE_DEVICES selects PCIe cards (device nodes), so each worker owns one card and all its chips.
         return len(self._ids)
+
+    def worker_device_id(self, worker_index: int) -> int:
+        return 0  # the worker sees only its own card, whose first chip is device 0
 
     @property
     def arch_if_known(self) -> str | None:
@@ -338,15 +419,12 @@ class TtnnMockBackend(Backend):
             raise BackendOptionError("--ttpose-arch", system, "not a mockable system", ", ".join(SYSTEMS))
         if installed_ttnn_version() is None:
             raise BackendUnavailable("the ttnn-mock backend runs the real ttnn: pip install 'pytest-ttpose[ttnn]'")
+        unopenable = importlib.import_module("pytest_ttpose.mock.runtime").UNOPENABLE.get(system)
+        if unopenable is not None:
+            raise BackendUnavailable(f"--ttpose-arch={system} cannot be dry-run: {unopenable}")
         self._system_name = system
-        self._count = SYSTEMS[system][1]
-        if request.mesh_shape is not None and request.mesh_shape.size > self._count:
-            raise BackendOptionError(
-                "--ttpose-mesh-shape",
-                request.mesh_shape,
-                f"needs {request.mesh_shape.size} devices but the mocked {system} has {self._count}",
-                f"a mesh of at most {self._count} devices, or --ttpose-arch=n300 or 2xp150 for a 1x2 mesh",
-            )
+        self._chip_arch, self._count, (rows, cols) = SYSTEMS[system]
+        self._system_mesh = MeshShape(rows, cols)
         self._system: Any = None
 
     @property
@@ -356,6 +434,14 @@ class TtnnMockBackend(Backend):
     @property
     def arch(self) -> str:
         return self._system_name
+
+    @property
+    def chip_arch(self) -> str:
+        return self._chip_arch
+
+    @property
+    def topology(self) -> Topology:
+        return Topology(self._count, self._system_mesh)
 
     def prepare(self) -> None:
         # ttnn reads the mock cluster's environment once, at import: switch the process before anything imports it.

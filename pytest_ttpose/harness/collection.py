@@ -68,6 +68,12 @@ def dp_skip_reason(session: TtposeSession) -> str | None:
         return (
             f"data-parallel cases need at least 2 devices; the {settings.backend} backend has {settings.device_count}"
         )
+    if settings.mesh_shape.size < 2 and not settings.mesh_shape_explicit:
+        return (
+            f"data-parallel cases need a mesh, and the {settings.device_count} devices of the {settings.backend} "
+            "backend are not ethernet-linked (ttnn's system mesh is 1x1), so ttnn cannot open them as one; "
+            f"run the single-device cases on every device at once with pytest -n {settings.device_count}"
+        )
     if settings.mesh_shape.size < 2:
         return f"--ttpose-mesh-shape={settings.mesh_shape} is a single device; data-parallel cases need 2 or more"
     return None

@@ -114,32 +114,35 @@ def _resolve(config: pytest.Config, backends: Mapping[str, BackendFactory]) -> t
     name = resolve_backend_name(requested)
     arch = _parsed(config, "--ttpose-arch", s.parse_arch)
     explicit_mesh: s.MeshShape | None = _parsed(config, "--ttpose-mesh-shape", s.parse_mesh_shape)
+    worker = xdist_worker_index(config)
     try:
-        backend = backends[name](BackendRequest(arch=arch, mesh_shape=explicit_mesh))
+        backend = backends[name](BackendRequest(arch=arch, mesh_shape=explicit_mesh, worker_index=worker))
     except BackendOptionError as error:
         raise s.OptionError(error.option, error.value, error.problem, error.accepted) from None
     except BackendUnavailable as error:
         raise s.OptionError("--ttpose-backend", requested, str(error), accepted) from None
-    count = backend.device_count
+    count = backend.device_count  # on hardware, ttnn counts here
+    topology = backend.topology
 
-    if explicit_mesh is not None and explicit_mesh.size > count:
+    problem = None if explicit_mesh is None else topology.why_not(explicit_mesh)
+    if problem is not None:
         raise s.OptionError(
             "--ttpose-mesh-shape",
             explicit_mesh,
-            f"the {name} backend has {count} device(s)",
-            f"a mesh of at most {count} devices",
+            f"the {name} backend{f' ({arch})' if arch else ''} cannot open this mesh: {problem}",
+            f"a mesh this system opens, such as {topology.openable_examples()}",
         )
-    mesh = explicit_mesh if explicit_mesh is not None else s.MeshShape(1, count)
+    mesh = explicit_mesh if explicit_mesh is not None else topology.system_mesh
 
     workers = xdist_worker_count(config)
     device_text, _ = _raw(config, spec_for("--ttpose-device"))
     explicit_device = device_text is not None
     device_id = s.parse_device_id("--ttpose-device", device_text) if device_text is not None else 0
     if workers:
-        if workers > count:
+        if workers > backend.max_workers:
             raise _usage(
-                f"-n {workers}: pytest-xdist worker gwK uses ttpose device K, and the {name} backend has {count} "
-                f"device(s); use -n {count} or fewer"
+                f"-n {workers}: pytest-xdist worker gwK uses ttpose device K, and the {name} backend has "
+                f"{backend.max_workers} device(s) a worker can own; use -n {backend.max_workers} or fewer"
                 + (" (or --ttpose-mesh-shape=1xN to emulate N devices)" if name == "emulator" else "")
             )
         if explicit_device:
@@ -147,8 +150,7 @@ def _resolve(config: pytest.Config, backends: Mapping[str, BackendFactory]) -> t
                 f"--ttpose-device={device_text} cannot be combined with pytest-xdist (-n {workers}): worker gwK "
                 "uses device K; drop one of them"
             )
-        worker = xdist_worker_index(config)
-        device_id = 0 if worker is None else worker
+        device_id = 0 if worker is None else backend.worker_device_id(worker)
     if device_id >= count:
         raise s.OptionError(
             "--ttpose-device",

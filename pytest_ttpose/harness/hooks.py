@@ -67,7 +67,12 @@ def header_lines(session: TtposeSession) -> list[str]:
         f"ttpose: weights {session.weights.label}",
         f"ttpose: baselines {baseline} [{mode}]",
         f"ttpose: matrix {settings.describe_matrix()}",
-    ]
+    ] + (
+        # On hardware, or when auto found none: the checklist of driver, firmware, hugepages, sfpi and meshes.
+        ["ttpose: machine check: python -m pytest_ttpose.doctor"]
+        if settings.backend == "ttnn" or settings.requested_backend == "auto"
+        else []
+    )
 
 
 def _unusable(error: BaselineFileError) -> str:

@@ -55,15 +55,16 @@ OPTIONS: tuple[OptionSpec, ...] = (
     ),
     OptionSpec(
         "--ttpose-arch",
-        "system or arch for emulator and ttnn-mock: n150 (the mock's default), n300, p150, 2xp150 (mock and "
-        "emulator), wormhole_b0, blackhole (emulator). Real hardware decides its own arch.",
+        "system or arch for emulator and ttnn-mock: n150 (the mock's default), n300, t3k, galaxy, p150, 2xp150, "
+        "2xp150-unlinked, 4xp150, 8xp150 (mock and emulator; galaxy emulator only), wormhole_b0, blackhole "
+        "(emulator). Real hardware decides its own arch.",
         ini=False,
         metavar="SYSTEM",
     ),
     OptionSpec(
         "--ttpose-mesh-shape",
-        "mesh for data-parallel (_dp) cases: ROWSxCOLS or N (=1xN). Default: all "
-        "devices of the backend (the emulator has 2).",
+        "mesh for data-parallel (_dp) cases: ROWSxCOLS or N (=1xN), any shape the system's linked chips can "
+        "open. Default: the system's mesh (t3k 2x4; the emulator has 2 devices).",
         ini=False,
         metavar="RxC",
     ),

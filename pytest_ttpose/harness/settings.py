@@ -11,21 +11,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pytest_ttpose.systems import ARCHS, SYSTEMS
+
 # Option defaults and vocabularies: constants, so that the plugin's import and ``--help`` stay cheap.
 
 # The dtypes the TT model accepts (pytest_ttpose.tt.model.SUPPORTED_DTYPES; tests/harness/test_option_dtypes.py keeps
 # the two equal: importing the model here would load torch at plugin start).
 DTYPES = ("bfloat16", "bfloat8_b")
 MODEL_SCALES = ("n", "s", "m", "l", "x")
-ARCHS = ("wormhole_b0", "blackhole")
-# Named Tenstorrent systems: arch and number of chips. The ttnn-mock backend needs one of these; the emulator also
-# accepts a bare arch.
-SYSTEMS: dict[str, tuple[str, int]] = {
-    "n150": ("wormhole_b0", 1),
-    "n300": ("wormhole_b0", 2),
-    "p150": ("blackhole", 1),
-    "2xp150": ("blackhole", 2),
-}
 
 DEFAULT_DTYPES = "bfloat8_b/bfloat8_b,bfloat16/bfloat16"
 DEFAULT_RESOLUTIONS = "640x640,320x320"

@@ -6,7 +6,7 @@ Values are not kept (every read returns zeros), so a dry run proves "a real devi
 
 One line, before anything imports ttnn, opens the mocked system with the dry-run namespace bound to it::
 
-    device = activate("n150").open(**SINGLE_DEVICE_PARAMS)   # or "p150"; "n300" / "2xp150" give a 1x2 mesh
+    device = activate("n150").open(**SINGLE_DEVICE_PARAMS)   # or "p150"; "n300" / "2xp150" give a 1x2 mesh, "t3k" 2x4
 
 Model and runner code then gets the namespace with ``api_for(device)`` as usual. Pieces:
 
@@ -27,6 +27,7 @@ from pytest_ttpose.mock.fit import FitReport, measure_fit
 from pytest_ttpose.mock.runtime import (
     CLUSTERS,
     INSTALL_HINT,
+    UNOPENABLE,
     MockCluster,
     MockClusterConflict,
     MockRuntime,
@@ -43,6 +44,7 @@ from pytest_ttpose.mock.runtime import (
 __all__ = [
     "CLUSTERS",
     "INSTALL_HINT",
+    "UNOPENABLE",
     "UNPROVEN_CLAIMS",
     "FitReport",
     "MockCluster",

@@ -8,8 +8,12 @@ that validates what can be validated without a command queue:
 * trace ids and their life cycle (capturing -> captured -> released), per device;
 * the command queue: ``cq_id < num_command_queues`` of the device, end/execute on the queue the capture began on,
   one capture per queue at a time;
-* the device was opened with ``trace_region_size > 0``;
+* the device was opened with ``trace_region_size > 0``, checked where ttnn checks it: ``end_trace_capture`` sizes
+  the trace buffer after it has closed the capture, so a failed end leaves the capture closed and a second end
+  fails with ttnn's "CQ 0 is not being used for tracing tid 0";
 * no device reads on a queue that is capturing (ttnn's own rule: "Reads are not supported during trace capture.");
+* no ``synchronize_device`` during a capture (ttnn on hardware: "Event Synchronization is not supported during trace
+  capture"; mock-mode ttnn skips its command queues and accepts it);
 * ``wait_for_event`` gets an event recorded through this namespace on a device that is still open.
 
 Ops issued "inside a capture" simply run eagerly, so real ttnn still validates their arguments and allocations.
@@ -58,7 +62,7 @@ class MockTraceError(RuntimeError):
 class _Trace:
     trace_id: int
     cq_id: int
-    state: str = "capturing"  # -> "captured" -> "released"
+    state: str = "capturing"  # -> "captured" (or "failed": its end raised) -> "released"
 
 
 @dataclass
@@ -214,11 +218,6 @@ class MockTtnn:
     def begin_trace_capture(self, mesh_device: Any, *, cq_id: Any = None) -> Any:
         record = self._record_for(mesh_device, "begin_trace_capture")
         queue = self._queue(record, cq_id, "begin_trace_capture")
-        if record.trace_region_size <= 0:
-            raise MockTraceError(
-                f"begin_trace_capture: the device was opened with trace_region_size={record.trace_region_size}; a "
-                "trace needs a trace region: open the device with trace_region_size > 0"
-            )
         if queue in record.capturing:
             raise MockTraceError(
                 f"begin_trace_capture: CQ {queue} is already being used for tracing tid {record.capturing[queue]}"
@@ -236,9 +235,26 @@ class MockTtnn:
         trace = self._trace(record, trace_id, "end_trace_capture")
         if record.capturing.get(queue) != trace.trace_id:
             raise MockTraceError(f"end_trace_capture: CQ {queue} is not being used for tracing tid {trace.trace_id}")
-        del record.capturing[queue]
+        del record.capturing[queue]  # ttnn ends the recording before it sizes the trace buffer
+        if record.trace_region_size <= 0:
+            trace.state = "failed"
+            raise MockTraceError(
+                "end_trace_capture: Creating trace buffers for the captured trace, but only 0B is allocated for trace "
+                f"region: the device was opened with trace_region_size={record.trace_region_size}; open it with "
+                "trace_region_size > 0"
+            )
         trace.state = "captured"
         self._activity["traces_captured"] += 1
+
+    def synchronize_device(self, device: Any, *args: Any, **kwargs: Any) -> None:
+        for record in self._records.values():
+            if record.capturing and (record.device is device or len(self._records) == 1):
+                queue, trace_id = next(iter(record.capturing.items()))
+                raise MockTraceError(
+                    "synchronize_device: Event Synchronization is not supported during trace capture (CQ "
+                    f"{queue} is capturing trace {trace_id}); end_trace_capture first"
+                )
+        self.real.synchronize_device(device, *args, **kwargs)
 
     def execute_trace(self, mesh_device: Any, trace_id: Any, *, cq_id: Any = None, blocking: bool = True) -> None:
         record = self._record_for(mesh_device, "execute_trace")

@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pytest_ttpose.systems import SYSTEMS
+
 CACHE_DIR_ENV = "TTPOSE_CACHE_DIR"
 BINUTILS_PACKAGE = "binutils-riscv64-unknown-elf"
 INSTALL_HINT = f"apt-get install {BINUTILS_PACKAGE}"
@@ -65,29 +67,46 @@ class MockCluster:
     descriptor_file: str
     chip_arch: str
     num_chips: int
+    mesh_shape: tuple[int, int]
+    """The mesh the linked chips form when opened together ((1, 1) when none are linked)."""
 
     @property
     def descriptor_path(self) -> Path:
         return _CLUSTER_DIR / self.descriptor_file
 
     @property
-    def mesh_shape(self) -> tuple[int, int]:
-        """The mesh the chips form when opened together (all linked chips in one row)."""
-        return (1, self.num_chips)
-
-    @property
     def is_mesh(self) -> bool:
-        return self.num_chips > 1
+        return self.mesh_shape[0] * self.mesh_shape[1] > 1
 
+
+# The descriptor of each named system of pytest_ttpose.systems.SYSTEMS (which holds its arch, chips and mesh).
+_DESCRIPTOR_FILES = {
+    "n150": "wormhole_n150.yaml",
+    "n300": "wormhole_n300.yaml",
+    "t3k": "wormhole_t3k.yaml",
+    "galaxy": "wormhole_galaxy.yaml",
+    "p150": "blackhole_p150.yaml",
+    "2xp150": "blackhole_2xp150_linked.yaml",
+    "2xp150-unlinked": "blackhole_2xp150_unlinked.yaml",
+    "4xp150": "blackhole_4xp150_linked.yaml",
+    "8xp150": "blackhole_8xp150_linked.yaml",
+}
+
+# Systems whose descriptor ships but which ttnn 0.81.1's mock mode cannot open, and why (shown by
+# ``python -m pytest_ttpose.doctor --probe-mock galaxy`` and tests/doctor/test_doctor.py).
+UNOPENABLE: dict[str, str] = {
+    "galaxy": (
+        "ttnn 0.81.1's mock mode cannot open a 32-chip Wormhole galaxy: building its physical system descriptor "
+        "fails with 'Two ASICs in the physical system descriptor share the address (..., tray 3, loc 0)', because "
+        "for Wormhole it derives each chip's tray and location itself and gives two chips the same one (the "
+        "descriptor's boards and asic_locations do not change that); without the 32 PCIe links of every chip, UMD "
+        "fails earlier ('Closest MMIO capable chip not found for chip 31'). The emulator runs the 8x4 mesh instead: "
+        "--ttpose-backend=emulator --ttpose-arch=galaxy"
+    ),
+}
 
 CLUSTERS: dict[str, MockCluster] = {
-    cluster.name: cluster
-    for cluster in (
-        MockCluster("n150", "wormhole_n150.yaml", "wormhole_b0", 1),
-        MockCluster("n300", "wormhole_n300.yaml", "wormhole_b0", 2),
-        MockCluster("p150", "blackhole_p150.yaml", "blackhole", 1),
-        MockCluster("2xp150", "blackhole_2xp150_linked.yaml", "blackhole", 2),
-    )
+    name: MockCluster(name, _DESCRIPTOR_FILES[name], arch, chips, mesh) for name, (arch, chips, mesh) in SYSTEMS.items()
 }
 
 
@@ -298,7 +317,7 @@ class MockSystem:
         return self._api
 
     def open(self, **device_params: Any) -> Any:
-        """Open the whole mocked system with ``device_params``: a device, or a 1xN mesh for a multi-chip system.
+        """Open the whole mocked system with ``device_params``: a device, or its mesh when its chips are linked.
 
         The device is bound to ``self.api``, so model code that asks ``api_for(device)`` dry-runs through it.
         """

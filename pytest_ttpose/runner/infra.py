@@ -18,6 +18,7 @@ from pytest_ttpose.pose.metrics import component_pcc
 from pytest_ttpose.reference import build_reference
 from pytest_ttpose.runner.config import RunnerConfig
 from pytest_ttpose.runner.inputs import check_torch_input, l1_input_config
+from pytest_ttpose.runner.staging import Staging, staging_memory_config
 from pytest_ttpose.seam import api_for
 from pytest_ttpose.tt import build_pose_model, input_to_host_tensor
 
@@ -128,15 +129,12 @@ class YOLOv11PosePerformanceRunnerInfra:
         host = self.host_input(torch_input_tensor)
         return host, l1_input_config(self.ttnn, self.device, self.input_shape(host))
 
-    def setup_dram_interleaved_input(self, torch_input_tensor: torch.Tensor | None = None) -> tuple[Any, Any, Any]:
-        """``(host tensor, DRAM interleaved staging config, L1 input config)``.
-
-        tt-metal's runners stage in DRAM height-sharded over the DRAM grid (``setup_dram_sharded_input``); ttnn
-        0.81.1 rejects resharding that into the L1 input on Blackhole (the reader's dataflow buffer holds two shards
-        of rows: over its 16-bit capacity at 640x640, over L1 at 320x320), so the staging here is interleaved.
-        """
+    def setup_dram_input(
+        self, staging: Staging, torch_input_tensor: torch.Tensor | None = None
+    ) -> tuple[Any, Any, Any]:
+        """``(host tensor, DRAM staging config of kind ``staging``, L1 input config)``; see ``runner.staging``."""
         host, l1_config = self.setup_l1_sharded_input(torch_input_tensor)
-        return host, self.ttnn.DRAM_MEMORY_CONFIG, l1_config
+        return host, staging_memory_config(self.ttnn, self.device, staging, self.input_shape(host)), l1_config
 
     # running ----------------------------------------------------------------------------------------------------
     def run(self) -> Any:

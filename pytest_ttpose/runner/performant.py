@@ -12,12 +12,9 @@ L1-sharded model input. Each ``run()`` then replays the trace after that handsha
 the trace's own input buffer (``interleaved_to_sharded`` with ``preallocated_output``), and synchronizes the device
 before the output is returned to be read.
 
-The staging buffer is DRAM interleaved (pages spread over every DRAM bank), not DRAM height-sharded over the DRAM
-grid as in tt-metal's runner: ttnn 0.81.1 rejects that reshard on Blackhole (p150, 2xp150) at every default
-point. Its reader stages two input shards of rows in a dataflow buffer, which at 640x640 exceeds the buffer's
-16-bit capacity ("DFB 1: capacity 204800 exceeds the maximum 65535") and at 320x320 outgrows L1 ("Statically
-allocated dataflow buffers ... grow to 3388544 B which is beyond max L1 size of 1572864 B"). Wormhole accepts
-both stagings; interleaved staging works on both.
+The staging buffer is chosen per arch in ``pytest_ttpose.runner.staging`` (``runner.staging`` says which): DRAM
+height-sharded over the DRAM grid on Wormhole, as in tt-metal's runner, moved into the trace input with ``reshard``;
+DRAM interleaved on Blackhole, where ttnn 0.81.1 rejects that reshard, moved with ``interleaved_to_sharded``.
 """
 
 from __future__ import annotations
@@ -35,7 +32,8 @@ from pytest_ttpose.runner.infra import (
     device_count,
 )
 from pytest_ttpose.runner.lifecycle import PoseRunnerBase
-from pytest_ttpose.tt.device_params import MESH_DEVICE_PARAMS, SINGLE_DEVICE_PARAMS
+from pytest_ttpose.runner.staging import Staging, staging_for
+from pytest_ttpose.tt.device_params import device_params
 
 
 class TraceCaptureError(RuntimeError):
@@ -43,12 +41,13 @@ class TraceCaptureError(RuntimeError):
 
 
 def required_device_params(device: Any) -> Mapping[str, int]:
-    """The ``open_device`` parameters the traced runner needs on ``device`` (mesh values on a multi-chip mesh)."""
-    return MESH_DEVICE_PARAMS if device_count(device) > 1 else SINGLE_DEVICE_PARAMS
+    """The ``open_device`` parameters the traced runner needs on ``device``: its arch's row of the device-params
+    table, the mesh row on a multi-chip mesh."""
+    return device_params(device.arch(), "mesh" if device_count(device) > 1 else "device")
 
 
 class YOLOv11PosePerformantRunner(PoseRunnerBase):
-    """Trace + 2 command queues + DRAM staging for YOLO11-pose on a device or a data-parallel mesh.
+    """Trace + 2 command queues + DRAM staging (``staging``: per arch) for YOLO11-pose on a device or a mesh.
 
     ``run(x)`` returns the device output tensor; it is the trace's output buffer, overwritten by the next
     ``run()``, so read it (``output_to_torch``) before running again. Release with ``release()`` or a ``with``
@@ -56,7 +55,7 @@ class YOLOv11PosePerformantRunner(PoseRunnerBase):
 
     Options beyond tt-metal's positional arguments: the fields of :class:`RunnerConfig`, as ``config=`` or as
     keywords.
-    The device must be opened with ``pytest_ttpose.tt.SINGLE_DEVICE_PARAMS`` (``MESH_DEVICE_PARAMS`` on a mesh).
+    The device must be opened with ``pytest_ttpose.tt.device_params(arch, "device")`` (``"mesh"`` on a mesh).
     """
 
     def __init__(
@@ -80,8 +79,9 @@ class YOLOv11PosePerformantRunner(PoseRunnerBase):
         self._trace_open = False
         self._staging: Any = None
         self._op_event: Any = None
+        self.staging: Staging = staging_for(device.arch())
         try:
-            self._host_input, staging_config, self._l1_config = infra.setup_dram_interleaved_input()
+            self._host_input, staging_config, self._l1_config = infra.setup_dram_input(self.staging)
             self._staging = self._host_input.to(device, staging_config)
             self._capture_trace()
         except BaseException:
@@ -151,9 +151,12 @@ class YOLOv11PosePerformantRunner(PoseRunnerBase):
         ttnn.copy_host_to_device_tensor(host_input, self._staging, 1)
         write_event = ttnn.record_event(device, 1)
         ttnn.wait_for_event(0, write_event)
-        infra.input_tensor = ttnn.interleaved_to_sharded(
-            self._staging, self._l1_config, preallocated_output=infra.input_tensor
-        )
+        if self.staging == "dram_height_sharded":
+            infra.input_tensor = ttnn.reshard(self._staging, self._l1_config, infra.input_tensor)
+        else:
+            infra.input_tensor = ttnn.interleaved_to_sharded(
+                self._staging, self._l1_config, preallocated_output=infra.input_tensor
+            )
         self._op_event = ttnn.record_event(device, 0)
         ttnn.execute_trace(device, self._trace_id, cq_id=0, blocking=False)
         ttnn.synchronize_device(device)
@@ -172,16 +175,30 @@ class YOLOv11PosePerformantRunner(PoseRunnerBase):
         return output
 
     # release ----------------------------------------------------------------------------------------------------
+    def _end_failed_capture(self) -> None:
+        """Close a capture an error interrupted. ttnn closes it itself when the error came from an op inside the
+        capture; ending it again then raises "CQ 0 is not being used for tracing tid N", which only confirms it is
+        closed. Any other error from ending it is real and propagates."""
+        try:
+            self.ttnn.end_trace_capture(self.device, self._trace_id, cq_id=0)
+        except RuntimeError as error:
+            if "is not being used for tracing" not in str(error):
+                raise
+
     def _free_device_state(self) -> None:
+        # ttnn's order: end an open capture first (it refuses to synchronize during one), then synchronize, then
+        # release. Each step runs even when an earlier one raised; the first error is re-raised at the end.
         ttnn, device = self.ttnn, self.device
         try:
-            ttnn.synchronize_device(device)
-            if self._trace_open:  # capture failed half-way: close it so it can be released
+            if self._trace_open:  # capture failed half-way
                 self._trace_open = False
-                ttnn.end_trace_capture(device, self._trace_id, cq_id=0)
-            if self._trace_id is not None:
-                trace_id, self._trace_id = self._trace_id, None
-                ttnn.release_trace(device, trace_id)
+                self._end_failed_capture()
+            try:
+                ttnn.synchronize_device(device)
+            finally:
+                if self._trace_id is not None:
+                    trace_id, self._trace_id = self._trace_id, None
+                    ttnn.release_trace(device, trace_id)
         finally:
             if self._staging is not None:
                 deallocate_if_allocated(ttnn, self._staging)

@@ -28,6 +28,8 @@ LIGHT_MODULES = frozenset(
         "pytest_ttpose.harness.report",
         "pytest_ttpose.harness.session",
         "pytest_ttpose.harness.settings",
+        "pytest_ttpose.harness.topology",
+        "pytest_ttpose.systems",
         "pytest_ttpose.harness.weights",
         "pytest_ttpose.pose",
         "pytest_ttpose.pose.acceptance",

@@ -32,7 +32,9 @@ def test_malformed_mesh_shape_is_a_usage_error(fake_tester: pytest.Pytester, bad
 def test_mesh_larger_than_the_machine_is_a_usage_error(fake_tester: pytest.Pytester) -> None:
     result = fake_tester.runpytest("--ttpose-mesh-shape=2x2")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*--ttpose-mesh-shape=2x2: the fake backend has 2 device(s)*"])
+    result.stderr.fnmatch_lines(
+        ["*--ttpose-mesh-shape=2x2: the fake backend cannot open this mesh: it needs 4 devices and the system has 2*"]
+    )
 
 
 def test_emulator_default_mesh_has_two_devices(pytester: pytest.Pytester) -> None:
@@ -46,10 +48,10 @@ def test_emulator_mesh_shape_sets_its_device_count(pytester: pytest.Pytester) ->
 
 
 def test_emulator_mesh_beyond_its_largest_machine_is_a_usage_error(pytester: pytest.Pytester) -> None:
-    result = pytester.runpytest("--ttpose-backend=emulator", "--ttpose-mesh-shape=3x3")
+    result = pytester.runpytest("--ttpose-backend=emulator", "--ttpose-mesh-shape=5x7")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(
-        ["ERROR: --ttpose-mesh-shape=3x3: needs 9 devices; the emulator emulates at most 8. Accepted: a mesh of *"]
+        ["ERROR: --ttpose-mesh-shape=5x7: needs 35 devices; the emulator emulates at most 32. Accepted: a mesh of *"]
     )
     assert "--ttpose-backend" not in result.stderr.str(), "the error blames an option the user did not get wrong"
 

@@ -84,7 +84,7 @@ def test_a_cache_path_with_spaces_is_refused_with_the_fix(tmp_path: Path) -> Non
 
 
 def test_unknown_arch_lists_the_choices() -> None:
-    with pytest.raises(MockSetupError, match="n150, n300, p150, 2xp150"):
+    with pytest.raises(MockSetupError, match="n150, n300, t3k, galaxy, p150, 2xp150"):
         cluster_for("n151")
 
 

@@ -19,6 +19,8 @@ EXPECTED_REJECTIONS = {
     "execute_while_capturing": "is capturing, not captured",
     "release_while_capturing": "end_trace_capture first",
     "end_on_other_cq": "CQ 1 is not being used for tracing",
+    "synchronize_during_capture": "Event Synchronization is not supported during trace capture",
+    "second_end": "CQ 0 is not being used for tracing tid",
     "execute_on_other_cq": "captured on CQ 0, executed on CQ 1",
     "execute_released": "is released, not captured",
     "execute_unknown_id": "trace id 999 was never captured",
@@ -53,7 +55,19 @@ def test_the_stand_in_warns_once_and_lists_what_it_does_not_prove(sequence_run: 
     assert sequence_run["unproven_claims"] == list(UNPROVEN_CLAIMS)
 
 
-def test_a_device_without_trace_region_cannot_capture() -> None:
+def test_a_second_end_is_rejected_with_the_real_ttnn_words(sequence_run: dict) -> None:
+    real = sequence_run["misuses"]["real_second_end"]
+    assert real.startswith("rejected:") and "CQ 0 is not being used for tracing tid" in real
+    assert "CQ 0 is not being used for tracing tid" in sequence_run["misuses"]["second_end"]
+
+
+def test_a_failed_end_closes_the_capture_as_ttnn_does() -> None:
+    """Without a trace region the end fails where ttnn sizes the trace buffer, after the capture is closed: a second
+    end is ttnn's "not being used for tracing", and synchronize and release then work (the cleanup order)."""
     result = run_scenario("stand_in", "n150", "no_trace_region").result
-    assert result["begin"].startswith("rejected:")
-    assert "trace_region_size=0" in result["begin"]
+    assert result["end"].startswith("rejected:")
+    assert "only 0B is allocated for trace region" in result["end"]
+    assert "trace_region_size=0" in result["end"]
+    assert "CQ 0 is not being used for tracing tid" in result["second_end"]
+    assert result["synchronize_after_failed_end"] == "accepted"
+    assert result["release"] == "accepted"

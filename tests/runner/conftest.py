@@ -11,7 +11,7 @@ from tiny_pose_model import TinyPoseReference, build_tiny_model
 
 import pytest_ttpose.emulator as emulator
 from pytest_ttpose.emulator import machine
-from pytest_ttpose.tt.device_params import MESH_DEVICE_PARAMS, SINGLE_DEVICE_PARAMS
+from pytest_ttpose.tt.device_params import device_params
 
 TINY_RESOLUTION = (64, 96)
 
@@ -29,13 +29,15 @@ class EmulatedDevices:
         self.opened: list[Any] = []
 
     def open(self, num_devices: int = 1, arch: str = "wormhole_b0", params: dict[str, int] | None = None) -> Any:
-        """``params`` default to the runner's device params (single or mesh); ``params={}`` opens a bare device."""
+        """``params`` default to the runner's device params of ``arch`` (single or mesh); ``params={}`` opens a bare
+        device."""
         machine.set_machine(arch, num_devices=num_devices)
         if num_devices == 1:
-            device = emulator.open_device(device_id=0, **(SINGLE_DEVICE_PARAMS if params is None else params))
+            device = emulator.open_device(device_id=0, **(device_params(arch, "device") if params is None else params))
         else:
             device = emulator.open_mesh_device(
-                mesh_shape=emulator.MeshShape(1, num_devices), **(MESH_DEVICE_PARAMS if params is None else params)
+                mesh_shape=emulator.MeshShape(1, num_devices),
+                **(device_params(arch, "mesh") if params is None else params),
             )
         self.opened.append(device)
         return device
@@ -68,7 +70,7 @@ def open_emulated(emulated: EmulatedDevices) -> Callable[..., Any]:
 
 @pytest.fixture
 def device(open_emulated: Callable[..., Any]) -> Any:
-    """One emulated Wormhole B0 opened with SINGLE_DEVICE_PARAMS."""
+    """One emulated Wormhole B0 opened with the runner's device params."""
     return open_emulated()
 
 

@@ -76,3 +76,21 @@ def test_the_basic_runner_needs_only_l1_small(emulated: Any, tiny_kwargs: dict) 
         YOLOv11PosePerformantRunner(device, **tiny_kwargs)
     lacks = str(error.value).split("lacks:")[1].split("\nopen it")[0]
     assert "trace_region_size" in lacks and "num_command_queues" in lacks and "l1_small_size" not in lacks
+
+
+def test_every_arch_and_kind_has_its_row_with_a_reason_for_each_value() -> None:
+    from pytest_ttpose.tt.device_params import DEVICE_PARAMS_TABLE
+
+    assert set(DEVICE_PARAMS_TABLE) == {(a, k) for a in ("wormhole_b0", "blackhole") for k in ("device", "mesh")}
+    for row in DEVICE_PARAMS_TABLE.values():
+        for name, value in row.as_kwargs().items():
+            assert any(reason.startswith(f"{name}={value}:") for reason in row.reasons), (name, value)
+
+
+def test_a_blackhole_device_needs_blackholes_larger_trace_region(
+    open_emulated: Callable[..., Any], tiny_kwargs: dict
+) -> None:
+    """Finding 3: one trace region for every single chip; Blackhole now needs tt-metal's Blackhole value."""
+    device = open_emulated(arch="blackhole", params=SINGLE_DEVICE_PARAMS)  # the Wormhole row
+    with pytest.raises(DeviceParamsError, match=r"use trace_region_size=23887872"):
+        YOLOv11PosePerformantRunner(device, **tiny_kwargs)

@@ -5,7 +5,8 @@ Mock mode keeps no device memory (every value reads back as zero) and cannot run
 (``get_memory_view`` and the queue-1 probe), the L1 height-sharded input config over the device's compute grid, the
 DRAM interleaved staging moved into L1 by ``to_memory_config`` and ``interleaved_to_sharded`` into the trace input,
 the trace input re-allocated at the address the trace baked in (real allocator), release, and the data-parallel mesh
-mappers, on Wormhole (n150, n300) and Blackhole (p150).
+mappers, on Wormhole (n150, n300, t3k) and Blackhole (p150). The staging per arch (``pytest_ttpose.runner.staging``)
+is proven here: DRAM height-sharded resharded into L1 on Wormhole, DRAM interleaved on Blackhole.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_ttpose.mock.runtime import MockToolchainMissing, find_binutils
+from pytest_ttpose.mock.runtime import CLUSTERS, MockToolchainMissing, find_binutils
 
 SCRIPT = textwrap.dedent(
     """
@@ -29,7 +30,7 @@ SCRIPT = textwrap.dedent(
     from pytest_ttpose.runner import (
         DeviceParamsError, YOLOv11PoseBasicRunner, YOLOv11PosePerformantRunner, query_opened_params,
     )
-    from pytest_ttpose.tt.device_params import MESH_DEVICE_PARAMS, SINGLE_DEVICE_PARAMS
+    from pytest_ttpose.tt.device_params import device_params
     from tiny_pose_model import TinyPoseReference, build_tiny_model, seeded_images
 
     api = MockTtnn()
@@ -39,7 +40,7 @@ SCRIPT = textwrap.dedent(
             return api.open_device(device_id=0, **params)
         return api.open_mesh_device(api.MeshShape(1, devices), **params)
     close = api.close_device if devices == 1 else api.close_mesh_device
-    params = SINGLE_DEVICE_PARAMS if devices == 1 else MESH_DEVICE_PARAMS
+    params = device_params({chip_arch!r}, "device" if devices == 1 else "mesh")
     kwargs = dict(resolution=(64, 96), reference_model=TinyPoseReference(), model_builder=build_tiny_model,
                   act_dtype=api.bfloat16, weight_dtype=api.bfloat16, device_batch_size=2)
 
@@ -59,6 +60,7 @@ SCRIPT = textwrap.dedent(
     with YOLOv11PoseBasicRunner(device, **kwargs) as runner:
         print("BASIC", *runner.run_to_torch(images).shape)
     runner = YOLOv11PosePerformantRunner(device, validate_on_capture=False, **kwargs)
+    print("STAGING", runner.staging, runner._staging.memory_config().memory_layout)
     for _ in range(2):
         output = runner.run(images)
     print("TRACED", *runner.output_to_torch(output).shape)
@@ -72,21 +74,32 @@ SCRIPT = textwrap.dedent(
 
 
 @pytest.mark.requires_ttnn
-@pytest.mark.parametrize(("cluster", "devices"), [("n150", 1), ("n300", 2), ("p150", 1)])
-def test_the_runners_dry_run_on_real_ttnn(cluster: str, devices: int) -> None:
+@pytest.mark.parametrize(
+    ("cluster", "devices", "staging"),
+    [
+        ("n150", 1, "dram_height_sharded"),
+        ("n300", 2, "dram_height_sharded"),
+        ("t3k", 8, "dram_height_sharded"),
+        ("p150", 1, "dram_interleaved"),
+    ],
+)
+def test_the_runners_dry_run_on_real_ttnn(cluster: str, devices: int, staging: str) -> None:
     try:
         find_binutils()
     except MockToolchainMissing as missing:
         pytest.skip(f"the mock-cluster dry run needs binutils: {missing}")
-    script = SCRIPT.format(helpers=str(Path(__file__).parent), cluster=cluster, devices=devices)
+    chip_arch = CLUSTERS[cluster].chip_arch
+    script = SCRIPT.format(helpers=str(Path(__file__).parent), cluster=cluster, devices=devices, chip_arch=chip_arch)
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stderr[-4000:]
     lines = {line.split()[0]: line.split()[1:] for line in result.stdout.splitlines() if line.split()}
     assert [int(v) for v in lines["BARE"]] == [0, 0, 1]
     assert lines["RAISED"] == ["3"]
     l1_small, trace_region, queues = (int(v) for v in lines["FULL"])
-    expected_trace = 6434816 if devices == 1 else 23887872
+    expected_trace = 6434816 if devices == 1 and chip_arch == "wormhole_b0" else 23887872
     assert l1_small == 24576 and queues == 2 and trace_region >= expected_trace
+    layout = "HEIGHT_SHARDED" if staging == "dram_height_sharded" else "INTERLEAVED"
+    assert lines["STAGING"][0] == staging and lines["STAGING"][1].endswith(layout)
     anchors = (64 // 2) * (96 // 2)
     assert lines["BASIC"] == lines["TRACED"] == [str(2 * devices), "56", str(anchors)]
     assert lines["TRACES"] == ["1", "2", "1"]

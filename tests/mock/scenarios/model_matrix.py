@@ -233,10 +233,10 @@ def main() -> None:
 
     torch.set_num_threads(1)
     from pytest_ttpose.reference import build_reference
-    from pytest_ttpose.tt.device_params import MESH_DEVICE_PARAMS, SINGLE_DEVICE_PARAMS
+    from pytest_ttpose.tt.device_params import device_params
 
     reference = build_reference("n", weights=None if args.weights == "real" else "seeded")
-    device = system.open(**(MESH_DEVICE_PARAMS if system.cluster.is_mesh else SINGLE_DEVICE_PARAMS))
+    device = system.open(**device_params(system.cluster.chip_arch, "mesh" if system.cluster.is_mesh else "device"))
     ttnn = system.api
     startup = time.perf_counter() - started
     results = []

@@ -32,6 +32,7 @@ def main(arch: str) -> None:
             "arch": str(device.arch()),
             "grid": [grid.x, grid.y],
             "num_devices": device.get_num_devices(),
+            "available_devices": ttnn.GetNumAvailableDevices(),
             "mesh_shape": list(shape),
             "bound_to_mock_api": api_for(device) is system.api,
             "matmul_shape": list(product.shape),

@@ -25,6 +25,15 @@ def outcome(action: Callable[[], Any]) -> str:
     return "accepted"
 
 
+def real_outcome(action: Callable[[], Any]) -> str:
+    """'accepted', or the real ttnn's message (a RuntimeError) for a rejected call."""
+    try:
+        action()
+    except RuntimeError as error:
+        return f"rejected: {error}"
+    return "accepted"
+
+
 def runner_sequence(ttnn: Any, device: Any) -> dict[str, Any]:
     """Compile run, capture, three traced iterations with two command queues (write on CQ1, trace on CQ0)."""
     import torch
@@ -77,7 +86,15 @@ def misuses(ttnn: Any, device: Any) -> dict[str, str]:
     results["execute_while_capturing"] = outcome(lambda: ttnn.execute_trace(device, released, cq_id=0))
     results["release_while_capturing"] = outcome(lambda: ttnn.release_trace(device, released))
     results["end_on_other_cq"] = outcome(lambda: ttnn.end_trace_capture(device, released, cq_id=1))
+    results["synchronize_during_capture"] = outcome(lambda: ttnn.synchronize_device(device))
     ttnn.end_trace_capture(device, released, cq_id=0)
+    results["second_end"] = outcome(lambda: ttnn.end_trace_capture(device, released, cq_id=0))
+    # The real ttnn on this mocked device, for the one misuse mock mode lets it see: an (empty) capture ended twice.
+    real = ttnn.real
+    real_trace = real.begin_trace_capture(device, cq_id=0)
+    real.end_trace_capture(device, real_trace, cq_id=0)
+    results["real_second_end"] = real_outcome(lambda: real.end_trace_capture(device, real_trace, cq_id=0))
+    real.release_trace(device, real_trace)
     results["execute_on_other_cq"] = outcome(lambda: ttnn.execute_trace(device, released, cq_id=1))
     ttnn.release_trace(device, released)
     results["execute_released"] = outcome(lambda: ttnn.execute_trace(device, released, cq_id=0))
@@ -99,7 +116,11 @@ def main(arch: str, mode: str) -> None:
             result["sequence"] = runner_sequence(ttnn, device)
             result["misuses"] = misuses(ttnn, device)
         else:
-            result["begin"] = outcome(lambda: ttnn.begin_trace_capture(device, cq_id=0))
+            trace_id = ttnn.begin_trace_capture(device, cq_id=0)
+            result["end"] = outcome(lambda: ttnn.end_trace_capture(device, trace_id, cq_id=0))
+            result["second_end"] = outcome(lambda: ttnn.end_trace_capture(device, trace_id, cq_id=0))
+            result["synchronize_after_failed_end"] = outcome(lambda: ttnn.synchronize_device(device))
+            result["release"] = outcome(lambda: ttnn.release_trace(device, trace_id))
     result["stand_in_warnings"] = [str(w.message) for w in caught if issubclass(w.category, MockStandInWarning)]
     result["unproven_claims"] = list(ttnn.unproven_claims)
     result["trace_activity"] = ttnn.trace_activity()
