@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .types import (
@@ -173,6 +174,12 @@ def physical_2d(spec: TensorSpec) -> tuple[int, int]:
     return (math.prod(padded[:-1]) if len(padded) > 1 else 1), width
 
 
+def shard_not_tile_sized(shard_shape: Sequence[int]) -> str:
+    """ttnn's words for a TILE tensor's shard that is not whole tiles (every op that makes one says the same)."""
+    shard_h, shard_w = shard_shape
+    return f"Physical shard shape ({shard_h}, {shard_w}) must be tile {{{TILE_SIZE}, {TILE_SIZE}}} sized!"
+
+
 def validate_memory_config(spec: TensorSpec, compute_grid: tuple[int, int], dram_grid: tuple[int, int]) -> None:
     """Reject memory configs a device would reject, with ttnn's wording."""
     config = spec.memory_config
@@ -197,9 +204,7 @@ def validate_memory_config(spec: TensorSpec, compute_grid: tuple[int, int], dram
     if shard_h <= 0 or shard_w <= 0:
         raise RuntimeError(f"TT_FATAL: Shard shape {shard.shape} must be positive")
     if spec.layout == Layout.TILE and (shard_h % TILE_SIZE or shard_w % TILE_SIZE):
-        raise RuntimeError(
-            f"TT_FATAL: Physical shard shape ({shard_h}, {shard_w}) must be tile {{{TILE_SIZE}, {TILE_SIZE}}} sized!"
-        )
+        raise RuntimeError(f"TT_FATAL: {shard_not_tile_sized(shard.shape)}")
     num_cores = shard.grid.num_cores()
     shards_h = math.ceil(height / shard_h)
     shards_w = math.ceil(width / shard_w)

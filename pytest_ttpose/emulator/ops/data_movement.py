@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import torch
 
 from ..dispatch import launch
+from ..memory import shard_not_tile_sized
 from ..tensor import Tensor, host_tensor, store_values
 from ..types import (
     DRAM_MEMORY_CONFIG,
@@ -69,8 +70,8 @@ def to_layout(
         if any(d % TILE_SIZE for d in shard.shape):
             # ttnn tilizes a sharded tensor shard by shard, so its shards must already be whole tiles
             raise RuntimeError(
-                f"TT_FATAL: to_layout: Physical shard shape {list(shard.shape)} must be tile {{32, 32}} sized! to "
-                "tilize a ROW_MAJOR sharded tensor; reshard it to tile-multiple shards or make it interleaved first"
+                f"TT_FATAL: to_layout: {shard_not_tile_sized(shard.shape)} To tilize a ROW_MAJOR sharded tensor, "
+                "reshard it to tile-multiple shards or make it interleaved first"
             )
     return launch(
         "to_layout",

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 import torch
 
 from ..dispatch import launch
+from ..memory import shard_not_tile_sized
 from ..tensor import Tensor
 from ..types import (
     TILE_SIZE,
@@ -69,7 +70,7 @@ def _binary(
         if shard is not None and operand.layout == Layout.ROW_MAJOR and any(d % TILE_SIZE for d in shard.shape):  # type: ignore[union-attr]
             # ttnn tilizes a ROW_MAJOR operand in place, keeping its shard spec, which a TILE tensor cannot have
             raise RuntimeError(
-                f"TT_FATAL: {op}: Physical shard shape {list(shard.shape)} must be tile {{32, 32}} sized! (a ROW_MAJOR "
+                f"TT_FATAL: {op}: {shard_not_tile_sized(shard.shape)} (a ROW_MAJOR "
                 "sharded operand is tilized with its shard spec: use tile-multiple shards or an interleaved operand)"
             )
     chain = list(activations or [])
