@@ -32,6 +32,9 @@ FORBIDDEN: list[tuple[str, str, str]] = [
     ("reference", "pytest_ttpose.emulator", "the torch reference knows no ttnn"),
     ("reference", "ttnn", "the torch reference knows no ttnn"),
     ("tt", "ttnn", "TT model code gets its ttnn from pytest_ttpose.seam.api_for(device)"),
+    ("mock", "pytest_ttpose.harness", "the dry run's runtime knows no pytest plugin"),
+    ("mock", "pytest_ttpose.emulator", "the dry run is the real ttnn, never the emulator"),
+    ("systems", "pytest_ttpose.", "the systems vocabulary is the bottom: every layer reads it"),
     ("runner", "ttnn", "runners get their ttnn from pytest_ttpose.seam.api_for(device)"),
 ]
 # Imports a layer may make although a broader rule above forbids them.
