@@ -16,10 +16,8 @@ from pytest_benchmark.fixture import BenchmarkFixture
 
 from pytest_ttpose.harness.backends import Backend
 from pytest_ttpose.harness.checks import CaseCheck
-from pytest_ttpose.harness.fixture_types import TtDevice
+from pytest_ttpose.harness.fixture_types import PoseRunner, TtDevice
 from pytest_ttpose.harness.settings import MatrixPoint
-from pytest_ttpose.runner import YOLOv11PosePerformantRunner
-from pytest_ttpose.tt.diagnostics import layer_pcc_table
 
 # The runner has already run three times (compile, cached, capture) when the test gets it: no warm-up round.
 # A replay takes milliseconds on a device and seconds on the emulator (whose FPS only guards against gross slowdowns).
@@ -30,7 +28,7 @@ DEFAULT_ROUNDS = 20
 def _run_and_check(
     ttpose_check: CaseCheck,
     benchmark: BenchmarkFixture,
-    runner: YOLOv11PosePerformantRunner,
+    runner: PoseRunner,
     device: TtDevice,
     torch_input: torch.Tensor,
     backend: Backend,
@@ -47,19 +45,19 @@ def _run_and_check(
     if not outputs:  # pytest-benchmark ran nothing (it does not when disabled on some versions)
         outputs.append(runner.run(torch_input))
     output = runner.output_to_torch(outputs[-1])
-    assert tuple(output.shape) == (runner.batch_size, 56, runner.infra.tt_model.num_anchors)
-    infra = runner.infra
+    reference = runner.reference_output(torch_input)
+    assert output.shape == reference.shape
     ttpose_check.pcc(
-        None if backend.dry_run else infra.reference_output(torch_input),  # a dry run compares nothing
+        None if backend.dry_run else reference,  # a dry run compares nothing
         output,
-        layers=lambda: layer_pcc_table(infra.reference_model, infra.tt_model, torch_input),
+        layers=lambda: runner.layer_pcc_rows(torch_input),
     )
 
 
 def test_e2e_performant_pose(
     ttpose_point: MatrixPoint,
     ttpose_device: TtDevice,
-    ttpose_runner: YOLOv11PosePerformantRunner,
+    ttpose_runner: PoseRunner,
     ttpose_input: torch.Tensor,
     ttpose_backend: Backend,
     ttpose_check: CaseCheck,
@@ -71,7 +69,7 @@ def test_e2e_performant_pose(
 def test_e2e_performant_pose_dp(
     ttpose_point: MatrixPoint,
     ttpose_mesh_device: TtDevice,
-    ttpose_dp_runner: YOLOv11PosePerformantRunner,
+    ttpose_dp_runner: PoseRunner,
     ttpose_input: torch.Tensor,
     ttpose_backend: Backend,
     ttpose_check: CaseCheck,

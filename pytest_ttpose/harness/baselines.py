@@ -30,6 +30,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from pytest_ttpose.harness.settings import BUNDLED_MODEL
 from pytest_ttpose.pose.acceptance import COMPONENTS
 
 SCHEMA = "pytest-ttpose/baselines/1"
@@ -49,19 +50,27 @@ class BaselineFileError(Exception):
 
 @dataclass(frozen=True)
 class Fingerprint:
-    """What makes numbers comparable: the backend, the arch, the mesh shape and the ttnn version."""
+    """What makes numbers comparable: the backend, the arch, the mesh shape, the ttnn version and the model.
+
+    ``model`` is the implementation measured: the bundled model, or a user's (``MODULE:CLASS``). A user model's
+    numbers go to a file of their own, whose fingerprint records it, so two implementations never share entries.
+    """
 
     backend: str
     arch: str
     mesh_shape: str
     ttnn: str
+    model: str = BUNDLED_MODEL
 
     def as_dict(self) -> dict[str, str]:
-        return {key: getattr(self, key) for key in FINGERPRINT_KEYS}
+        keys = FINGERPRINT_KEYS if self.model == BUNDLED_MODEL else (*FINGERPRINT_KEYS, "model")
+        return {key: getattr(self, key) for key in keys}
 
     @property
     def file_name(self) -> str:
         raw = f"{self.backend}_{self.arch}_mesh{self.mesh_shape}_ttnn-{self.ttnn}"
+        if self.model != BUNDLED_MODEL:
+            raw += f"_model-{self.model}"
         return re.sub(r"[^A-Za-z0-9._-]+", "-", raw) + ".json"
 
 

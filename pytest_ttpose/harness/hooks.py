@@ -7,6 +7,7 @@ its hook methods, each of which delegates to the session or to ``collection``. A
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Generator
 from typing import Any
@@ -17,6 +18,9 @@ from pytest_ttpose.harness import collection, configuration
 from pytest_ttpose.harness.backends import BackendUnavailable, builtin_backends, installed_ttnn_version
 from pytest_ttpose.harness.baselines import BaselineFileError
 from pytest_ttpose.harness.session import SESSION_KEY, WORKER_OUTPUT_KEY, TtposeSession
+from pytest_ttpose.harness.settings import OptionError
+from pytest_ttpose.harness.ttnn_import import EmulatorTtnnAlias
+from pytest_ttpose.harness.user_model import resolve_user_model
 
 
 def configure(config: pytest.Config) -> None:
@@ -35,13 +39,47 @@ def configure(config: pytest.Config) -> None:
         backend.prepare()
     except BackendUnavailable as error:
         raise pytest.UsageError(f"--ttpose-backend={settings.backend}: {error}") from None
-    session = TtposeSession(settings, backend, is_worker=hasattr(config, "workerinput"))
+    alias = EmulatorTtnnAlias()
+    hidden = alias.install() if settings.backend == "emulator" and settings.import_ttnn == "backend" else []
+    try:  # the user's module is imported here, after the backend's environment and the alias are in place
+        user_model = resolve_user_model(
+            configuration.text_of(config, "--ttpose-runner"),
+            configuration.text_of(config, "--ttpose-tt-model"),
+            configuration.text_of(config, "--ttpose-output"),
+            _make_hook_plugins(config),
+        )
+    except OptionError as error:
+        alias.uninstall()
+        raise pytest.UsageError(str(error)) from None
+    if user_model is not None:
+        settings = dataclasses.replace(settings, model=user_model.name)
+    session = TtposeSession(settings, backend, is_worker=hasattr(config, "workerinput"), user_model=user_model)
+    session.ttnn_alias = alias if alias.installed else None
+    session.hook = config.hook
+    if hidden:
+        session.notes.append(
+            f"ttnn modules imported before the session started keep the installed ttnn: {', '.join(hidden)} "
+            "(imported by a plugin or an initial conftest); see --ttpose-import-ttnn"
+        )
     config.stash[SESSION_KEY] = session
     config.pluginmanager.register(SessionHooks(session), "ttpose-session")
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(XdistHooks(session), "ttpose-xdist")
     if config.pluginmanager.hasplugin("benchmark"):
         config.pluginmanager.register(BenchmarkHooks(session), "ttpose-benchmark")
+
+
+def _make_hook_plugins(config: pytest.Config) -> dict[str, list[str]]:
+    """The names of the plugins implementing the make hooks, by kind of user model (conftests: module names)."""
+    found: dict[str, list[str]] = {}
+    for kind, caller in (
+        ("runner", config.hook.pytest_ttpose_make_runner),
+        ("tt-model", config.hook.pytest_ttpose_make_tt_model),
+    ):
+        names = [str(getattr(impl.plugin, "__name__", impl.plugin_name)) for impl in caller.get_hookimpls()]
+        if names:
+            found[kind] = names
+    return found
 
 
 def header_lines(session: TtposeSession) -> list[str]:
@@ -60,7 +98,21 @@ def header_lines(session: TtposeSession) -> list[str]:
         f"{devices}, ttnn {ttnn_version}",
         f"ttpose: baselines {baseline} [{mode}]",
         f"ttpose: matrix {settings.describe_matrix()}",
+        f"ttpose: model {_model_line(session)}",
     ]
+
+
+def _model_line(session: TtposeSession) -> str:
+    settings, user = session.settings, session.user_model
+    if user is None:
+        what = f"bundled YOLO11{settings.model_scale}-pose (pytest_ttpose.tt, traced by pytest_ttpose.runner)"
+    elif user.kind == "runner":
+        what = f"{user.name} (your runner)"
+    else:
+        what = f"{user.name} (your TT model, traced by pytest_ttpose.runner)"
+    if session.ttnn_alias is not None:
+        what += "; `import ttnn` gives pytest_ttpose.emulator"
+    return what
 
 
 def _unusable(error: BaselineFileError) -> str:
@@ -130,8 +182,12 @@ class SessionHooks:
             terminalreporter.write_line(line)
 
     def pytest_unconfigure(self) -> None:
-        """Close any device still open (after an interrupted session fixture teardown)."""
-        self.session.devices.close()
+        """Close any device still open (after an interrupted session fixture teardown); drop the ttnn alias."""
+        try:
+            self.session.devices.close()
+        finally:
+            if self.session.ttnn_alias is not None:
+                self.session.ttnn_alias.uninstall()
 
 
 class XdistHooks:

@@ -9,6 +9,7 @@ including after a failure or Ctrl-C.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,8 @@ from pytest_ttpose.harness.backends import Backend
 from pytest_ttpose.harness.baselines import BaselineEntry, BaselineFile, BaselineFileError, Fingerprint, baseline_path
 from pytest_ttpose.harness.report import CaseResult, build_report, render_table, write_report
 from pytest_ttpose.harness.settings import MeshShape, Settings
+from pytest_ttpose.harness.ttnn_import import EmulatorTtnnAlias
+from pytest_ttpose.harness.user_model import UserModel
 
 WORKER_OUTPUT_KEY = "ttpose_results"
 # What a DeviceManager opens: the single device of the non-dp cases, or the mesh of the _dp cases.
@@ -45,6 +48,7 @@ class DeviceManager:
         self.settings = settings
         self._open: _Open | None = None
         self.opened: list[str] = []  # what was opened, in order (the header of a failure, and the tests)
+        self.session: TtposeSession | None = None  # the session owning it: what the fixtures build comes from there
 
     def _switch(self, kind: DeviceKind) -> _Open:
         if self._open is not None and self._open.kind == kind:
@@ -128,11 +132,19 @@ class DeviceManager:
 class TtposeSession:
     """Everything the plugin knows during one pytest session (one per process; see ``SESSION_KEY``)."""
 
-    def __init__(self, settings: Settings, backend: Backend, *, is_worker: bool) -> None:
+    def __init__(
+        self, settings: Settings, backend: Backend, *, is_worker: bool, user_model: UserModel | None = None
+    ) -> None:
         self.settings = settings
         self.backend = backend
         self.is_worker = is_worker
+        # The user's implementation under test (None: the bundled model), and the `import ttnn` alias if installed.
+        self.user_model = user_model
+        self.ttnn_alias: EmulatorTtnnAlias | None = None
         self.devices = DeviceManager(backend, settings)
+        self.devices.session = self
+        # pytest's hook caller (set when configured): the user model's make hooks are called through it.
+        self.hook: Any = None
         self.results: dict[str, CaseResult] = {}
         self.notes: list[str] = []
         self._store: BaselineFile | None = None
@@ -143,7 +155,8 @@ class TtposeSession:
     @property
     def fingerprint(self) -> Fingerprint:
         if self._fingerprint is None:
-            self._fingerprint = self.backend.fingerprint(self.settings.mesh_shape)
+            fingerprint = self.backend.fingerprint(self.settings.mesh_shape)
+            self._fingerprint = dataclasses.replace(fingerprint, model=self.settings.model)
         return self._fingerprint
 
     @property

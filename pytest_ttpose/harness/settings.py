@@ -11,6 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# The implementation the session validates when no user model is given (baselines.Fingerprint.model).
+BUNDLED_MODEL = "bundled"
 # Option defaults and vocabularies: constants, so that the plugin's import and ``--help`` stay cheap.
 
 DTYPES = ("bfloat16", "bfloat8_b", "bfloat4_b", "float32")
@@ -240,6 +242,10 @@ class Settings:
     report_path: Path | None
     xdist_workers: int = 0
     regen_args: tuple[str, ...] = field(default=())
+    # The implementation validated: "bundled", or the MODULE:NAME (hook:PLUGIN) of the user's model.
+    model: str = BUNDLED_MODEL
+    # What `import ttnn` gives user code (pytest_ttpose.harness.ttnn_import).
+    import_ttnn: str = "backend"
 
     @property
     def matrix(self) -> tuple[MatrixPoint, ...]:

@@ -27,6 +27,8 @@ LIGHT_MODULES = frozenset(
         "pytest_ttpose.harness.report",
         "pytest_ttpose.harness.session",
         "pytest_ttpose.harness.settings",
+        "pytest_ttpose.harness.ttnn_import",
+        "pytest_ttpose.harness.user_model",
         "pytest_ttpose.pose",
         "pytest_ttpose.pose.acceptance",
     }
