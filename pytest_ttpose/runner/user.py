@@ -20,6 +20,7 @@ from pytest_ttpose.seam import api_for
 
 POSE_CHANNELS = 56  # 4 box + 1 person score + 17 keypoints x (x, y, visibility)
 HEAD_STRIDES = (8, 16, 32)
+TILE = 32  # a TILE layout pads each of the last two dims to this
 # A user's output adapter: (device output, its ttnn namespace, the mesh composer or None) -> (B, 56, A) torch.
 OutputAdapter = Callable[[Any, Any, Any], torch.Tensor]
 ADAPTER_HINT = (
@@ -48,6 +49,10 @@ def mesh_composer_for(ttnn: Any, device: Any) -> Any:
     return ttnn.ConcatMeshToTensor(device, dim=0) if device_count(device) > 1 else None
 
 
+def _tiled(size: int) -> int:
+    return -(-size // TILE) * TILE
+
+
 def output_to_torch(output: Any, ttnn: Any, mesh_composer: Any, *, batch: int, anchors: int) -> torch.Tensor:
     """A model output (ttnn tensor on device or host, or a torch tensor) as a float (batch, 56, anchors) tensor."""
     if isinstance(output, torch.Tensor):
@@ -59,10 +64,11 @@ def output_to_torch(output: Any, ttnn: Any, mesh_composer: Any, *, batch: int, a
     if values.dim() == 4 and values.shape[1] == 1:
         values = values[:, 0]
     if values.dim() == 3 and values.shape[0] == batch:
-        # Channels first or last; either dim may carry tile padding beyond the logical size.
-        if values.shape[1] >= POSE_CHANNELS and values.shape[2] >= anchors and values.shape[1] < anchors:
+        # Channels first or last; either dim may carry tile padding beyond its logical size.
+        channels, cells = (POSE_CHANNELS, _tiled(POSE_CHANNELS)), (anchors, _tiled(anchors))
+        if values.shape[1] in channels and values.shape[2] in cells:
             return values[:, :POSE_CHANNELS, :anchors].float().contiguous()
-        if values.shape[2] >= POSE_CHANNELS and values.shape[1] >= anchors and values.shape[2] < anchors:
+        if values.shape[2] in channels and values.shape[1] in cells:
             return values[:, :anchors, :POSE_CHANNELS].transpose(1, 2).float().contiguous()
     raise OutputLayoutError(
         f"cannot read the model output of shape {shape} as (B={batch}, {POSE_CHANNELS}, A={anchors}): the default "
