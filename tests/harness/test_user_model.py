@@ -20,8 +20,6 @@ SUITE_ARGS = (
     "--ttpose-resolutions=320",
     "--ttpose-batch-sizes=1",
     "--ttpose-dtypes=bfloat16/bfloat16",
-    "-p",
-    "no:randomly",
 )
 
 HOST_RUNNERS = """
