@@ -191,6 +191,10 @@ def ttpose_new_runner(
     """``runner = ttpose_new_runner(point)``: a fresh, uncached performant runner on the single device, built as the
     cached ones are; the caller releases it (a release check, say)."""
 
+    # Cached runners' traces go first: a trace must not replay over what the new runner allocates (and a memory
+    # snapshot taken by the test before building sees no runner but its own come and go).
+    ttpose_devices.release_traced("device")
+
     def new_runner(point: MatrixPoint) -> Any:
         session = _session_of(ttpose_devices)
         builder = _builder("runner", point, ttpose_reference, ttpose_backend.dry_run, session.user_model, session.hook)

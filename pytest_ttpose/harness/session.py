@@ -101,6 +101,11 @@ class DeviceManager:
                 state.traced.append(key)
         return state.cache[key]
 
+    def release_traced(self, kind: DeviceKind) -> None:
+        """Release the cached objects holding a trace on ``kind``: something is about to be built outside the
+        cache (a fresh runner), and a trace must not replay over buffers allocated after its capture."""
+        self._release_traced(self._switch(kind))
+
     @staticmethod
     def _release_traced(state: _Open) -> None:
         while state.traced:

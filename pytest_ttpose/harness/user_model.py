@@ -84,9 +84,16 @@ def _signature(option: str, text: str, target: Callable[..., Any]) -> inspect.Si
         ) from None
 
 
-def _check_bind(option: str, text: str, signature: inspect.Signature, names: tuple[str, ...], what: str) -> None:
+def _check_bind(
+    option: str,
+    text: str,
+    signature: inspect.Signature,
+    names: tuple[str, ...],
+    what: str,
+    keywords: tuple[str, ...] = (),
+) -> None:
     try:
-        signature.bind(*names)
+        signature.bind(*names, **dict.fromkeys(keywords))
     except TypeError as error:
         raise OptionError(
             option,
@@ -105,7 +112,8 @@ def check_runner_class(option: str, text: str, target: Callable[..., Any]) -> tu
     """The spec's API: the constructor takes the five positional arguments; ``run`` and ``release`` exist.
     Returns the extra keywords the constructor accepts."""
     signature = _signature(option, text, target)
-    _check_bind(option, text, signature, RUNNER_POSITIONAL, "constructor signature")
+    keywords = runner_keywords(signature)
+    _check_bind(option, text, signature, RUNNER_POSITIONAL, "constructor signature", keywords)
     if isinstance(target, type):
         missing = [name for name in RUNNER_METHODS if not callable(getattr(target, name, None))]
         if missing:
@@ -115,7 +123,7 @@ def check_runner_class(option: str, text: str, target: Callable[..., Any]) -> tu
                 f"class {target.__qualname__} has no {' / '.join(missing)} method",
                 "a runner class with run(torch_input_tensor) and release(), as in README_POSE_RUNNER",
             )
-    return runner_keywords(signature)
+    return keywords
 
 
 def check_factory(option: str, text: str, target: Callable[..., Any]) -> None:

@@ -82,6 +82,7 @@ class TooFewParameters:
 @pytest.fixture
 def emulator_tester(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
     monkeypatch.delenv("PYTEST_ADDOPTS", raising=False)
+    monkeypatch.setenv("PYTHONPATH", str(pytester.path))  # the runner module, for subprocess runs too
     pytester.makepyfile(host_runners=HOST_RUNNERS)
     pytester.syspathinsert()
     return pytester
@@ -116,24 +117,26 @@ def test_suites_run_on_a_user_runner_and_a_mirrored_one_fails_pcc(emulator_teste
     suites = str(ROOT / "suites" / "test_pcc_pose.py")
     baselines = f"--ttpose-baseline-dir={emulator_tester.path / 'baselines'}"
     runner = "--ttpose-runner=host_runners:HostRunner"
-    first = emulator_tester.runpytest(suites, *SUITE_ARGS, runner, baselines, "--ttpose-update-baselines")
-    first.assert_outcomes(passed=2)
+    # In subprocesses: the suites import cv2, which cannot be imported twice in one process.
+    run = emulator_tester.runpytest_subprocess
+    first = run(suites, *SUITE_ARGS, runner, baselines, "--ttpose-update-baselines")
+    first.assert_outcomes(passed=1)
     header = "\n".join(first.outlines)
     assert "ttpose: model host_runners:HostRunner (your runner)" in header
     assert "`import ttnn` gives pytest_ttpose.emulator" in header
     (written,) = (emulator_tester.path / "baselines").iterdir()
     assert written.name.endswith("_model-host_runners-HostRunner.json")
     assert '"model": "host_runners:HostRunner"' in written.read_text()
-    emulator_tester.runpytest(suites, *SUITE_ARGS, runner, baselines).assert_outcomes(passed=2)
+    run(suites, *SUITE_ARGS, runner, baselines).assert_outcomes(passed=1)
 
-    mirrored = emulator_tester.runpytest(suites, *SUITE_ARGS, "--ttpose-runner=host_runners:MirroredRunner", baselines)
-    mirrored.assert_outcomes(failed=2)
+    mirrored = run(suites, *SUITE_ARGS, "--ttpose-runner=host_runners:MirroredRunner", baselines)
+    mirrored.assert_outcomes(failed=1)
     mirrored.stdout.fnmatch_lines(["*FAIL below threshold*"])
 
 
 def test_block_tests_skip_under_a_user_model_and_say_why(emulator_tester: pytest.Pytester) -> None:
     suites = str(ROOT / "suites" / "test_modules_pose.py")
-    result = emulator_tester.runpytest(suites, *SUITE_ARGS, "--ttpose-runner=host_runners:HostRunner", "-rs")
+    result = emulator_tester.runpytest_subprocess(suites, *SUITE_ARGS, "--ttpose-runner=host_runners:HostRunner", "-rs")
     result.assert_outcomes(skipped=5)
     result.stdout.fnmatch_lines(["*block tests feed the bundled model's blocks*host_runners:HostRunner*"])
 
