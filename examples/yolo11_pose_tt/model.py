@@ -28,7 +28,7 @@ HEAD_INPUTS = (16, 19, 22)  # the yaml rows feeding the pose head
 POSE_HEAD = 23
 
 
-@dataclass
+@dataclass(eq=False)  # maps are compared by identity: ttnn tensors compare element-wise
 class Map:
     """A feature map on the device: ``[1, 1, batch*height*width, channels]`` TILE in DRAM."""
 
@@ -445,7 +445,7 @@ def run_chain(convs: list[Conv3x3], x: Map) -> Map:
     return y
 
 
-@dataclass
+@dataclass(eq=False)
 class DecodeConstants:
     """Per level, float32 on the device: the DFL bin matrices, the box combination, and per-row scales/offsets."""
 
@@ -584,7 +584,7 @@ class YoloV11PoseTt:
         keep: dict[int, Map] = {}  # the rows a later row reads (the neck's concats, the head)
         for down, csp in ((1, 2), (3, 4), (5, 6), (7, 8)):
             z = self.down[down](y)
-            if y not in keep.values():
+            if not any(y is kept for kept in keep.values()):
                 ttnn.deallocate(y.tensor)
             y = self.csp[csp]([z])
             ttnn.deallocate(z.tensor)

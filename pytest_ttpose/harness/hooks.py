@@ -19,7 +19,6 @@ from pytest_ttpose.harness.backends import BackendUnavailable, builtin_backends,
 from pytest_ttpose.harness.baselines import BaselineFileError
 from pytest_ttpose.harness.session import SESSION_KEY, WORKER_OUTPUT_KEY, TtposeSession
 from pytest_ttpose.harness.settings import OptionError
-from pytest_ttpose.harness.ttnn_import import EmulatorTtnnAlias
 from pytest_ttpose.harness.user_model import resolve_user_model
 
 
@@ -39,8 +38,8 @@ def configure(config: pytest.Config) -> None:
         backend.prepare()
     except BackendUnavailable as error:
         raise pytest.UsageError(f"--ttpose-backend={settings.backend}: {error}") from None
-    alias = EmulatorTtnnAlias()
-    hidden = alias.install() if settings.backend == "emulator" and settings.import_ttnn == "backend" else []
+    alias = backend.ttnn_import_alias() if settings.import_ttnn == "backend" else None
+    hidden = alias.install() if alias is not None else []
     try:  # the user's module is imported here, after the backend's environment and the alias are in place
         user_model = resolve_user_model(
             configuration.text_of(config, "--ttpose-runner"),
@@ -49,12 +48,13 @@ def configure(config: pytest.Config) -> None:
             _make_hook_plugins(config),
         )
     except OptionError as error:
-        alias.uninstall()
+        if alias is not None:
+            alias.uninstall()
         raise pytest.UsageError(str(error)) from None
     if user_model is not None:
         settings = dataclasses.replace(settings, model=user_model.name)
     session = TtposeSession(settings, backend, is_worker=hasattr(config, "workerinput"), user_model=user_model)
-    session.ttnn_alias = alias if alias.installed else None
+    session.ttnn_alias = alias
     session.hook = config.hook
     if hidden:
         session.notes.append(
@@ -111,7 +111,7 @@ def _model_line(session: TtposeSession) -> str:
     else:
         what = f"{user.name} (your TT model, traced by pytest_ttpose.runner)"
     if session.ttnn_alias is not None:
-        what += "; `import ttnn` gives pytest_ttpose.emulator"
+        what += f"; `import ttnn` gives {session.ttnn_alias.description}"
     return what
 
 

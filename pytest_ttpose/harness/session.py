@@ -21,7 +21,7 @@ from pytest_ttpose.harness.backends import Backend
 from pytest_ttpose.harness.baselines import BaselineEntry, BaselineFile, BaselineFileError, Fingerprint, baseline_path
 from pytest_ttpose.harness.report import CaseResult, build_report, render_table, write_report
 from pytest_ttpose.harness.settings import MeshShape, Settings
-from pytest_ttpose.harness.ttnn_import import EmulatorTtnnAlias
+from pytest_ttpose.harness.ttnn_import import TtnnAlias
 from pytest_ttpose.harness.user_model import UserModel
 
 WORKER_OUTPUT_KEY = "ttpose_results"
@@ -145,7 +145,7 @@ class TtposeSession:
         self.is_worker = is_worker
         # The user's implementation under test (None: the bundled model), and the `import ttnn` alias if installed.
         self.user_model = user_model
-        self.ttnn_alias: EmulatorTtnnAlias | None = None
+        self.ttnn_alias: TtnnAlias | None = None
         self.devices = DeviceManager(backend, settings)
         self.devices.session = self
         # pytest's hook caller (set when configured): the user model's make hooks are called through it.

@@ -1,4 +1,4 @@
-"""``import ttnn`` in an emulator session: the user's code gets ``pytest_ttpose.emulator``, unchanged.
+"""``import ttnn`` in the user's code gets the session's ttnn: the emulator, or the dry run's namespace.
 
 A TT model written for real hardware does ``import ttnn`` (``import ttnn.model_preprocessing``, ``from ttnn import
 ...``). Under ``--ttpose-backend=emulator`` the session's devices are the emulator's, so that code must call the
@@ -12,7 +12,12 @@ Limits: the alias takes effect at configure time, after pytest has loaded the in
 and those of the folders named on the command line) and plugins: a module those import ``ttnn`` into keeps the
 installed package (the session header says when that happened). Modules imported later (test modules, their
 conftests, ``--ttpose-runner``/``--ttpose-tt-model`` targets) see the emulator. Under the ``ttnn`` and ``ttnn-mock``
-backends, or with ``--ttpose-import-ttnn=installed``, nothing is aliased.
+backend, or with ``--ttpose-import-ttnn=installed``, nothing is aliased.
+
+Under ``ttnn-mock`` the installed package runs, but mock mode crashes the process on trace replay, events and ops
+inside a capture; the harness's own code goes through the dry run's namespace (``pytest_ttpose.mock.api.MockTtnn``),
+which forwards every name to the real ttnn and stands in for those calls. :class:`NamespaceTtnnAlias` makes
+``import ttnn`` give user code that same namespace, as a module whose submodules (``ttnn.X``) are the real ones.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import importlib.machinery
 import importlib.util
 import sys
 from types import ModuleType
-from typing import Literal
+from typing import Any, Literal, Protocol
 
 # What `import ttnn` gives in the session: the session's backend's ttnn, or always the installed package.
 TtnnImport = Literal["backend", "installed"]
@@ -38,6 +43,8 @@ def _is_ttnn(name: str) -> bool:
 
 class EmulatorTtnnAlias(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     """Resolves ``ttnn[.X]`` to ``pytest_ttpose.emulator[.X]`` while installed."""
+
+    description = "pytest_ttpose.emulator"
 
     def __init__(self) -> None:
         self._hidden: dict[str, ModuleType] = {}
@@ -89,4 +96,65 @@ class EmulatorTtnnAlias(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         self._hidden = {}
 
 
-__all__ = ["EMULATOR_PACKAGE", "TTNN_IMPORTS", "EmulatorTtnnAlias", "TtnnImport"]
+class TtnnAlias(Protocol):
+    """What ``import ttnn`` gives user code during a session; installed at configure, removed at unconfigure."""
+
+    installed: bool
+    description: str
+
+    def install(self) -> list[str]: ...
+
+    def uninstall(self) -> None: ...
+
+
+class _NamespaceModule(ModuleType):
+    """A module named ``ttnn`` whose attributes come from a ttnn-shaped namespace object; its ``__path__`` is the
+    real package's, so ``import ttnn.X`` finds the real submodules."""
+
+    def __init__(self, namespace: Any, real: ModuleType) -> None:
+        super().__init__(TTNN, real.__doc__)
+        self.__path__ = list(getattr(real, "__path__", []))
+        self.__file__ = getattr(real, "__file__", None)
+        self.__spec__ = real.__spec__
+        self._namespace = namespace
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self._namespace, name)
+
+
+class NamespaceTtnnAlias:
+    """``import ttnn`` gives ``namespace`` (over the already imported ``real`` ttnn) while installed."""
+
+    def __init__(self, namespace: Any, real: ModuleType, description: str) -> None:
+        self._module = _NamespaceModule(namespace, real)
+        self._previous: ModuleType | None = None
+        self.description = description
+        self.installed = False
+
+    def install(self) -> list[str]:
+        self._previous = sys.modules.get(TTNN)
+        sys.modules[TTNN] = self._module
+        self.installed = True
+        return []
+
+    def uninstall(self) -> None:
+        if not self.installed:
+            return
+        self.installed = False
+        if sys.modules.get(TTNN) is self._module:
+            if self._previous is None:
+                del sys.modules[TTNN]
+            else:
+                sys.modules[TTNN] = self._previous
+
+
+__all__ = [
+    "EMULATOR_PACKAGE",
+    "TTNN_IMPORTS",
+    "EmulatorTtnnAlias",
+    "NamespaceTtnnAlias",
+    "TtnnAlias",
+    "TtnnImport",
+]
