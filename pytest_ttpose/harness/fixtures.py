@@ -109,6 +109,7 @@ def _builder(
             point,
             reference_model,
             lambda count: _letterboxed(_sample_images(), count, point.resolution),
+            dry_run,
         )
 
     def build(handle: Any) -> Any:

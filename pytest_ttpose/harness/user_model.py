@@ -203,6 +203,7 @@ def build_user_runner(
     point: MatrixPoint,
     reference_model: Any,
     input_for: Callable[[int], Any],
+    dry_run: bool,
 ) -> Any:
     """The user's runner for ``point`` on ``handle`` (a device or a mesh), wrapped as a ``UserRunner``.
 
@@ -216,7 +217,18 @@ def build_user_runner(
     api = api_for(handle)
     act_dtype, weight_dtype = getattr(api, point.act_dtype), getattr(api, point.weight_dtype)
     torch_input = input_for(point.batch_size * device_count(handle))
-    if user.target is None:
+    target = user.target
+
+    def construct() -> Any:
+        if target is not None:
+            offered = {
+                "mesh_device": handle,
+                "model_location_generator": None,
+                "torch_input_tensor": torch_input,
+                "reference_model": reference_model,
+            }
+            keywords = {name: offered[name] for name in user.keywords}
+            return target(handle, point.batch_size, act_dtype, weight_dtype, point.resolution, **keywords)
         runner = hook.pytest_ttpose_make_runner(
             device=handle,
             device_batch_size=point.batch_size,
@@ -228,15 +240,17 @@ def build_user_runner(
         )
         if runner is None:
             raise RuntimeError(f"every pytest_ttpose_make_runner returned None for {point.id}: return a runner")
+        return runner
+
+    build_fit = None
+    if dry_run:
+        # A runner runs its model while it is built (compile, capture); its replays run nothing on a mocked device.
+        # So the dry run's L1 fit of a user's runner is that of its construction.
+        from pytest_ttpose.mock import measure_fit
+
+        runner, build_fit = measure_fit(handle, construct)
     else:
-        offered = {
-            "mesh_device": handle,
-            "model_location_generator": None,
-            "torch_input_tensor": torch_input,
-            "reference_model": reference_model,
-        }
-        keywords = {name: offered[name] for name in user.keywords}
-        runner = user.target(handle, point.batch_size, act_dtype, weight_dtype, point.resolution, **keywords)
+        runner = construct()
     return UserRunner(
         runner,
         handle,
@@ -244,6 +258,7 @@ def build_user_runner(
         resolution=point.resolution,
         reference_model=reference_model,
         adapter=user.output_adapter,
+        build_fit=build_fit,
     )
 
 

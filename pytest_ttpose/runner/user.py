@@ -112,8 +112,11 @@ class UserRunner:
         resolution: tuple[int, int],
         reference_model: torch.nn.Module,
         adapter: OutputAdapter | None = None,
+        build_fit: Any = None,
     ) -> None:
         self.runner = runner
+        # On a dry run: the L1 fit report of the runner's construction, the only time its model ran.
+        self.build_fit = build_fit
         self.device = device
         self.batch_size = device_batch_size * device_count(device)
         self.resolution = resolution

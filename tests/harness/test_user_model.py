@@ -253,3 +253,21 @@ def test_an_unreadable_output_names_the_shape_and_the_option(emulated_device) ->
 
     with pytest.raises(OutputLayoutError, match=r"\(2, 65, 2100\).*--ttpose-output=MODULE:FUNC"):
         read_output(torch.zeros(2, 65, ANCHORS), emulated_device, None, batch=2, resolution=(320, 320))
+
+
+@pytest.mark.requires_ttnn
+def test_import_ttnn_under_the_dry_run_gives_the_real_ttnn_with_the_stand_ins(
+    real_ttnn: Any, emulator_tester: pytest.Pytester
+) -> None:
+    """Mock mode crashes on trace and event calls: user code gets the dry run's namespace, the real ttnn otherwise."""
+    emulator_tester.makepyfile(
+        test_user="import ttnn\n\n"
+        "def test_namespace():\n"
+        "    import ttnn.model_preprocessing  # a real submodule of the installed package\n"
+        "    from pytest_ttpose.mock.api import MockTtnn\n"
+        "    assert ttnn.execute_trace.__self__.__class__ is MockTtnn\n"
+        "    assert ttnn.from_torch is ttnn.execute_trace.__self__.real.from_torch\n"
+        "    assert ttnn.model_preprocessing.__name__ == 'ttnn.model_preprocessing'\n"
+    )
+    result = emulator_tester.runpytest_subprocess("--ttpose-backend=ttnn-mock", "--ttpose-arch=n150")
+    result.assert_outcomes(passed=1)
