@@ -96,7 +96,7 @@ def test_the_example_fed_a_mirrored_image_fails_pcc(tmp_path: Path) -> None:
         + ["--ttpose-resolutions=320", "--ttpose-batch-sizes=1", "--ttpose-dtypes=bfloat16/bfloat16"]
         + [f"--ttpose-baseline-dir={tmp_path}"],
         YOLO_OFFLINE="1",
-        PYTHONPATH=os.pathsep.join([str(tmp_path), str(ROOT)]),
+        PYTHONPATH=os.pathsep.join([str(tmp_path), str(ROOT)]),  # the mirrored runner, this checkout
     )
     output = completed.stdout + completed.stderr
     assert completed.returncode == pytest.ExitCode.TESTS_FAILED, output[-4000:]

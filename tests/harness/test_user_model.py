@@ -8,13 +8,17 @@ a fraction of a TT model's time. The mirrored one feeds its model the image flip
 from __future__ import annotations
 
 import importlib
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 import torch
 
+import pytest_ttpose
+
 ROOT = Path(__file__).resolve().parents[2]
+PACKAGE_ROOT = Path(pytest_ttpose.__file__).resolve().parents[1]
 SUITE_ARGS = (
     "--ttpose-backend=emulator",
     "--ttpose-resolutions=320",
@@ -82,7 +86,8 @@ class TooFewParameters:
 @pytest.fixture
 def emulator_tester(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
     monkeypatch.delenv("PYTEST_ADDOPTS", raising=False)
-    monkeypatch.setenv("PYTHONPATH", str(pytester.path))  # the runner module, for subprocess runs too
+    # The runner module, and this checkout's package (not another install's), for subprocess runs too.
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(pytester.path), str(PACKAGE_ROOT)]))
     pytester.makepyfile(host_runners=HOST_RUNNERS)
     pytester.syspathinsert()
     return pytester
@@ -271,3 +276,61 @@ def test_import_ttnn_under_the_dry_run_gives_the_real_ttnn_with_the_stand_ins(
     )
     result = emulator_tester.runpytest_subprocess("--ttpose-backend=ttnn-mock", "--ttpose-arch=n150")
     result.assert_outcomes(passed=1)
+
+
+HOST_MODELS = '''
+import torch
+import ttnn
+
+
+class HostModel:
+    """A TT model double for --ttpose-tt-model: reads the harness's device input back, runs the reference."""
+
+    def __init__(self, device, reference_model, resolution, batch_size):
+        self.device, self.reference_model = device, reference_model
+        self.resolution, self.batch_size = resolution, batch_size
+
+    def __call__(self, input_tensor):
+        height, width = self.resolution
+        pixels = ttnn.to_torch(input_tensor).reshape(self.batch_size, height, width, -1)[..., :3]
+        with torch.no_grad():
+            decoded = self.reference_model(pixels.permute(0, 3, 1, 2).float())
+        return ttnn.from_torch(decoded, dtype=ttnn.float32, layout=ttnn.TILE_LAYOUT, device=self.device)
+
+
+def make_model(device, reference_model, act_dtype, weight_dtype, resolution, batch_size):
+    return HostModel(device, reference_model, resolution, batch_size)
+'''
+
+
+def test_a_user_tt_model_is_driven_by_the_harness_infra(emulator_tester: pytest.Pytester) -> None:
+    emulator_tester.makepyfile(host_models=HOST_MODELS)
+    suites = str(ROOT / "suites" / "test_pcc_pose.py")
+    result = emulator_tester.runpytest_subprocess(
+        suites, *SUITE_ARGS, "--ttpose-tt-model=host_models:make_model", "--ttpose-update-baselines"
+    )
+    result.assert_outcomes(passed=1)
+    header = "ttpose: model host_models:make_model (your TT model, traced by pytest_ttpose.runner)*"
+    result.stdout.fnmatch_lines([header])
+
+
+HOOK_CONFTEST = """
+from host_runners import HostRunner
+
+
+def pytest_ttpose_make_runner(device, device_batch_size, act_dtype, weight_dtype, resolution, reference_model,
+                              torch_input_tensor):
+    return HostRunner(device, device_batch_size, act_dtype, weight_dtype, resolution, reference_model=reference_model)
+"""
+
+
+def test_a_conftest_hook_builds_the_runner(emulator_tester: pytest.Pytester) -> None:
+    emulator_tester.makeconftest(HOOK_CONFTEST)
+    suites = str(ROOT / "suites" / "test_pcc_pose.py")
+    result = emulator_tester.runpytest_subprocess(
+        suites, *SUITE_ARGS, f"--rootdir={emulator_tester.path}", "--ttpose-update-baselines", "-p", "conftest"
+    )
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["ttpose: model hook:conftest (your runner)*"])
+    (written,) = (emulator_tester.path / "baselines").iterdir()
+    assert written.name.endswith("_model-hook-conftest.json")
