@@ -58,8 +58,8 @@ def configure(config: pytest.Config) -> None:
     session.hook = config.hook
     if hidden:
         session.notes.append(
-            f"ttnn modules imported before the session started keep the installed ttnn: {', '.join(hidden)} "
-            "(imported by a plugin or an initial conftest); see --ttpose-import-ttnn"
+            f"ttnn was imported before the session started ({len(hidden)} modules, by a plugin or an initial "
+            "conftest): modules that imported it then keep the installed ttnn; see --ttpose-import-ttnn"
         )
     config.stash[SESSION_KEY] = session
     config.pluginmanager.register(SessionHooks(session), "ttpose-session")

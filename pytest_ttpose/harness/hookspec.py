@@ -41,10 +41,11 @@ def pytest_ttpose_make_runner(
     starts); its baselines are filed under ``hook:<that module's name>``. Copy and adapt::
 
         # conftest.py
-        from my_models.yolo11_pose.runner import MyPoseRunner
-
         def pytest_ttpose_make_runner(device, device_batch_size, act_dtype, weight_dtype, resolution,
                                       reference_model, torch_input_tensor):
+            # import here, not at the top: the conftest loads before the session's `import ttnn` alias exists
+            from my_models.yolo11_pose.runner import MyPoseRunner
+
             return MyPoseRunner(
                 mesh_device=device,
                 batch_size_per_device=device_batch_size,
@@ -73,8 +74,8 @@ def pytest_ttpose_make_tt_model(
     mesh_composer=...)`` if it has one, else by ``--ttpose-output`` or the default adapter. Copy and adapt::
 
         # conftest.py
-        from my_models.yolo11_pose.model import MyPoseModel
-
         def pytest_ttpose_make_tt_model(device, reference_model, act_dtype, weight_dtype, resolution, batch_size):
+            from my_models.yolo11_pose.model import MyPoseModel  # here: after the `import ttnn` alias exists
+
             return MyPoseModel(device, reference_model.state_dict(), act_dtype, weight_dtype, resolution, batch_size)
     """

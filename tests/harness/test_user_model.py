@@ -315,11 +315,10 @@ def test_a_user_tt_model_is_driven_by_the_harness_infra(emulator_tester: pytest.
 
 
 HOOK_CONFTEST = """
-from host_runners import HostRunner
-
-
 def pytest_ttpose_make_runner(device, device_batch_size, act_dtype, weight_dtype, resolution, reference_model,
                               torch_input_tensor):
+    from host_runners import HostRunner  # imported here, after the session's `import ttnn` alias is in place
+
     return HostRunner(device, device_batch_size, act_dtype, weight_dtype, resolution, reference_model=reference_model)
 """
 
