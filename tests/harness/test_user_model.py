@@ -147,6 +147,8 @@ def test_block_tests_skip_under_a_user_model_and_say_why(emulator_tester: pytest
 
 
 USER_MODULE = """
+import sys
+
 import ttnn
 import ttnn.model_preprocessing
 from ttnn import from_torch
@@ -157,24 +159,19 @@ import pytest_ttpose.emulator
 def test_user_code_sees_the_emulator():
     assert ttnn is pytest_ttpose.emulator
     assert from_torch is pytest_ttpose.emulator.from_torch
-    assert ttnn.model_preprocessing.STAND_IN
+    assert ttnn.model_preprocessing is sys.modules["pytest_ttpose.emulator.model_preprocessing"]
 """
 
 STAND_IN_PREPROCESSING = """
+import importlib.util
 import sys
 import types
 
-# Until the emulator has its model_preprocessing, a stand-in at that name shows that ttnn.model_preprocessing
+# Where the emulator has no model_preprocessing yet, a stand-in at that name shows that ttnn.model_preprocessing
 # resolves to whatever pytest_ttpose.emulator.model_preprocessing is.
-if "pytest_ttpose.emulator.model_preprocessing" not in sys.modules:
-    try:
-        import pytest_ttpose.emulator.model_preprocessing  # noqa: F401
-        import pytest_ttpose.emulator.model_preprocessing as real
-        real.STAND_IN = True
-    except ImportError:
-        stand_in = types.ModuleType("pytest_ttpose.emulator.model_preprocessing")
-        stand_in.STAND_IN = True
-        sys.modules[stand_in.__name__] = stand_in
+if importlib.util.find_spec("pytest_ttpose.emulator.model_preprocessing") is None:
+    stand_in = types.ModuleType("pytest_ttpose.emulator.model_preprocessing")
+    sys.modules[stand_in.__name__] = stand_in
 """
 
 
