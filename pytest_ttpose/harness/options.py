@@ -162,7 +162,8 @@ OPTIONS: tuple[OptionSpec, ...] = (
     OptionSpec(
         "--ttpose-import-ttnn",
         "what `import ttnn` in your code gives: backend (the session's: the emulator under "
-        "--ttpose-backend=emulator, else the installed package) or installed (always the installed package).",
+        "--ttpose-backend=emulator, the dry run's namespace under ttnn-mock, else the installed package) or "
+        "installed (always the installed package as is).",
         ini=True,
         default="backend",
         metavar="WHICH",
