@@ -18,11 +18,10 @@ import numpy as np
 import pytest
 
 from pytest_ttpose.harness.backends import Backend
-from pytest_ttpose.harness.fixture_types import InfraAt
+from pytest_ttpose.harness.fixture_types import InfraAt, PoseModelForward
 from pytest_ttpose.harness.settings import DtypePair, MatrixPoint, Settings
 from pytest_ttpose.pose.compare import compare_pose
 from pytest_ttpose.pose.picture import render_comparison
-from pytest_ttpose.tt.run import TtModelForward
 
 MIN_MEAN_OKS = 0.95
 IMAGES = {"bus": "bus.jpg", "zidane": "zidane.jpg"}
@@ -51,7 +50,7 @@ def test_demo_pose(
     point = MatrixPoint(ttpose_settings.model_scale, height, width, 1, pair.act, pair.weight)
     infra = ttpose_infra_at(point)
     picture = ttpose_images[IMAGES[image]]
-    comparison = compare_pose(picture, infra.reference_model, TtModelForward(infra.tt_model))
+    comparison = compare_pose(picture, infra.reference_model, PoseModelForward(infra))
     assert comparison.reference_count > 0, f"the reference found no person on {IMAGES[image]}: wrong weights?"
     if comparison.passes(MIN_MEAN_OKS):
         return

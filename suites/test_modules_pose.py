@@ -15,9 +15,10 @@ import torch
 
 from pytest_ttpose.harness.checks import CaseCheck
 from pytest_ttpose.harness.fixture_types import InfraAt
-from pytest_ttpose.harness.settings import DtypePair, MatrixPoint, Settings
+from pytest_ttpose.harness.settings import BUNDLED_MODEL, DtypePair, MatrixPoint, Settings
 from pytest_ttpose.pose.processing import preprocess
 from pytest_ttpose.reference import FEATURE_INDICES
+from pytest_ttpose.runner import YOLOv11PosePerformanceRunnerInfra
 from pytest_ttpose.tt.model import feature_from_torch
 
 # Block name -> its index in the model (YOLO11's yaml rows); the head is row 23.
@@ -38,8 +39,14 @@ def test_modules_pose(
     ttpose_images: dict[str, np.ndarray],
     ttpose_check: CaseCheck,
 ) -> None:
+    if ttpose_settings.model != BUNDLED_MODEL:
+        pytest.skip(
+            f"block tests feed the bundled model's blocks (pytest_ttpose.tt); {ttpose_settings.model} has no block "
+            "map, so it is validated end to end by test_pcc_pose, test_e2e_performant_pose and test_trace_pose"
+        )
     point = _block_point(ttpose_settings, ttpose_dtype_pair)
     infra = ttpose_infra_at(point)
+    assert isinstance(infra, YOLOv11PosePerformanceRunnerInfra)
     tt_model = infra.tt_model
     torch_input, _ = preprocess([ttpose_images["bus.jpg"]], point.resolution)
     with torch.no_grad():

@@ -60,7 +60,12 @@ class TtnnSkipGuard:
 _guard = TtnnSkipGuard()
 
 
+@pytest.hookimpl(tryfirst=True)  # before the ttpose plugin reads its options
 def pytest_configure(config: pytest.Config) -> None:
+    # The project's own tests compare the emulator with the real ttnn in one process: `import ttnn` must stay the
+    # installed package here (the suites' sessions, and nested pytester runs, alias it to the emulator).
+    if hasattr(config.option, "ttpose_import_ttnn"):
+        config.option.ttpose_import_ttnn = "installed"
     config.addinivalue_line(
         "markers", f"{REQUIRES_TTNN}: needs the real ttnn package; skipped without it, and CI fails if skipped"
     )

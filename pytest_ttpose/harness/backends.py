@@ -23,6 +23,7 @@ from typing import Any, ClassVar
 from pytest_ttpose.harness.baselines import Fingerprint
 from pytest_ttpose.harness.settings import ARCHS, SYSTEMS, MeshShape
 from pytest_ttpose.harness.topology import Topology
+from pytest_ttpose.harness.ttnn_import import EmulatorTtnnAlias, NamespaceTtnnAlias, TtnnAlias
 from pytest_ttpose.pose.acceptance import EMULATOR_PERF_TOLERANCE, HARDWARE_PERF_TOLERANCE
 
 TT_DEVICE_DIR = Path("/dev/tenstorrent")
@@ -137,6 +138,10 @@ class Backend(ABC):
 
     def prepare(self) -> None:  # noqa: B027 - optional hook, most backends need nothing before the session
         """Session-start work that must precede any ttnn import (the mock cluster's environment)."""
+
+    def ttnn_import_alias(self) -> TtnnAlias | None:
+        """What ``import ttnn`` in user code should give on this backend, if not the installed package as is."""
+        return None
 
     @abstractmethod
     def open_device(self, device_id: int, params: Mapping[str, Any]) -> Any: ...
@@ -272,6 +277,9 @@ class EmulatorBackend(Backend):
             machine.set_machine(arch=self._arch, num_devices=self._count)
             self._machine_set = True
         return emulator
+
+    def ttnn_import_alias(self) -> TtnnAlias | None:
+        return EmulatorTtnnAlias()
 
     def open_device(self, device_id: int, params: Mapping[str, Any]) -> Any:
         return self._api().open_device(device_id=device_id, **params)
@@ -455,6 +463,11 @@ class TtnnMockBackend(Backend):
         if self._system is None:
             self.prepare()
         return self._system.api
+
+    def ttnn_import_alias(self) -> TtnnAlias | None:
+        # User code must not reach the calls mock mode crashes on (trace, events): it gets the dry run's namespace.
+        api = self._api()
+        return NamespaceTtnnAlias(api, api.real, "the dry run's ttnn (pytest_ttpose.mock.api.MockTtnn)")
 
     def open_device(self, device_id: int, params: Mapping[str, Any]) -> Any:
         return self._api().open_device(device_id=device_id, **params)

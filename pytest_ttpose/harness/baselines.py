@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_ttpose.harness.atomic_files import write_text_atomic
+from pytest_ttpose.harness.settings import BUNDLED_MODEL
 from pytest_ttpose.harness.weights import BUNDLED_WEIGHTS
 from pytest_ttpose.pose.acceptance import COMPONENTS
 
@@ -60,16 +61,23 @@ class BaselineFileError(Exception):
 
 @dataclass(frozen=True)
 class Fingerprint:
-    """What makes numbers comparable: the backend, the arch, the mesh shape, the ttnn version and the weights."""
+    """What makes numbers comparable: the backend, the arch, the mesh shape, the ttnn version, the weights and the
+    model.
+
+    ``model`` is the implementation measured: the bundled model, or a user's (``MODULE:CLASS``). A user model's
+    numbers go to a file of their own, whose fingerprint records it, so two implementations never share entries.
+    """
 
     backend: str
     arch: str
     mesh_shape: str
     ttnn: str
     weights: str = BUNDLED_WEIGHTS
+    model: str = BUNDLED_MODEL
 
     def as_dict(self) -> dict[str, str]:
-        return {key: getattr(self, key) for key in FINGERPRINT_KEYS}
+        keys = FINGERPRINT_KEYS if self.model == BUNDLED_MODEL else (*FINGERPRINT_KEYS, "model")
+        return {key: getattr(self, key) for key in keys}
 
     @property
     def file_name(self) -> str:
@@ -81,6 +89,8 @@ class Fingerprint:
             raw += "_weights-" + self.weights.removeprefix("sha256:")[:12]
         elif self.weights != BUNDLED_WEIGHTS:
             raw += "_weights-" + self.weights
+        if self.model != BUNDLED_MODEL:
+            raw += f"_model-{self.model}"
         return re.sub(r"[^A-Za-z0-9._-]+", "-", raw) + ".json"
 
 

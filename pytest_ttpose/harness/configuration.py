@@ -23,6 +23,7 @@ from pytest_ttpose.harness.backends import (
     resolve_backend_name,
 )
 from pytest_ttpose.harness.options import OPTIONS, OptionSpec, spec_for
+from pytest_ttpose.harness.ttnn_import import TTNN_IMPORTS
 from pytest_ttpose.pose.acceptance import DEFAULT_PCC_TOLERANCE
 
 # Options that select what is measured and where: repeated in the regeneration command of a failure message.
@@ -190,8 +191,17 @@ def _resolve(config: pytest.Config, backends: Mapping[str, BackendFactory]) -> t
         report_path=_path(config, "--ttpose-report"),
         xdist_workers=workers,
         regen_args=regen_args(config),
+        import_ttnn=_choice(config, "--ttpose-import-ttnn", TTNN_IMPORTS),
     )
     return settings, backend
+
+
+def _choice(config: pytest.Config, flag: str, choices: tuple[str, ...]) -> str:
+    text, _ = _raw(config, spec_for(flag))
+    value = (text or "").strip().lower()
+    if value not in choices:
+        raise s.OptionError(flag, text, "unknown value", ", ".join(choices))
+    return value
 
 
 def _weights(config: pytest.Config) -> Path | None:
@@ -199,3 +209,9 @@ def _weights(config: pytest.Config) -> Path | None:
     if path is not None and not path.is_file():
         raise s.OptionError("--ttpose-weights", path, "no such file", "the path of a YOLO11-pose .pt weights file")
     return path
+
+
+def text_of(config: pytest.Config, flag: str) -> str | None:
+    """An option's text (CLI, else ini), stripped; None when not given."""
+    text, _ = _raw(config, spec_for(flag))
+    return None if text is None or not text.strip() else text.strip()

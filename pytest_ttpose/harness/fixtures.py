@@ -7,6 +7,7 @@ they were built on.
 
 from __future__ import annotations
 
+import functools
 import importlib
 from collections.abc import Callable, Iterator
 from typing import Any, Literal
@@ -16,8 +17,9 @@ import pytest
 from pytest_ttpose.harness.backends import Backend
 from pytest_ttpose.harness.checks import CaseCheck
 from pytest_ttpose.harness.configuration import regen_command
-from pytest_ttpose.harness.session import DeviceKind, DeviceManager, get_session
+from pytest_ttpose.harness.session import DeviceKind, DeviceManager, TtposeSession, get_session
 from pytest_ttpose.harness.settings import DtypePair, MatrixPoint, Settings
+from pytest_ttpose.harness.user_model import UserModel, build_user_runner, user_tt_model_builder
 from pytest_ttpose.harness.weights import REFERENCE_SEED
 
 
@@ -95,9 +97,25 @@ def ttpose_reference(pytestconfig: pytest.Config, ttpose_settings: Settings) -> 
 ModelKind = Literal["infra", "runner", "basic"]
 
 
-def _builder(kind: ModelKind, point: MatrixPoint, reference_model: Any, dry_run: bool) -> Callable[[Any], Any]:
+def _builder(
+    kind: ModelKind, point: MatrixPoint, reference_model: Any, dry_run: bool, user: UserModel | None, hook: Any
+) -> Callable[[Any], Any]:
     """``build(handle)`` for ``kind`` at ``point``. The PCC floor the runner validates its capture runs at is the
-    dtypes' own (its default); a dry run's mocked device computes zeros, so it does not validate them at all."""
+    dtypes' own (its default); a dry run's mocked device computes zeros, so it does not validate them at all.
+
+    A user's runner (``--ttpose-runner`` or ``pytest_ttpose_make_runner``) is built for either kind: it has only
+    its own path. A user's TT model (``--ttpose-tt-model`` or ``pytest_ttpose_make_tt_model``) goes into the
+    bundled infra and runner as their ``model_builder``."""
+    if user is not None and user.kind == "runner":
+        return lambda handle: build_user_runner(
+            user,
+            hook,
+            handle,
+            point,
+            reference_model,
+            lambda count: _letterboxed(_sample_images(), count, point.resolution),
+            dry_run,
+        )
 
     def build(handle: Any) -> Any:
         from pytest_ttpose.runner import (
@@ -112,6 +130,7 @@ def _builder(kind: ModelKind, point: MatrixPoint, reference_model: Any, dry_run:
         config = RunnerConfig(
             scale=point.scale,
             reference_model=reference_model,
+            model_builder=None if user is None else user_tt_model_builder(user, hook),
             seed=REFERENCE_SEED,
             validate_on_capture=not dry_run,
         )
@@ -132,8 +151,18 @@ def _builder(kind: ModelKind, point: MatrixPoint, reference_model: Any, dry_run:
     return build
 
 
+def _session_of(devices: DeviceManager) -> TtposeSession:
+    if devices.session is None:
+        raise RuntimeError("this DeviceManager belongs to no ttpose session")
+    return devices.session
+
+
 def _cached(devices: DeviceManager, where: DeviceKind, kind: ModelKind, point: MatrixPoint, reference: Any) -> Any:
-    builder = _builder(kind, point, reference, devices.backend.dry_run)
+    session = _session_of(devices)
+    user = session.user_model
+    if user is not None and user.kind == "runner":
+        kind = "runner"  # one object serves the untraced and the traced cases: the user's runner
+    builder = _builder(kind, point, reference, devices.backend.dry_run, user, session.hook)
     return devices.cached(where, (kind, point), builder, releasable=True, traced=kind == "runner")
 
 
@@ -167,7 +196,11 @@ def ttpose_basic_runner(
     ttpose_devices: DeviceManager, ttpose_device: Any, ttpose_point: MatrixPoint, ttpose_reference: Any
 ) -> Any:
     """``YOLOv11PoseBasicRunner`` (no trace, one CQ) for this point on the single device: the traced runner's
-    baseline. Request it before ``ttpose_runner``: building it releases a cached traced runner."""
+    baseline. Request it before ``ttpose_runner``: building it releases a cached traced runner. Skipped under a
+    user's runner, which has only its own (traced) path to compare."""
+    user = _session_of(ttpose_devices).user_model
+    if user is not None and user.kind == "runner":
+        pytest.skip(f"the untraced basic runner is the bundled model's; {user.name} has only its own runner")
     return _cached(ttpose_devices, "device", "basic", ttpose_point, ttpose_reference)
 
 
@@ -181,13 +214,19 @@ def ttpose_dp_runner(
 
 @pytest.fixture
 def ttpose_new_runner(
-    ttpose_device: Any, ttpose_backend: Backend, ttpose_reference: Any
+    ttpose_devices: DeviceManager, ttpose_device: Any, ttpose_backend: Backend, ttpose_reference: Any
 ) -> Callable[[MatrixPoint], Any]:
     """``runner = ttpose_new_runner(point)``: a fresh, uncached performant runner on the single device, built as the
     cached ones are; the caller releases it (a release check, say)."""
 
+    # Cached runners' traces go first: a trace must not replay over what the new runner allocates (and a memory
+    # snapshot taken by the test before building sees no runner but its own come and go).
+    ttpose_devices.release_traced("device")
+
     def new_runner(point: MatrixPoint) -> Any:
-        return _builder("runner", point, ttpose_reference, ttpose_backend.dry_run)(ttpose_device)
+        session = _session_of(ttpose_devices)
+        builder = _builder("runner", point, ttpose_reference, ttpose_backend.dry_run, session.user_model, session.hook)
+        return builder(ttpose_device)
 
     return new_runner
 
@@ -198,6 +237,11 @@ IMAGE_NAMES = ("bus.jpg", "zidane.jpg")
 @pytest.fixture(scope="session")
 def ttpose_images() -> dict[str, Any]:
     """Ultralytics' sample images (BGR uint8 arrays) by name: ``bus.jpg`` and ``zidane.jpg``."""
+    return _sample_images()
+
+
+@functools.cache
+def _sample_images() -> dict[str, Any]:
     assets = importlib.import_module("pytest_ttpose.pose.assets")
     return {name: assets.load_image(name) for name in IMAGE_NAMES}
 
@@ -208,11 +252,16 @@ def ttpose_input(
 ) -> Any:
     """The model input of this case: real images (bus.jpg, zidane.jpg, alternating) letterboxed to the point's
     resolution, as a float (B, 3, H, W) batch; B is the point's batch, times the mesh's devices for a _dp case."""
-    postprocess = importlib.import_module("pytest_ttpose.pose.processing")
     devices = ttpose_settings.mesh_shape.size if "ttpose_mesh_device" in request.fixturenames else 1
-    count = ttpose_point.batch_size * devices
-    images = [ttpose_images[IMAGE_NAMES[index % len(IMAGE_NAMES)]] for index in range(count)]
-    batch, _ = postprocess.preprocess(images, ttpose_point.resolution)
+    return _letterboxed(ttpose_images, ttpose_point.batch_size * devices, ttpose_point.resolution)
+
+
+def _letterboxed(images: dict[str, Any], count: int, resolution: tuple[int, int]) -> Any:
+    """``count`` real images (bus.jpg, zidane.jpg, alternating) letterboxed to ``resolution``: (count, 3, H, W)."""
+    postprocess = importlib.import_module("pytest_ttpose.pose.processing")
+    batch, _ = postprocess.preprocess(
+        [images[IMAGE_NAMES[index % len(IMAGE_NAMES)]] for index in range(count)], resolution
+    )
     return batch
 
 

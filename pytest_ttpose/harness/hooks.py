@@ -7,6 +7,7 @@ its hook methods, each of which delegates to the session or to ``collection``. A
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Generator
 from typing import Any
@@ -17,6 +18,8 @@ from pytest_ttpose.harness import collection, configuration
 from pytest_ttpose.harness.backends import BackendUnavailable, builtin_backends, installed_ttnn_version
 from pytest_ttpose.harness.baselines import BaselineFileError
 from pytest_ttpose.harness.session import SESSION_KEY, WORKER_OUTPUT_KEY, TtposeSession
+from pytest_ttpose.harness.settings import OptionError
+from pytest_ttpose.harness.user_model import resolve_user_model
 from pytest_ttpose.harness.weights import UnusableWeights
 
 # The fixture that builds the torch reference, and so needs the weights.
@@ -39,13 +42,48 @@ def configure(config: pytest.Config) -> None:
         backend.prepare()
     except BackendUnavailable as error:
         raise pytest.UsageError(f"--ttpose-backend={settings.backend}: {error}") from None
-    session = TtposeSession(settings, backend, is_worker=hasattr(config, "workerinput"))
+    alias = backend.ttnn_import_alias() if settings.import_ttnn == "backend" else None
+    hidden = alias.install() if alias is not None else []
+    try:  # the user's module is imported here, after the backend's environment and the alias are in place
+        user_model = resolve_user_model(
+            configuration.text_of(config, "--ttpose-runner"),
+            configuration.text_of(config, "--ttpose-tt-model"),
+            configuration.text_of(config, "--ttpose-output"),
+            _make_hook_plugins(config),
+        )
+    except OptionError as error:
+        if alias is not None:
+            alias.uninstall()
+        raise pytest.UsageError(str(error)) from None
+    if user_model is not None:
+        settings = dataclasses.replace(settings, model=user_model.name)
+    session = TtposeSession(settings, backend, is_worker=hasattr(config, "workerinput"), user_model=user_model)
+    session.ttnn_alias = alias
+    session.hook = config.hook
+    if hidden:
+        session.notes.append(
+            f"ttnn was imported before the session started ({len(hidden)} modules, by a plugin or an initial "
+            "conftest): modules that imported it then keep the installed ttnn; see --ttpose-import-ttnn"
+        )
     config.stash[SESSION_KEY] = session
     config.pluginmanager.register(SessionHooks(session), "ttpose-session")
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(XdistHooks(session), "ttpose-xdist")
     if config.pluginmanager.hasplugin("benchmark"):
         config.pluginmanager.register(BenchmarkHooks(session), "ttpose-benchmark")
+
+
+def _make_hook_plugins(config: pytest.Config) -> dict[str, list[str]]:
+    """The names of the plugins implementing the make hooks, by kind of user model (conftests: module names)."""
+    found: dict[str, list[str]] = {}
+    for kind, caller in (
+        ("runner", config.hook.pytest_ttpose_make_runner),
+        ("tt-model", config.hook.pytest_ttpose_make_tt_model),
+    ):
+        names = [str(getattr(impl.plugin, "__name__", impl.plugin_name)) for impl in caller.get_hookimpls()]
+        if names:
+            found[kind] = names
+    return found
 
 
 def header_lines(session: TtposeSession) -> list[str]:
@@ -67,12 +105,26 @@ def header_lines(session: TtposeSession) -> list[str]:
         f"ttpose: weights {session.weights.label}",
         f"ttpose: baselines {baseline} [{mode}]",
         f"ttpose: matrix {settings.describe_matrix()}",
+        f"ttpose: model {_model_line(session)}",
     ] + (
         # On hardware, or when auto found none: the checklist of driver, firmware, hugepages, sfpi and meshes.
         ["ttpose: machine check: python -m pytest_ttpose.doctor"]
         if settings.backend == "ttnn" or settings.requested_backend == "auto"
         else []
     )
+
+
+def _model_line(session: TtposeSession) -> str:
+    settings, user = session.settings, session.user_model
+    if user is None:
+        what = f"bundled YOLO11{settings.model_scale}-pose (pytest_ttpose.tt, traced by pytest_ttpose.runner)"
+    elif user.kind == "runner":
+        what = f"{user.name} (your runner)"
+    else:
+        what = f"{user.name} (your TT model, traced by pytest_ttpose.runner)"
+    if session.ttnn_alias is not None:
+        what += f"; `import ttnn` gives {session.ttnn_alias.description}"
+    return what
 
 
 def _unusable(error: BaselineFileError) -> str:
@@ -160,8 +212,12 @@ class SessionHooks:
             terminalreporter.write_line(line)
 
     def pytest_unconfigure(self) -> None:
-        """Close any device still open (after an interrupted session fixture teardown)."""
-        self.session.devices.close()
+        """Close any device still open (after an interrupted session fixture teardown); drop the ttnn alias."""
+        try:
+            self.session.devices.close()
+        finally:
+            if self.session.ttnn_alias is not None:
+                self.session.ttnn_alias.uninstall()
 
 
 class XdistHooks:

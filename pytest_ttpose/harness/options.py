@@ -145,6 +145,37 @@ OPTIONS: tuple[OptionSpec, ...] = (
         metavar="FRACTION",
     ),
     OptionSpec("--ttpose-report", "write the summary table as JSON to PATH.", ini=True, metavar="PATH"),
+    OptionSpec(
+        "--ttpose-runner",
+        "validate your own runner instead of the bundled model: MODULE:CLASS of a class with the performant "
+        "runner's API (constructor (device, device_batch_size, act_dtype, weight_dtype, resolution, ...), "
+        "run(torch_input_tensor), release()).",
+        ini=True,
+        metavar="MODULE:CLASS",
+    ),
+    OptionSpec(
+        "--ttpose-tt-model",
+        "validate your own TT model, driven by the harness's infra and traced 2-CQ runner: MODULE:FACTORY, "
+        "FACTORY(device, reference_model, act_dtype, weight_dtype, resolution, batch_size) -> model.",
+        ini=True,
+        metavar="MODULE:FACTORY",
+    ),
+    OptionSpec(
+        "--ttpose-output",
+        "read your model's output with MODULE:FUNC, FUNC(output, ttnn, mesh_composer) -> torch (B, 56, A), "
+        "when the default adapter cannot ((B, 56, A), (B, A, 56), (B, 1, ...) of those, tile-padded).",
+        ini=True,
+        metavar="MODULE:FUNC",
+    ),
+    OptionSpec(
+        "--ttpose-import-ttnn",
+        "what `import ttnn` in your code gives: backend (the session's: the emulator under "
+        "--ttpose-backend=emulator, the dry run's namespace under ttnn-mock, else the installed package) or "
+        "installed (always the installed package as is).",
+        ini=True,
+        default="backend",
+        metavar="WHICH",
+    ),
 )
 
 

@@ -29,6 +29,8 @@ from pytest_ttpose.harness.baselines import (
 )
 from pytest_ttpose.harness.report import INTERRUPTED, CaseResult, build_report, render_table, write_report
 from pytest_ttpose.harness.settings import MeshShape, Settings
+from pytest_ttpose.harness.ttnn_import import TtnnAlias
+from pytest_ttpose.harness.user_model import UserModel
 from pytest_ttpose.harness.weights import WeightsIdentity, load_checked_weights, weights_identity
 
 WORKER_OUTPUT_KEY = "ttpose_results"
@@ -57,6 +59,7 @@ class DeviceManager:
         self.opened: list[str] = []  # what was opened, in order (the header of a failure, and the tests)
         # How the traced runners staged their input, per "device"/"mesh" (chosen per arch in runner/staging.py).
         self.stagings: dict[str, str] = {}
+        self.session: TtposeSession | None = None  # the session owning it: what the fixtures build comes from there
 
     def _switch(self, kind: DeviceKind) -> _Open:
         if self._open is not None and self._open.kind == kind:
@@ -111,6 +114,11 @@ class DeviceManager:
                 state.traced.append(key)
         return state.cache[key]
 
+    def release_traced(self, kind: DeviceKind) -> None:
+        """Release the cached objects holding a trace on ``kind``: something is about to be built outside the
+        cache (a fresh runner), and a trace must not replay over buffers allocated after its capture."""
+        self._release_traced(self._switch(kind))
+
     @staticmethod
     def _release_traced(state: _Open) -> None:
         while state.traced:
@@ -142,11 +150,19 @@ class DeviceManager:
 class TtposeSession:
     """Everything the plugin knows during one pytest session (one per process; see ``SESSION_KEY``)."""
 
-    def __init__(self, settings: Settings, backend: Backend, *, is_worker: bool) -> None:
+    def __init__(
+        self, settings: Settings, backend: Backend, *, is_worker: bool, user_model: UserModel | None = None
+    ) -> None:
         self.settings = settings
         self.backend = backend
         self.is_worker = is_worker
+        # The user's implementation under test (None: the bundled model), and the `import ttnn` alias if installed.
+        self.user_model = user_model
+        self.ttnn_alias: TtnnAlias | None = None
         self.devices = DeviceManager(backend, settings)
+        self.devices.session = self
+        # pytest's hook caller (set when configured): the user model's make hooks are called through it.
+        self.hook: Any = None
         self.results: dict[str, CaseResult] = {}
         self.notes: list[str] = []
         self._store: BaselineFile | None = None
@@ -181,7 +197,9 @@ class TtposeSession:
             mesh = self.settings.mesh_shape
             if mesh.size < 2:
                 mesh = self.backend.default_mesh_shape
-            self._fingerprint = replace(self.backend.fingerprint(mesh), weights=self.weights.key)
+            self._fingerprint = replace(
+                self.backend.fingerprint(mesh), weights=self.weights.key, model=self.settings.model
+            )
         return self._fingerprint
 
     @property

@@ -13,6 +13,8 @@ from pathlib import Path
 
 from pytest_ttpose.systems import ARCHS, SYSTEMS
 
+# The implementation the session validates when no user model is given (baselines.Fingerprint.model).
+BUNDLED_MODEL = "bundled"
 # Option defaults and vocabularies: constants, so that the plugin's import and ``--help`` stay cheap.
 
 # The dtypes the TT model accepts (pytest_ttpose.tt.model.SUPPORTED_DTYPES; tests/harness/test_option_dtypes.py keeps
@@ -237,6 +239,10 @@ class Settings:
     regen_args: tuple[str, ...] = field(default=())
     # --ttpose-baselines-reset: an update may drop an unusable file or invalid entries (the old file kept as .bak).
     baselines_reset: bool = False
+    # The implementation validated: "bundled", or the MODULE:NAME (hook:PLUGIN) of the user's model.
+    model: str = BUNDLED_MODEL
+    # What `import ttnn` gives user code (pytest_ttpose.harness.ttnn_import).
+    import_ttnn: str = "backend"
 
     @property
     def matrix(self) -> tuple[MatrixPoint, ...]:

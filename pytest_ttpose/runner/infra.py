@@ -21,6 +21,8 @@ from pytest_ttpose.runner.inputs import check_torch_input, l1_input_config
 from pytest_ttpose.runner.staging import Staging, staging_memory_config
 from pytest_ttpose.seam import api_for
 from pytest_ttpose.tt import build_pose_model, input_to_host_tensor
+from pytest_ttpose.tt.diagnostics import layer_pcc_table
+from pytest_ttpose.tt.run import run_tt_model
 
 
 class PccCheckError(AssertionError):
@@ -146,6 +148,14 @@ class YOLOv11PosePerformanceRunnerInfra:
         """The ``(B, 56, A)`` float torch output of a device output (default ``output_tensor``), chips concatenated."""
         source = self.output_tensor if output_tensor is None else output_tensor
         return self.tt_model.output_to_torch(source, mesh_composer=self.output_mesh_composer).float()
+
+    def forward(self, torch_input_tensor: torch.Tensor) -> torch.Tensor:
+        """One untraced forward of the TT model on a (B, 3, H, W) batch, read back as (B, 56, A) float32."""
+        return run_tt_model(self.tt_model, torch_input_tensor)
+
+    def layer_pcc_rows(self, torch_input_tensor: torch.Tensor) -> Any:
+        """Per-layer PCC of the TT model against the reference on the same input (the bundled model's layers)."""
+        return layer_pcc_table(self.reference_model, self.tt_model, torch_input_tensor)
 
     def reference_output(self, torch_input_tensor: torch.Tensor | None = None) -> torch.Tensor:
         """The fp32 torch reference output on the same input (the default input's output is computed once)."""

@@ -75,6 +75,18 @@ class PoseRunnerBase(ABC):
         self._ensure_live()
         return self.infra.output_to_torch(output_tensor)
 
+    @property
+    def reference_model(self) -> torch.nn.Module:
+        return self.infra.reference_model
+
+    def reference_output(self, torch_input_tensor: torch.Tensor | None = None) -> torch.Tensor:
+        """The torch reference's output on the same input."""
+        return self.infra.reference_output(torch_input_tensor)
+
+    def layer_pcc_rows(self, torch_input_tensor: torch.Tensor) -> Any:
+        """Per-layer PCC of the (untraced) TT model against the reference: where an output drop starts."""
+        return self.infra.layer_pcc_rows(torch_input_tensor)
+
     @abstractmethod
     def run(self, torch_input_tensor: torch.Tensor | None = None, check_pcc: bool = False) -> Any:
         """Run one batch (the infra's own input when ``None``) and return the device output tensor."""
@@ -82,6 +94,10 @@ class PoseRunnerBase(ABC):
     def run_to_torch(self, torch_input_tensor: torch.Tensor | None = None, check_pcc: bool = False) -> torch.Tensor:
         """``run()`` then read the output back: the ``(B, 56, A)`` torch output of this input."""
         return self.output_to_torch(self.run(torch_input_tensor, check_pcc=check_pcc))
+
+    def forward(self, torch_input_tensor: torch.Tensor) -> torch.Tensor:
+        """One batch through this runner, read back: ``run_to_torch``."""
+        return self.run_to_torch(torch_input_tensor)
 
     @abstractmethod
     def _free_device_state(self) -> None:

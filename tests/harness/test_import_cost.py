@@ -31,6 +31,8 @@ LIGHT_MODULES = frozenset(
         "pytest_ttpose.harness.topology",
         "pytest_ttpose.systems",
         "pytest_ttpose.harness.weights",
+        "pytest_ttpose.harness.ttnn_import",
+        "pytest_ttpose.harness.user_model",
         "pytest_ttpose.pose",
         "pytest_ttpose.pose.acceptance",
     }
