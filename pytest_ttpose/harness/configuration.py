@@ -118,12 +118,12 @@ def _resolve(config: pytest.Config, backends: Mapping[str, BackendFactory]) -> t
     worker = xdist_worker_index(config)
     try:
         backend = backends[name](BackendRequest(arch=arch, mesh_shape=explicit_mesh, worker_index=worker))
+        count = backend.device_count  # on hardware, ttnn counts here
+        topology = backend.topology
     except BackendOptionError as error:
         raise s.OptionError(error.option, error.value, error.problem, error.accepted) from None
     except BackendUnavailable as error:
         raise s.OptionError("--ttpose-backend", requested, str(error), accepted) from None
-    count = backend.device_count  # on hardware, ttnn counts here
-    topology = backend.topology
 
     problem = None if explicit_mesh is None else topology.why_not(explicit_mesh)
     if problem is not None:

@@ -23,7 +23,7 @@ from pytest_ttpose.devperf.model import Hardware
 from pytest_ttpose.devperf.pipeline import CallModel, model_call
 from pytest_ttpose.emulator import machine, perf_log
 from pytest_ttpose.runner.performant import YOLOv11PosePerformantRunner
-from pytest_ttpose.tt.device_params import MESH_DEVICE_PARAMS, SINGLE_DEVICE_PARAMS
+from pytest_ttpose.tt.device_params import device_params
 
 # system -> (emulated arch, chips): the DP anchor runs on a 1x2 mesh, one image per chip
 RECORDINGS = {"n150": ("wormhole_b0", 1), "p150": ("blackhole", 1), "n300": ("wormhole_b0", 2)}
@@ -33,9 +33,9 @@ HOST_CHANNELS = 16  # the runner converts its input padded to 16 channels on the
 def _record(arch: str, chips: int) -> list[Event]:
     machine.set_machine(arch, chips)
     if chips == 1:
-        device = ttnn.open_device(device_id=0, **SINGLE_DEVICE_PARAMS)
+        device = ttnn.open_device(device_id=0, **device_params(arch, "device"))
     else:
-        device = ttnn.open_mesh_device(mesh_shape=ttnn.MeshShape(1, chips), **MESH_DEVICE_PARAMS)
+        device = ttnn.open_mesh_device(mesh_shape=ttnn.MeshShape(1, chips), **device_params(arch, "mesh"))
     try:
         runner = YOLOv11PosePerformantRunner(device, 1, resolution=(640, 640), validate_on_capture=False)
         with runner, perf_log.recording() as log:

@@ -45,6 +45,7 @@ runner = types.ModuleType("pytest_ttpose.runner")
 runner.RunnerConfig = RunnerConfig
 runner.YOLOv11PosePerformanceRunnerInfra = type("Infra", (StandIn,), {})
 runner.YOLOv11PosePerformantRunner = type("Runner", (StandIn,), {})
+runner.YOLOv11PoseBasicRunner = type("Basic", (StandIn,), {})
 sys.modules["pytest_ttpose.runner"] = runner
 """
 

@@ -123,13 +123,20 @@ def test_missing_and_unexpected_keys_are_named(tmp_path: Path, real_state_dict: 
     assert "model.99.extra" in str(info.value)
 
 
-@pytest.mark.parametrize("damage", ["truncated", "garbage", "empty"])
-def test_corrupt_file(tmp_path: Path, real_state_dict: dict[str, torch.Tensor], damage: str) -> None:
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        ("truncated", "truncated or corrupt"),
+        ("garbage", "not a torch weights file"),
+        ("empty", r"the weights file is empty \(0 bytes\)"),
+    ],
+)
+def test_corrupt_file(tmp_path: Path, real_state_dict: dict[str, torch.Tensor], damage: str, message: str) -> None:
     path = tmp_path / "broken.pt"
     torch.save(real_state_dict, path)
     data = path.read_bytes()
     path.write_bytes({"truncated": data[: len(data) // 2], "garbage": b"not a torch file" * 100, "empty": b""}[damage])
-    with pytest.raises(WeightsError, match="truncated or corrupt") as info:
+    with pytest.raises(WeightsError, match=message) as info:
         build_reference("n", weights=path)
     assert str(path) in str(info.value)
 
