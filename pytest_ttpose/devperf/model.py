@@ -20,15 +20,19 @@ from typing import Literal
 from .constants import Arch, OpClass, value
 from .descriptors import DTYPE_BYTES, ConvWork, MatmulWork, OpDesc, TensorDesc
 
-System = Literal["n150", "n300", "p150", "2xp150"]
-SYSTEMS: tuple[System, ...] = ("n150", "n300", "p150", "2xp150")
+System = Literal["n150", "n300", "t3k", "p150", "2xp150", "4xp150", "8xp150"]
+SYSTEMS: tuple[System, ...] = ("n150", "n300", "t3k", "p150", "2xp150", "4xp150", "8xp150")
 
-# system -> (arch, chips, PCIe links to the host): an N300's second chip is reached over ethernet from the first
+# system -> (arch, chips, PCIe links to the host): an N300's second chip is reached over ethernet from the first, so
+# a T3K (four N300 cards) has four links for eight chips; every P150 card has its own link.
 _SYSTEM_LAYOUT: dict[System, tuple[Arch, int, int]] = {
     "n150": ("wormhole_b0", 1, 1),
     "n300": ("wormhole_b0", 2, 1),
+    "t3k": ("wormhole_b0", 8, 4),
     "p150": ("blackhole", 1, 1),
     "2xp150": ("blackhole", 2, 2),
+    "4xp150": ("blackhole", 4, 4),
+    "8xp150": ("blackhole", 8, 8),
 }
 _GRID_OF_ARCH = {"wormhole_b0": "n150", "blackhole": "p150"}
 
@@ -91,13 +95,14 @@ class Hardware:
 
     @classmethod
     def for_arch(cls, arch: str, chips: int) -> Hardware:
-        """The system of ``chips`` chips of ``arch`` (one or two: n150/n300, p150/2xp150)."""
+        """The system of ``chips`` chips of ``arch`` (n150/n300/t3k, p150/2xp150/4xp150/8xp150)."""
         for system, (system_arch, system_chips, _) in _SYSTEM_LAYOUT.items():
             if (system_arch, system_chips) == (arch, chips):
                 return cls.of(system)
+        known = ", ".join(f"{name} ({layout[1]} {layout[0]})" for name, layout in _SYSTEM_LAYOUT.items())
         raise ValueError(
-            f"the performance model knows n150, n300 (wormhole_b0) and p150, 2xp150 (blackhole); got {chips} "
-            f"{arch} chip(s): run perf cases on a mesh of at most 2 devices"
+            f"the performance model knows {known}; got {chips} {arch} chip(s): run perf cases on a mesh of one "
+            "of those sizes"
         )
 
     @property
