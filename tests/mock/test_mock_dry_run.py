@@ -18,7 +18,11 @@ pytestmark = pytest.mark.requires_ttnn
 @pytest.mark.parametrize(
     "arch",
     [
-        pytest.param(name, marks=pytest.mark.skip(reason=UNOPENABLE[name])) if name in UNOPENABLE else name
+        # A system ttnn 0.81.1's mock cannot open is an expected failure, not a skip: CI insists that every test needing
+        # the real ttnn runs, and a strict xfail turns red the day the system opens (drop it from UNOPENABLE then).
+        pytest.param(name, marks=pytest.mark.xfail(reason=UNOPENABLE[name], strict=True))
+        if name in UNOPENABLE
+        else name
         for name in CLUSTERS
     ],
 )
