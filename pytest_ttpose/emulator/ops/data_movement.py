@@ -32,6 +32,8 @@ from ..types import (
 from .common import dimension_in_range, exact_copy, index_in_rank, output_memory_config
 from .sharded_outputs import (
     padded_output_config,
+    reshape_is_view,
+    reshaped_output_config,
     respread_output_config,
     transposed_output_config,
     untilized_output_config,
@@ -340,15 +342,18 @@ def reshape(
             input_tensor.layout,
             input_tensor.tile,
         )
+    target = memory_config or input_tensor.memory_config()
+    if reshape_is_view(input_tensor, dims, target):
+        output_config = input_tensor.memory_config()
+    else:
+        output_config = reshaped_output_config(dims, input_tensor.layout, target)
     return launch(
         "reshape",
         [input_tensor],
         lambda v: v[0].reshape(dims),
         dtype=input_tensor.dtype,
         layout=input_tensor.layout,
-        memory_config=memory_config
-        or respread_output_config(input_tensor, dims, input_tensor.layout)
-        or output_memory_config(input_tensor, dims),
+        memory_config=output_config,
         exact=exact_copy(input_tensor.dtype, input_tensor.dtype, dims[-1:] == list(input_tensor.shape[-1:])),
     )
 

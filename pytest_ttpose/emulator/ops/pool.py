@@ -10,7 +10,15 @@ import torch.nn.functional as F
 
 from ..dispatch import launch
 from ..tensor import Tensor
-from ..types import TILE_SIZE, DataType, Layout, MemoryConfig, TensorMemoryLayout, reject_unsupported
+from ..types import (
+    TILE_SIZE,
+    DataType,
+    Layout,
+    MemoryConfig,
+    ShardOrientation,
+    TensorMemoryLayout,
+    reject_unsupported,
+)
 from .common import exact_copy, output_memory_config
 from .conv import _pair
 from .sharded_outputs import pooled_output_config, upsampled_output_config
@@ -57,6 +65,15 @@ def max_pool2d(
         raise RuntimeError(
             f"TT_FATAL: max_pool2d: input shape {shape} does not hold batch_size={batch_size} x {input_h}x{input_w} "
             f"x channels={channels}"
+        )
+
+    input_shard = input_tensor.memory_config().shard_spec if input_tensor.memory_config().is_sharded() else None
+    if input_shard is not None and input_shard.orientation != ShardOrientation.ROW_MAJOR:
+        # ttnn derives the pool's output shard from the input's, whatever memory_config asks for, and its pool
+        # kernels walk the cores in row-major order only (generic_pools.cpp:265)
+        raise RuntimeError(
+            "TT_FATAL: max_pool2d: out_memory_config.shard_spec().value().orientation == ShardOrientation::ROW_MAJOR "
+            f"(the input is sharded {input_shard.orientation.name}; reshard it with a ROW_MAJOR shard spec first)"
         )
 
     def size(extent: int, lo: int, hi: int, k: int, s: int, d: int) -> int:

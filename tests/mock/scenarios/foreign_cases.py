@@ -443,6 +443,19 @@ for _cores, _shard_rows in ((13, 31), (13, 32), (20, 20)):
         return out, expected.permute(0, 2, 3, 1).reshape(1, 1, 400, 128)
 
 
+for _memory_config in ("the input's", "L1 interleaved"):
+
+    @case(f"max_pool2d of a COL_MAJOR height-sharded input into {_memory_config} memory config")
+    def _(ttnn: Any, device: Any, generator: Any, memory_config: str = _memory_config) -> Outcome:
+        # ttnn derives the output shard from the input's and accepts only a ROW_MAJOR one (a false pass before)
+        grid = ttnn.CoreRangeSet([ttnn.CoreRange(ttnn.CoreCoord(0, 0), ttnn.CoreCoord(3, 1))])
+        shard = ttnn.ShardSpec(grid, [32, 32], ttnn.ShardOrientation.COL_MAJOR)
+        config = ttnn.MemoryConfig(ttnn.TensorMemoryLayout.HEIGHT_SHARDED, ttnn.BufferType.L1, shard)
+        tensor = _device_tensor(ttnn, device, _randn(generator, 1, 1, 256, 32), "ROW_MAJOR", config=config)
+        output = None if memory_config == "the input's" else ttnn.L1_MEMORY_CONFIG
+        return ttnn.max_pool2d(tensor, 1, 16, 16, 32, [2, 2], [2, 2], [1, 1], [1, 1], memory_config=output), None
+
+
 @case("max_pool2d 5x5 of an interleaved 20x20x128 input")
 def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
     import torch
