@@ -445,6 +445,13 @@ def pad(
             input_tensor.tile,
         )
     out_shape = [s + b + a for s, (b, a) in zip(input_tensor.shape, pairs, strict=True)]
+    if input_tensor.layout == Layout.TILE and input_tensor.is_sharded() and math.prod(out_shape[:-2]) > 1:
+        # ttnn fills the new tile padding of a sharded tensor one [H, W] slice at a time, and only one
+        raise RuntimeError(
+            f"TT_FATAL: pad: FillPadL1ShardedProgramFactory: N_slices > 1 not yet supported (got "
+            f"{math.prod(out_shape[:-2])}) (the padded shape {out_shape} of a sharded TILE tensor has more than one "
+            "[H, W] slice; pad it interleaved, or fold the leading dims into the height)"
+        )
     return launch(
         "pad",
         [input_tensor],

@@ -72,8 +72,8 @@ def max_pool2d(
         # ttnn derives the pool's output shard from the input's, whatever memory_config asks for, and its pool
         # kernels walk the cores in row-major order only (generic_pools.cpp:265)
         raise RuntimeError(
-            "TT_FATAL: max_pool2d: out_memory_config.shard_spec().value().orientation == ShardOrientation::ROW_MAJOR "
-            f"(the input is sharded {input_shard.orientation.name}; reshard it with a ROW_MAJOR shard spec first)"
+            "TT_FATAL: max_pool2d: Only row major orientation is supported. (the input is sharded "
+            f"{input_shard.orientation.name}; reshard it with a ROW_MAJOR shard spec first)"
         )
 
     def size(extent: int, lo: int, hi: int, k: int, s: int, d: int) -> int:

@@ -401,6 +401,63 @@ for _layout in _LAYOUTS:
         return ttnn.reshape(tensor, (1, 1, 512, 128)), values.reshape(1, 1, 512, 128)
 
 
+# reshape of a sharded input: a view keeps the input's config (memory_config or not); a reshape that moves data
+# derives the shard from the target's grid, and a shard holding the whole height is WIDTH_SHARDED
+ShardedConfig = tuple[str, int, int, tuple[int, int]]  # (HEIGHT/WIDTH/BLOCK, cores x, cores y, shard shape)
+
+
+def _sharded_reshape_case(
+    name: str,
+    shape: tuple[int, ...],
+    config: ShardedConfig,
+    target: tuple[int, ...],
+    memory_config: ShardedConfig | None,
+) -> None:
+    def build(ttnn: Any, kind: str, cores_x: int, cores_y: int, shard: tuple[int, int]) -> Any:
+        grid = ttnn.CoreRangeSet([ttnn.CoreRange(ttnn.CoreCoord(0, 0), ttnn.CoreCoord(cores_x - 1, cores_y - 1))])
+        spec = ttnn.ShardSpec(grid, list(shard), ttnn.ShardOrientation.ROW_MAJOR)
+        return ttnn.MemoryConfig(getattr(ttnn.TensorMemoryLayout, f"{kind}_SHARDED"), ttnn.BufferType.L1, spec)
+
+    @case(name)
+    def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+        values = _randn(generator, *shape)
+        tensor = _device_tensor(ttnn, device, values, config=build(ttnn, *config))
+        output = None if memory_config is None else build(ttnn, *memory_config)
+        return ttnn.reshape(tensor, target, memory_config=output), values.reshape(target)
+
+
+_sharded_reshape_case(
+    "reshape of a height-sharded [15, 7] tile tensor to [7, 15]", (1, 1, 15, 7), ("HEIGHT", 1, 1, (32, 32)),
+    (1, 1, 7, 15), None,
+)  # fmt: skip
+_sharded_reshape_case(
+    "reshape of a height-sharded [3, 15, 7] tile tensor to [45, 7]", (1, 3, 15, 7), ("HEIGHT", 3, 1, (32, 32)),
+    (1, 1, 45, 7), None,
+)  # fmt: skip
+_sharded_reshape_case(
+    "reshape view of a height-sharded tensor keeps its config over memory_config", (1, 1, 64, 32),
+    ("HEIGHT", 2, 1, (32, 32)), (1, 2, 32, 32), ("HEIGHT", 4, 1, (32, 32)),
+)  # fmt: skip
+_sharded_reshape_case(
+    "reshape of a block-sharded tensor moving data", (1, 1, 128, 64), ("BLOCK", 2, 2, (64, 32)), (1, 1, 64, 128),
+    None,
+)  # fmt: skip
+_sharded_reshape_case(
+    "reshape of a width-sharded tensor moving data", (1, 1, 128, 64), ("WIDTH", 2, 1, (128, 32)), (1, 1, 256, 32),
+    None,
+)  # fmt: skip
+
+
+@case("pad of a width-sharded tile tensor with two batches")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    # ttnn fills the new tile padding of a sharded tensor one [H, W] slice at a time, and only one (a false pass before)
+    grid = ttnn.CoreRangeSet([ttnn.CoreRange(ttnn.CoreCoord(0, 0), ttnn.CoreCoord(0, 0))])
+    spec = ttnn.ShardSpec(grid, [64, 32], ttnn.ShardOrientation.ROW_MAJOR)
+    config = ttnn.MemoryConfig(ttnn.TensorMemoryLayout.WIDTH_SHARDED, ttnn.BufferType.L1, spec)
+    tensor = _device_tensor(ttnn, device, _randn(generator, 2, 1, 32, 16), config=config)
+    return ttnn.pad(tensor, [(0, 0), (0, 0), (0, 32), (0, 0)], 0.0), None
+
+
 # gap 11: concat of bfloat8_b tile inputs; max_pool2d's output shard
 for _widths in ((40, 40), (32, 64), (48, 16), (8, 8)):
 
