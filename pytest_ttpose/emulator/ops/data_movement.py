@@ -56,6 +56,15 @@ def to_layout(
 ) -> Tensor:
     reject_unsupported("to_layout", sub_core_grids=sub_core_grids)
     out_dtype = dtype or tensor.dtype
+    untilize_cast = dtype is not None and dtype != tensor.dtype and tensor.layout == Layout.TILE
+    if layout == Layout.ROW_MAJOR and tensor._on_device and untilize_cast:
+        if not (tensor.dtype in _BLOCK_FORMATS and dtype == DataType.BFLOAT16):
+            # ttnn's untilize keeps the dtype, bfloat8_b -> bfloat16 excepted (to_layout_op.cpp:170)
+            raise RuntimeError(
+                "TT_FATAL: to_layout: dtype cannot be different from tensor dtype when converting to "
+                "ROW_MAJOR_LAYOUT on device (allowed exception: BFLOAT8_B -> BFLOAT16, which untilize handles "
+                f"natively)! ({tensor.dtype} -> {dtype}: untilize first, then ttnn.typecast)"
+            )
     if layout == Layout.ROW_MAJOR and out_dtype in _BLOCK_FORMATS:
         out_dtype = DataType.BFLOAT16  # untilizing a block format yields bfloat16 rows
     if out_dtype in _BLOCK_FORMATS and layout != Layout.TILE:
@@ -74,6 +83,16 @@ def to_layout(
             raise RuntimeError(
                 f"TT_FATAL: to_layout: {shard_not_tile_sized(shard.shape)} To tilize a ROW_MAJOR sharded tensor, "
                 "reshard it to tile-multiple shards or make it interleaved first"
+            )
+    requested = memory_config.shard_spec if memory_config is not None else None
+    if layout == Layout.ROW_MAJOR and tensor.layout == Layout.TILE and requested is not None:
+        if any(d % TILE_SIZE for d in requested.shape):
+            # ttnn untilizes into the requested shards tile by tile, so they must be whole tiles
+            # (tensor_layout.cpp:171, shard_align_error)
+            raise RuntimeError(
+                f"TT_FATAL: to_layout: !shard_align_error.has_value(): {shard_not_tile_sized(requested.shape)} "
+                "To untilize into a sharded memory_config, give it tile-multiple shards, or untilize first and "
+                "then move the result with ttnn.to_memory_config"
             )
     return launch(
         "to_layout",

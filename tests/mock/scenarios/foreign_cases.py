@@ -458,6 +458,54 @@ def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
     return ttnn.pad(tensor, [(0, 0), (0, 0), (0, 32), (0, 0)], 0.0), None
 
 
+def _sharded(ttnn: Any, kind: str, cores_x: int, shard: tuple[int, int]) -> Any:
+    grid = ttnn.CoreRangeSet([ttnn.CoreRange(ttnn.CoreCoord(0, 0), ttnn.CoreCoord(cores_x - 1, 0))])
+    spec = ttnn.ShardSpec(grid, list(shard), ttnn.ShardOrientation.ROW_MAJOR)
+    return ttnn.MemoryConfig(getattr(ttnn.TensorMemoryLayout, f"{kind}_SHARDED"), ttnn.BufferType.L1, spec)
+
+
+# softmax views a tensor whose last dimension is not tile aligned at its padded width: one shard must span it
+for _name, _width in (("softmax", 45), ("softmax", 64), ("softmax_in_place", 45), ("softmax_in_place", 64)):
+
+    @case(f"{_name} of a width-sharded tile tensor of width {_width}")
+    def _(ttnn: Any, device: Any, generator: Any, name: str = _name, width: int = _width) -> Outcome:
+        import torch
+
+        values = _randn(generator, 1, 1, 64, width)
+        tensor = _device_tensor(ttnn, device, values, config=_sharded(ttnn, "WIDTH", 2, (64, 32)))
+        expected = torch.softmax(ttnn.to_torch(tensor).float(), -1)  # before softmax_in_place overwrites it
+        return getattr(ttnn, name)(tensor, -1), expected
+
+
+for _dim in (-1, 2):
+
+    @case(f"softmax of a row-major tensor over dim {_dim}")
+    def _(ttnn: Any, device: Any, generator: Any, dim: int = _dim) -> Outcome:
+        import torch
+
+        values = _randn(generator, 1, 1, 32, 64)
+        tensor = _device_tensor(ttnn, device, values, "ROW_MAJOR")
+        return ttnn.softmax(tensor, dim), torch.softmax(ttnn.to_torch(tensor).float(), dim)
+
+
+for _source, _target in (("bfloat16", "bfloat8_b"), ("bfloat16", "float32"), ("bfloat8_b", "bfloat16")):
+
+    @case(f"to_layout row-major of a {_source} tensor with dtype {_target}")
+    def _(ttnn: Any, device: Any, generator: Any, source: str = _source, target: str = _target) -> Outcome:
+        tensor = _device_tensor(ttnn, device, _randn(generator, 1, 1, 32, 64), dtype=source)  # type: ignore[arg-type]
+        return ttnn.to_layout(tensor, ttnn.ROW_MAJOR_LAYOUT, dtype=getattr(ttnn, target)), ttnn.to_torch(tensor)
+
+
+for _shard in ((32, 32), (16, 32), (32, 40)):
+
+    @case(f"to_layout row-major into a height-sharded memory_config with {_shard[0]}x{_shard[1]} shards")
+    def _(ttnn: Any, device: Any, generator: Any, shard: tuple[int, int] = _shard) -> Outcome:
+        values = _randn(generator, 1, 1, 64, shard[1])
+        tensor = _device_tensor(ttnn, device, values)
+        config = _sharded(ttnn, "HEIGHT", 64 // shard[0], shard)
+        return ttnn.to_layout(tensor, ttnn.ROW_MAJOR_LAYOUT, memory_config=config), ttnn.to_torch(tensor)
+
+
 # gap 11: concat of bfloat8_b tile inputs; max_pool2d's output shard
 for _widths in ((40, 40), (32, 64), (48, 16), (8, 8)):
 
