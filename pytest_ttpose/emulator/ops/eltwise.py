@@ -41,6 +41,19 @@ def _output_layout(inputs: Sequence[Tensor]) -> Layout:
     return Layout.TILE if any(t.layout == Layout.TILE for t in inputs) else inputs[0].layout
 
 
+# binary_ng ops without a kernel for one float and one integer operand (is_dtype_combination_supported)
+_NO_MIXED_KERNEL = {
+    "add": "ADD",
+    "subtract": "SUB",
+    "eq": "EQ",
+    "ne": "NE",
+    "gt": "GT",
+    "ge": "GTE",
+    "lt": "LT",
+    "le": "LTE",
+}  # op -> its BinaryOpType
+
+
 def _binary(
     op: str,
     fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
@@ -82,11 +95,13 @@ def _binary(
 
     if isinstance(input_tensor_b, Tensor):
         integer = {DataType.UINT32, DataType.INT32}
-        if op in ("add", "subtract") and len({d in integer for d in (input_tensor_a.dtype, input_tensor_b.dtype)}) > 1:
-            # binary_ng has no kernel adding a float and an integer operand (multiply and divide typecast instead)
+        if op in _NO_MIXED_KERNEL and len({d in integer for d in (input_tensor_a.dtype, input_tensor_b.dtype)}) > 1:
+            # binary_ng has no kernel adding or comparing a float and an integer operand (multiply and divide
+            # typecast instead)
             raise RuntimeError(
-                f"TT_FATAL: {op}: the dtype combination {input_tensor_a.dtype} and {input_tensor_b.dtype} is not "
-                "supported; typecast one operand first"
+                f"TT_FATAL: {op}: Mixed dtype is not supported for binary operation BinaryOpType::"
+                f"{_NO_MIXED_KERNEL[op]}, dtype A: DataType::{input_tensor_a.dtype.name}, dtype B: "
+                f"DataType::{input_tensor_b.dtype.name} (typecast one operand first)"
             )
         out_shape = _broadcast_shape(input_tensor_a.shape, input_tensor_b.shape, op)
         inputs = [input_tensor_a, input_tensor_b]

@@ -506,6 +506,30 @@ for _shard in ((32, 32), (16, 32), (32, 40)):
         return ttnn.to_layout(tensor, ttnn.ROW_MAJOR_LAYOUT, memory_config=config), ttnn.to_torch(tensor)
 
 
+# a block-sharded input_tensor_a without a program config: the derived 2D multicast config needs a grid whose rows
+# hold M and whose columns hold K in shard steps
+for _cores_x, _cores_y, _rows in ((2, 2, 64), (3, 2, 64), (2, 4, 64)):
+
+    @case(f"matmul of a {_rows}x64 input block-sharded on {_cores_x}x{_cores_y} cores, 32x32 shards")
+    def _(ttnn: Any, device: Any, generator: Any, x: int = _cores_x, y: int = _cores_y, rows: int = _rows) -> Outcome:
+        grid = ttnn.CoreRangeSet([ttnn.CoreRange(ttnn.CoreCoord(0, 0), ttnn.CoreCoord(x - 1, y - 1))])
+        spec = ttnn.ShardSpec(grid, [32, 32], ttnn.ShardOrientation.ROW_MAJOR)
+        config = ttnn.MemoryConfig(ttnn.TensorMemoryLayout.BLOCK_SHARDED, ttnn.BufferType.L1, spec)
+        a = _device_tensor(ttnn, device, _randn(generator, 1, 1, rows, 64), config=config)
+        b = _device_tensor(ttnn, device, _randn(generator, 1, 1, 64, 32))
+        return ttnn.matmul(a, b), ttnn.to_torch(a).float() @ ttnn.to_torch(b).float()
+
+
+for _op in ("add", "eq", "lt"):
+
+    @case(f"{_op} of a float32 and a uint32 tensor")
+    def _(ttnn: Any, device: Any, generator: Any, op: str = _op) -> Outcome:
+        a = _device_tensor(ttnn, device, _randn(generator, 1, 1, 32, 32), config=None)
+        integers = (_randn(generator, 1, 1, 32, 32).abs() * 10).int()
+        b = ttnn.from_torch(integers, dtype=ttnn.uint32, layout=ttnn.TILE_LAYOUT, device=device)
+        return getattr(ttnn, op)(ttnn.typecast(a, ttnn.float32), b), None
+
+
 # gap 11: concat of bfloat8_b tile inputs; max_pool2d's output shard
 for _widths in ((40, 40), (32, 64), (48, 16), (8, 8)):
 
