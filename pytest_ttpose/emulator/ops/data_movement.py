@@ -84,6 +84,12 @@ def to_layout(
                 f"TT_FATAL: to_layout: {shard_not_tile_sized(shard.shape)} To tilize a ROW_MAJOR sharded tensor, "
                 "reshard it to tile-multiple shards or make it interleaved first"
             )
+    if layout == Layout.ROW_MAJOR and tensor.layout == Layout.TILE and _block_untilize_unpads_slices(tensor):
+        raise RuntimeError(
+            "TT_FATAL: to_layout: Can only write unbatched output for BLOCK_SHARDED -> BLOCK_SHARDED (untilizing a "
+            f"block-sharded {list(tensor.shape)} tensor strips tile padding from one [H, W] slice only: fold the "
+            "leading dims into the height, or untilize it interleaved)"
+        )
     requested = memory_config.shard_spec if memory_config is not None else None
     if layout == Layout.ROW_MAJOR and tensor.layout == Layout.TILE and requested is not None:
         if any(d % TILE_SIZE for d in requested.shape):
@@ -113,6 +119,15 @@ def to_layout(
 # above the unreserved base on every output core. Wormhole's reshard kernel does not stage whole shards and
 # accepts the same reshard.
 _DFB_MAX_CAPACITY = 65535
+
+
+def _block_untilize_unpads_slices(tensor: Tensor) -> bool:
+    """Whether untilizing ``tensor`` needs ttnn's block-sharded untilize_with_unpadding over more than one [H, W]
+    slice, which it refuses (untilize_with_unpadding_device_operation.cpp:184; height and width sharding pass)."""
+    if tensor.memory_config().memory_layout != TensorMemoryLayout.BLOCK_SHARDED:
+        return False
+    unpads = list(tensor.shape[-2:]) != list(tensor.padded_shape[-2:])
+    return unpads and math.prod(tensor.shape[:-2]) > 1
 
 
 def _check_dram_sharded_read(input_tensor: Tensor, output_config: MemoryConfig) -> None:

@@ -530,6 +530,46 @@ for _op in ("add", "eq", "lt"):
         return getattr(ttnn, op)(ttnn.typecast(a, ttnn.float32), b), None
 
 
+# conv2d on a height-sharded input without conv_config.shard_layout: ttnn reshards a COL_MAJOR one into a plan it
+# then refuses
+for _orientation in ("ROW_MAJOR", "COL_MAJOR"):
+
+    @case(f"conv2d 3x3 on a {_orientation} height-sharded tile input without a shard layout")
+    def _(ttnn: Any, device: Any, generator: Any, orientation: str = _orientation) -> Outcome:
+        grid = ttnn.CoreRangeSet([ttnn.CoreRange(ttnn.CoreCoord(0, 0), ttnn.CoreCoord(7, 0))])
+        spec = ttnn.ShardSpec(grid, [32, 32], getattr(ttnn.ShardOrientation, orientation))
+        config = ttnn.MemoryConfig(ttnn.TensorMemoryLayout.HEIGHT_SHARDED, ttnn.BufferType.L1, spec)
+        tensor = _device_tensor(ttnn, device, _randn(generator, 1, 1, 256, 32), config=config)
+        weight = ttnn.from_torch(_randn(generator, 32, 32, 3, 3), dtype=ttnn.bfloat16)
+        output = ttnn.conv2d(
+            input_tensor=tensor,
+            weight_tensor=weight,
+            device=device,
+            in_channels=32,
+            out_channels=32,
+            batch_size=1,
+            input_height=16,
+            input_width=16,
+            kernel_size=[3, 3],
+            stride=[1, 1],
+            padding=[1, 1],
+        )
+        return output, None
+
+
+# untilizing a block-sharded tensor that has tile padding to strip: ttnn does it for one [H, W] slice only
+for _shape in ((2, 1, 30, 64), (1, 1, 30, 64), (2, 1, 64, 32)):
+
+    @case(f"to_layout row-major of a block-sharded {list(_shape)} tile tensor")
+    def _(ttnn: Any, device: Any, generator: Any, shape: tuple[int, ...] = _shape) -> Outcome:
+        rows = shape[0] * shape[1] * -(-shape[2] // 32) * 32
+        grid = ttnn.CoreRangeSet([ttnn.CoreRange(ttnn.CoreCoord(0, 0), ttnn.CoreCoord(1, 1))])
+        spec = ttnn.ShardSpec(grid, [rows // 2, shape[3] // 2], ttnn.ShardOrientation.ROW_MAJOR)
+        config = ttnn.MemoryConfig(ttnn.TensorMemoryLayout.BLOCK_SHARDED, ttnn.BufferType.L1, spec)
+        tensor = _device_tensor(ttnn, device, _randn(generator, *shape), config=config)
+        return ttnn.to_layout(tensor, ttnn.ROW_MAJOR_LAYOUT), ttnn.to_torch(tensor)
+
+
 # gap 11: concat of bfloat8_b tile inputs; max_pool2d's output shard
 for _widths in ((40, 40), (32, 64), (48, 16), (8, 8)):
 
