@@ -166,7 +166,7 @@ def _check_dram_sharded_read(input_tensor: Tensor, output_config: MemoryConfig) 
         )
 
 
-def _require_aligned_row_major_shards(op: str, tensor: Tensor, *configs: MemoryConfig) -> None:
+def _require_aligned_row_major_shards(op: str, tensor: Tensor, *configs: MemoryConfig, ttnn_words: str = "") -> None:
     """ttnn's shard copies move ROW_MAJOR shards row by row, so a sharded side's shard row must fill whole L1
     alignment units (16 bytes); ROW_MAJOR shards of other widths exist, but these ops refuse them (to_memory_config,
     which takes another path, accepts them: measured on the mocked n150 and p150)."""
@@ -178,8 +178,9 @@ def _require_aligned_row_major_shards(op: str, tensor: Tensor, *configs: MemoryC
         row_bytes = config.shard_spec.shape[1] * element_bytes(tensor.dtype)
         if row_bytes % 16:
             raise RuntimeError(
-                f"TT_FATAL: {op}: a ROW_MAJOR shard row of {config.shard_spec.shape[1]} {tensor.dtype} values is "
-                f"{row_bytes} bytes, not a multiple of the 16-byte L1 alignment; choose a shard width that is"
+                f"TT_FATAL: {op}: {ttnn_words}a ROW_MAJOR shard row of {config.shard_spec.shape[1]} {tensor.dtype} "
+                f"values is {row_bytes} bytes, not a multiple of the 16-byte L1 alignment; choose a shard width "
+                f"that is a multiple of {16 // math.gcd(16, element_bytes(tensor.dtype))} values"
             )
 
 
@@ -380,7 +381,20 @@ def reshape(
     if reshape_is_view(input_tensor, dims, target):
         output_config = input_tensor.memory_config()
     else:
+        # a reshape that moves data copies a sharded input out of its shards and the result into its own
+        _require_aligned_row_major_shards(
+            "reshape",
+            input_tensor,
+            input_tensor.memory_config(),
+            ttnn_words="Shard page size must be aligned to 16B for L1 Tensor: ",
+        )
         output_config = reshaped_output_config(dims, input_tensor.layout, target)
+        _require_aligned_row_major_shards(
+            "reshape",
+            input_tensor,
+            output_config,
+            ttnn_words="Shard page size must currently have L1 aligned page size: ",
+        )
     return launch(
         "reshape",
         [input_tensor],

@@ -570,6 +570,16 @@ for _shape in ((2, 1, 30, 64), (1, 1, 30, 64), (2, 1, 64, 32)):
         return ttnn.to_layout(tensor, ttnn.ROW_MAJOR_LAYOUT), ttnn.to_torch(tensor)
 
 
+for _width in (7, 8):
+
+    @case(f"reshape moving data of a row-major height-sharded [15, {_width}] tensor")
+    def _(ttnn: Any, device: Any, generator: Any, width: int = _width) -> Outcome:
+        # the data goes through sharded_to_interleaved, whose row pages must be 16-byte aligned
+        values = _randn(generator, 1, 1, 15, width)
+        tensor = _device_tensor(ttnn, device, values, "ROW_MAJOR", config=height_sharded(ttnn, 1, 1, (15, width)))
+        return ttnn.reshape(tensor, (1, 1, width, 15)), values.reshape(1, 1, width, 15)
+
+
 # gap 11: concat of bfloat8_b tile inputs; max_pool2d's output shard
 for _widths in ((40, 40), (32, 64), (48, 16), (8, 8)):
 
