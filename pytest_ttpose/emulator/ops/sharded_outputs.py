@@ -3,8 +3,8 @@
 ttnn keeps a height-sharded input's sharding through data movement rather than falling back to interleaved memory
 (measured on mocked n150 and p150 chips, ``tests/mock/scenarios/foreign_cases.py``):
 
-* pad keeps the grid and the shard height; the shard takes the padded width (a taller tensor needs more shards,
-  which may exceed the cores);
+* pad keeps the grid and the shard height of a height-sharded input; the shard takes the padded width (a taller
+  tensor needs more shards, which may exceed the cores); a width- or block-sharded input keeps its whole config;
 * a permute that keeps the last dimension spreads the new physical height over the same cores (rounded up to
   whole tiles for TILE) with the full width;
 * reshape is a view when the last dimension stays, the second last stays or is tile aligned before and after (TILE),
@@ -56,7 +56,11 @@ def _physical(shape: Sequence[int], layout: Layout) -> tuple[int, int]:
 
 
 def padded_output_config(tensor: Tensor, out_shape: Sequence[int]) -> MemoryConfig | None:
-    """pad's output config for a height-sharded input, or None when the input is not height-sharded."""
+    """pad's output config for a sharded input (a width- or block-sharded one keeps its config, shard shape
+    included, so a padded tensor that needs more shards than its grid holds is refused), or None."""
+    config = tensor.memory_config()
+    if config.memory_layout in (TensorMemoryLayout.WIDTH_SHARDED, TensorMemoryLayout.BLOCK_SHARDED):
+        return config
     shard = _height_sharded(tensor)
     if shard is None:
         return None

@@ -580,6 +580,19 @@ for _width in (7, 8):
         return ttnn.reshape(tensor, (1, 1, width, 15)), values.reshape(1, 1, width, 15)
 
 
+# pad of a width-sharded tensor keeps its config, shard shape included: more rows than a shard holds is refused
+for _rows, _extra in ((5, 1), (33, 32)):
+
+    @case(f"pad of a width-sharded [{_rows}, 64] tile tensor by {_extra} rows")
+    def _(ttnn: Any, device: Any, generator: Any, rows: int = _rows, extra: int = _extra) -> Outcome:
+        import torch
+
+        values = _randn(generator, 1, 1, rows, 64)
+        tensor = _device_tensor(ttnn, device, values, config=_sharded(ttnn, "WIDTH", 2, (-(-rows // 32) * 32, 32)))
+        padded = ttnn.pad(tensor, [(0, 0), (0, 0), (0, extra), (0, 1)], 0.0)
+        return padded, torch.nn.functional.pad(ttnn.to_torch(tensor).float(), (0, 1, 0, extra))
+
+
 # gap 11: concat of bfloat8_b tile inputs; max_pool2d's output shard
 for _widths in ((40, 40), (32, 64), (48, 16), (8, 8)):
 
