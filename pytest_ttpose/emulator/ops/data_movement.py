@@ -74,8 +74,10 @@ def to_layout(
             raise RuntimeError("to_layout: memory_config applies to device tensors only")
         shards = [store_values(s, out_dtype) for s in tensor._values("to_layout")]
         return host_tensor(shards, out_dtype, layout, tensor.tile)
-    if layout == tensor.layout and out_dtype == tensor.dtype:
-        return tensor  # ttnn 0.81 returns it as it is, whatever memory_config asks (use to_memory_config to move it)
+    if layout == tensor.layout and (out_dtype == tensor.dtype or layout == Layout.TILE):
+        # ttnn 0.81 returns it as it is, whatever memory_config asks (use to_memory_config to move it), and a TILE
+        # tensor whatever dtype asks too (use typecast to convert it)
+        return tensor
     shard = tensor.memory_config().shard_spec
     if layout == Layout.TILE and tensor.layout == Layout.ROW_MAJOR and shard is not None:
         if any(d % TILE_SIZE for d in shard.shape):

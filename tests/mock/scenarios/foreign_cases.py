@@ -593,6 +593,15 @@ for _rows, _extra in ((5, 1), (33, 32)):
         return padded, torch.nn.functional.pad(ttnn.to_torch(tensor).float(), (0, 1, 0, extra))
 
 
+@case("to_layout tile of a float32 tile tensor with dtype bfloat16")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    # the tensor already has the layout: ttnn returns it as it is, dtype argument or not
+    tensor = ttnn.from_torch(
+        _randn(generator, 1, 1, 32, 64), dtype=ttnn.float32, layout=ttnn.TILE_LAYOUT, device=device
+    )
+    return ttnn.to_layout(tensor, ttnn.TILE_LAYOUT, dtype=ttnn.bfloat16), ttnn.to_torch(tensor)
+
+
 # gap 11: concat of bfloat8_b tile inputs; max_pool2d's output shard
 for _widths in ((40, 40), (32, 64), (48, 16), (8, 8)):
 
