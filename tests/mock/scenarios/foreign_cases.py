@@ -602,6 +602,20 @@ def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
     return ttnn.to_layout(tensor, ttnn.TILE_LAYOUT, dtype=ttnn.bfloat16), ttnn.to_torch(tensor)
 
 
+# a sharded ROW_MAJOR tensor's padded width is its width rounded up to a multiple of the shard width
+def _row_major_sharded_case(kind: str, width: int, shard: tuple[int, int]) -> None:
+    @case(f"from_torch of a row-major {kind.lower()}-sharded [64, {width}] tensor in {shard[1]}-wide shards")
+    def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+        values = _randn(generator, 1, 1, 64, width)
+        cores = 2 if kind == "HEIGHT" else -(-width // shard[1])
+        return _device_tensor(ttnn, device, values, "ROW_MAJOR", config=_sharded(ttnn, kind, cores, shard)), values
+
+
+_row_major_sharded_case("HEIGHT", 7, (32, 8))
+_row_major_sharded_case("WIDTH", 31, (64, 8))
+_row_major_sharded_case("HEIGHT", 16, (32, 16))
+
+
 # gap 11: concat of bfloat8_b tile inputs; max_pool2d's output shard
 for _widths in ((40, 40), (32, 64), (48, 16), (8, 8)):
 
