@@ -141,6 +141,18 @@ def upsample(
             f"TT_FATAL: upsample: bilinear mode needs a channel count that is a multiple of 32, got "
             f"{input_tensor.shape[-1]}: pad the channels"
         )
+    shard = input_tensor.memory_config().shard_spec
+    box = shard.grid.bounding_box() if shard is not None else None
+    if mode == "bilinear" and shard is not None and box is not None and box.end.y > box.start.y:
+        if shard.orientation != ShardOrientation.ROW_MAJOR:
+            # bilinear reads its neighbour rows through a halo, whose sliding window walks the cores row by row
+            # from the origin; a COL_MAJOR grid of several rows puts its second core below the first
+            raise RuntimeError(
+                f"TT_FATAL: upsample: Sliding-window shard grid core 1 is {box.start.x}-{box.start.y + 1} but the "
+                "origin-anchored row walk addresses it as 1-0. Only an origin-anchored, row-filled grid is "
+                "supported; any other grid hangs max_pool2d/avg_pool2d or silently returns wrong conv2d results "
+                "(#60513). (Reshard the input with a ROW_MAJOR shard spec first.)"
+            )
     if len(input_tensor.shape) != 4:
         raise RuntimeError(f"TT_FATAL: upsample expects an [N, H, W, C] tensor, got {list(input_tensor.shape)}")
     if isinstance(scale_factor, (int, float)):

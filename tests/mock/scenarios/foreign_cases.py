@@ -616,6 +616,18 @@ _row_major_sharded_case("WIDTH", 31, (64, 8))
 _row_major_sharded_case("HEIGHT", 16, (32, 16))
 
 
+for _mode in ("nearest", "bilinear"):
+
+    @case(f"upsample {_mode} of a COL_MAJOR height-sharded input")
+    def _(ttnn: Any, device: Any, generator: Any, mode: str = _mode) -> Outcome:
+        # bilinear's halo walks the cores row-major; nearest takes either orientation
+        grid = ttnn.CoreRangeSet([ttnn.CoreRange(ttnn.CoreCoord(0, 0), ttnn.CoreCoord(7, 3))])
+        spec = ttnn.ShardSpec(grid, [7, 32], ttnn.ShardOrientation.COL_MAJOR)
+        config = ttnn.MemoryConfig(ttnn.TensorMemoryLayout.HEIGHT_SHARDED, ttnn.BufferType.L1, spec)
+        tensor = _device_tensor(ttnn, device, _randn(generator, 2, 10, 10, 32), "ROW_MAJOR", config=config)
+        return ttnn.upsample(tensor, [2, 2], mode=mode), None
+
+
 # gap 11: concat of bfloat8_b tile inputs; max_pool2d's output shard
 for _widths in ((40, 40), (32, 64), (48, 16), (8, 8)):
 
