@@ -105,8 +105,8 @@ def reshape_is_view(tensor: Tensor, out_shape: Sequence[int], target: MemoryConf
 def reshaped_output_config(out_shape: Sequence[int], layout: Layout, target: MemoryConfig) -> MemoryConfig:
     """The config a reshape that moves data gives its output for a sharded ``target``: the target's grid shares the
     output's physical height (height sharding), width (width sharding) or both (block sharding; a COL_MAJOR grid's
-    columns take the rows), in whole tiles for TILE; a shard that then holds the whole height is reported
-    WIDTH_SHARDED, one that holds the whole width HEIGHT_SHARDED (measured on mocked n150 and p150 chips)."""
+    columns take the rows), in whole tiles for TILE; a height shard that then holds the whole height is reported
+    WIDTH_SHARDED (measured on mocked n150 and p150 chips)."""
     shard = target.shard_spec
     if not target.is_sharded() or shard is None:
         return target
@@ -123,12 +123,9 @@ def reshaped_output_config(out_shape: Sequence[int], layout: Layout, target: Mem
         if shard.orientation == ShardOrientation.COL_MAJOR:
             rows, cols = cols, rows
     shape = (_share(height, rows, align), _share(width, cols, align))
-    if shape[0] >= height:
+    memory_layout = target.memory_layout
+    if memory_layout == TensorMemoryLayout.HEIGHT_SHARDED and shape[0] >= height:
         memory_layout = TensorMemoryLayout.WIDTH_SHARDED
-    elif shape[1] >= width:
-        memory_layout = TensorMemoryLayout.HEIGHT_SHARDED
-    else:
-        memory_layout = TensorMemoryLayout.BLOCK_SHARDED
     return MemoryConfig(memory_layout, target.buffer_type, ShardSpec(shard.grid, list(shape), shard.orientation))
 
 
