@@ -446,7 +446,16 @@ def make_spec(
 
 
 def spec_padded_shape(spec: TensorSpec) -> Shape:
-    return padded_shape_for(spec.shape, spec.layout)
+    """The padded shape of a tensor of ``spec``: TILE rounds the last two dims up to whole tiles; a sharded
+    ROW_MAJOR tensor's last dim is rounded up to a multiple of its shard width, as ttnn 0.81 does (measured on mocked
+    n150 and p150 chips: a [.., 31] tensor in 5-wide shards has a padded width of 35)."""
+    padded = padded_shape_for(spec.shape, spec.layout)
+    shard = spec.memory_config.shard_spec
+    if spec.layout != Layout.ROW_MAJOR or shard is None or not len(padded) or shard.shape[1] <= 0:
+        return padded
+    dims = list(padded)
+    dims[-1] = math.ceil(dims[-1] / shard.shape[1]) * shard.shape[1]
+    return Shape(dims)
 
 
 class UnaryWithParam:

@@ -4,7 +4,9 @@ A call is plain JSON (so it crosses into the real ttnn's subprocess unchanged): 
 first (shape, dtype, layout and memory config; ``mem: null`` keeps a tensor on the host) and the op's arguments, in
 which ``{"t": i}`` stands for input tensor ``i``, ``{"mem": ...}`` for a memory config, ``{"dtype": ...}``,
 ``{"layout": ...}``, ``{"enum": [type, member]}``, ``{"unary": name}`` and ``{"conv_config": {...}}`` for ttnn
-objects, and ``{"device": true}`` for the open device. ``generate_calls(count, seed)`` draws them;
+objects, ``{"device": true}`` for the open device, and ``{"index": [...]}`` (of ``{"slice": [start, stop, step]}``,
+``{"ellipsis": true}`` and integers) for a subscript. An op named ``Tensor.<method>`` (``Tensor.__add__``,
+``Tensor.__getitem__``, ...) is called on its first argument. ``generate_calls(count, seed)`` draws them;
 ``run_calls(api, device, calls)`` runs them on the emulator or on the real ttnn and returns one record per call:
 whether the inputs were built, whether the op accepted them, and the output spec.
 
@@ -181,6 +183,49 @@ def _binary(name: str) -> Callable[[random.Random], Call]:
         return {"op": name, "inputs": inputs, "args": [{"t": 0}, other], "kwargs": kwargs}
 
     return make
+
+
+def _relational(name: str) -> Callable[[random.Random], Call]:
+    """A comparison: the binary op's draws, without the scalar-first form ttnn does not bind."""
+    binary = _binary(name)
+
+    def make(rng: random.Random) -> Call:
+        call = binary(rng)
+        call["kwargs"].pop("activations", None)
+        return call
+
+    return make
+
+
+def _operator(name: str) -> Callable[[random.Random], Call]:
+    """A Tensor operator (``a + b``, ``a @ b``, ...): the matching op's draws, without its keyword arguments."""
+    source = _matmul("matmul") if name == "__matmul__" else _binary("add")
+
+    def make(rng: random.Random) -> Call:
+        call = source(rng)
+        return {"op": f"Tensor.{name}", "inputs": call["inputs"], "args": call["args"], "kwargs": {}}
+
+    return make
+
+
+def _getitem(rng: random.Random) -> Call:
+    """``x[...]``: ttnn turns it into a slice, then drops the integer-indexed dimensions."""
+    x = tensor(rng)
+    shape = x["shape"]
+    index: list[Json] = [rng.choice([{"slice": [None, None, None]}, 0])]
+    for size in shape[1:]:
+        start = rng.randrange(size)
+        stop = rng.randint(start + 1, size) + (rng.choice([1, 32]) if rng.random() < 0.1 else 0)
+        index.append(rng.choice([{"slice": [None, None, None]}, {"slice": [start, stop, None]}, start]))
+    if rng.random() < 0.2:
+        index = [{"ellipsis": True}, *index[-rng.randint(1, 2) :]]
+    return {"op": "Tensor.__getitem__", "inputs": [x], "args": [{"t": 0}, {"index": index}], "kwargs": {}}
+
+
+def _softmax_in_place(rng: random.Random) -> Call:
+    x = tensor(rng, dtype=rng.choice(["BFLOAT16", "BFLOAT8_B", "FLOAT32"]))
+    kwargs = {"dim": rng.choice([-1, -1, 3, 2])}
+    return {"op": "softmax_in_place", "inputs": [x], "args": [{"t": 0}], "kwargs": kwargs}
 
 
 def _softmax(rng: random.Random) -> Call:
@@ -438,8 +483,12 @@ def _from_torch(rng: random.Random) -> Call:
 
 GENERATORS: dict[str, Callable[[random.Random], Call]] = {
     **{name: _unary(name) for name in ("relu", "sigmoid", "silu", "exp", "neg")},
-    **{name: _binary(name) for name in ("add", "subtract", "multiply", "divide")},
+    **{name: _binary(name) for name in ("add", "subtract", "multiply", "divide", "div")},
+    **{name: _relational(name) for name in ("eq", "ne", "gt", "ge", "lt", "le")},
+    **{f"Tensor.{name}": _operator(name) for name in ("__add__", "__sub__", "__mul__", "__matmul__")},
+    "Tensor.__getitem__": _getitem,
     "softmax": _softmax,
+    "softmax_in_place": _softmax_in_place,
     "matmul": _matmul("matmul"),
     "linear": _matmul("linear"),
     "to_layout": _to_layout,
@@ -529,6 +578,12 @@ def _decode(api: Any, device: Any, value: Json, tensors: list[Any]) -> Any:
         return getattr(api.Layout, item)
     if key == "device":
         return device
+    if key == "slice":
+        return slice(*item)
+    if key == "ellipsis":
+        return Ellipsis
+    if key == "index":
+        return tuple(_decode(api, device, part, tensors) for part in item)
     if key == "unary":
         return api.UnaryWithParam(getattr(api.UnaryOpType, item))
     if key == "conv_config":
@@ -599,7 +654,10 @@ def run_call(api: Any, device: Any, call: Call) -> Record:
         try:
             args = _decode(api, device, call["args"], tensors)
             kwargs = {k: _decode(api, device, v, tensors) for k, v in call["kwargs"].items() if v is not None}
-            result = getattr(api, call["op"])(*args, **kwargs)
+            if call["op"].startswith("Tensor."):  # an operator or method: called on the first argument
+                result = getattr(args[0], call["op"].removeprefix("Tensor."))(*args[1:], **kwargs)
+            else:
+                result = getattr(api, call["op"])(*args, **kwargs)
         except Exception as error:
             _free(api, tensors)
             return {**record, "stage": "op", "accepted": False, "error": _message(error)}

@@ -32,6 +32,7 @@ from ..types import (
     MathFidelity,
     MemoryConfig,
     Op2DSliceConfig,
+    ShardOrientation,
     TensorMemoryLayout,
     WormholeComputeKernelConfig,
     reject_unsupported,
@@ -271,10 +272,15 @@ def conv2d(
     out_dtype = dtype or in_dtype
     inputs = [input_tensor, weight] + ([bias] if bias is not None else [])
     shard_layout = conv_config.shard_layout if conv_config is not None else None
-    if l1_sharded_input and runs_as_matmul and shard_layout is None:
-        # ttnn 0.81 plans a 1x1 conv on a sharded input without a shard layout as L1 interleaved, then refuses it.
+    input_shard = input_tensor.memory_config().shard_spec
+    col_major_input = input_shard is not None and input_shard.orientation == ShardOrientation.COL_MAJOR
+    if l1_sharded_input and (runs_as_matmul or col_major_input) and shard_layout is None:
+        # ttnn 0.81 plans a 1x1 conv on a sharded input without a shard layout as L1 interleaved, then refuses it;
+        # a COL_MAJOR input it reshards into that same plan (its convs walk the cores row-major).
+        hint = " (set conv_config.shard_layout, or shard the input ROW_MAJOR)" if col_major_input else ""
         raise RuntimeError(
             "TT_THROW: Conv2d supports Height, Block or Width Sharded Layouts but got TensorMemoryLayout::INTERLEAVED"
+            + hint
         )
     if l1_sharded_input and not runs_as_matmul:
         window = SlidingWindow(

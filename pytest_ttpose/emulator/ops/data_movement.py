@@ -32,6 +32,8 @@ from ..types import (
 from .common import dimension_in_range, exact_copy, index_in_rank, output_memory_config
 from .sharded_outputs import (
     padded_output_config,
+    reshape_is_view,
+    reshaped_output_config,
     respread_output_config,
     transposed_output_config,
     untilized_output_config,
@@ -54,6 +56,15 @@ def to_layout(
 ) -> Tensor:
     reject_unsupported("to_layout", sub_core_grids=sub_core_grids)
     out_dtype = dtype or tensor.dtype
+    untilize_cast = dtype is not None and dtype != tensor.dtype and tensor.layout == Layout.TILE
+    if layout == Layout.ROW_MAJOR and tensor._on_device and untilize_cast:
+        if not (tensor.dtype in _BLOCK_FORMATS and dtype == DataType.BFLOAT16):
+            # ttnn's untilize keeps the dtype, bfloat8_b -> bfloat16 excepted (to_layout_op.cpp:170)
+            raise RuntimeError(
+                "TT_FATAL: to_layout: dtype cannot be different from tensor dtype when converting to "
+                "ROW_MAJOR_LAYOUT on device (allowed exception: BFLOAT8_B -> BFLOAT16, which untilize handles "
+                f"natively)! ({tensor.dtype} -> {dtype}: untilize first, then ttnn.typecast)"
+            )
     if layout == Layout.ROW_MAJOR and out_dtype in _BLOCK_FORMATS:
         out_dtype = DataType.BFLOAT16  # untilizing a block format yields bfloat16 rows
     if out_dtype in _BLOCK_FORMATS and layout != Layout.TILE:
@@ -63,8 +74,10 @@ def to_layout(
             raise RuntimeError("to_layout: memory_config applies to device tensors only")
         shards = [store_values(s, out_dtype) for s in tensor._values("to_layout")]
         return host_tensor(shards, out_dtype, layout, tensor.tile)
-    if layout == tensor.layout and out_dtype == tensor.dtype:
-        return tensor  # ttnn 0.81 returns it as it is, whatever memory_config asks (use to_memory_config to move it)
+    if layout == tensor.layout and (out_dtype == tensor.dtype or layout == Layout.TILE):
+        # ttnn 0.81 returns it as it is, whatever memory_config asks (use to_memory_config to move it), and a TILE
+        # tensor whatever dtype asks too (use typecast to convert it)
+        return tensor
     shard = tensor.memory_config().shard_spec
     if layout == Layout.TILE and tensor.layout == Layout.ROW_MAJOR and shard is not None:
         if any(d % TILE_SIZE for d in shard.shape):
@@ -72,6 +85,22 @@ def to_layout(
             raise RuntimeError(
                 f"TT_FATAL: to_layout: {shard_not_tile_sized(shard.shape)} To tilize a ROW_MAJOR sharded tensor, "
                 "reshard it to tile-multiple shards or make it interleaved first"
+            )
+    if layout == Layout.ROW_MAJOR and tensor.layout == Layout.TILE and _block_untilize_unpads_slices(tensor):
+        raise RuntimeError(
+            "TT_FATAL: to_layout: Can only write unbatched output for BLOCK_SHARDED -> BLOCK_SHARDED (untilizing a "
+            f"block-sharded {list(tensor.shape)} tensor strips tile padding from one [H, W] slice only: fold the "
+            "leading dims into the height, or untilize it interleaved)"
+        )
+    requested = memory_config.shard_spec if memory_config is not None else None
+    if layout == Layout.ROW_MAJOR and tensor.layout == Layout.TILE and requested is not None:
+        if any(d % TILE_SIZE for d in requested.shape):
+            # ttnn untilizes into the requested shards tile by tile, so they must be whole tiles
+            # (tensor_layout.cpp:171, shard_align_error)
+            raise RuntimeError(
+                f"TT_FATAL: to_layout: !shard_align_error.has_value(): {shard_not_tile_sized(requested.shape)} "
+                "To untilize into a sharded memory_config, give it tile-multiple shards, or untilize first and "
+                "then move the result with ttnn.to_memory_config"
             )
     return launch(
         "to_layout",
@@ -92,6 +121,15 @@ def to_layout(
 # above the unreserved base on every output core. Wormhole's reshard kernel does not stage whole shards and
 # accepts the same reshard.
 _DFB_MAX_CAPACITY = 65535
+
+
+def _block_untilize_unpads_slices(tensor: Tensor) -> bool:
+    """Whether untilizing ``tensor`` needs ttnn's block-sharded untilize_with_unpadding over more than one [H, W]
+    slice, which it refuses (untilize_with_unpadding_device_operation.cpp:184; height and width sharding pass)."""
+    if tensor.memory_config().memory_layout != TensorMemoryLayout.BLOCK_SHARDED:
+        return False
+    unpads = list(tensor.shape[-2:]) != list(tensor.padded_shape[-2:])
+    return unpads and math.prod(tensor.shape[:-2]) > 1
 
 
 def _check_dram_sharded_read(input_tensor: Tensor, output_config: MemoryConfig) -> None:
@@ -130,7 +168,7 @@ def _check_dram_sharded_read(input_tensor: Tensor, output_config: MemoryConfig) 
         )
 
 
-def _require_aligned_row_major_shards(op: str, tensor: Tensor, *configs: MemoryConfig) -> None:
+def _require_aligned_row_major_shards(op: str, tensor: Tensor, *configs: MemoryConfig, ttnn_words: str = "") -> None:
     """ttnn's shard copies move ROW_MAJOR shards row by row, so a sharded side's shard row must fill whole L1
     alignment units (16 bytes); ROW_MAJOR shards of other widths exist, but these ops refuse them (to_memory_config,
     which takes another path, accepts them: measured on the mocked n150 and p150)."""
@@ -142,8 +180,9 @@ def _require_aligned_row_major_shards(op: str, tensor: Tensor, *configs: MemoryC
         row_bytes = config.shard_spec.shape[1] * element_bytes(tensor.dtype)
         if row_bytes % 16:
             raise RuntimeError(
-                f"TT_FATAL: {op}: a ROW_MAJOR shard row of {config.shard_spec.shape[1]} {tensor.dtype} values is "
-                f"{row_bytes} bytes, not a multiple of the 16-byte L1 alignment; choose a shard width that is"
+                f"TT_FATAL: {op}: {ttnn_words}a ROW_MAJOR shard row of {config.shard_spec.shape[1]} {tensor.dtype} "
+                f"values is {row_bytes} bytes, not a multiple of the 16-byte L1 alignment; choose a shard width "
+                f"that is a multiple of {16 // math.gcd(16, element_bytes(tensor.dtype))} values"
             )
 
 
@@ -340,15 +379,31 @@ def reshape(
             input_tensor.layout,
             input_tensor.tile,
         )
+    target = memory_config or input_tensor.memory_config()
+    if reshape_is_view(input_tensor, dims, target):
+        output_config = input_tensor.memory_config()
+    else:
+        # a reshape that moves data copies a sharded input out of its shards and the result into its own
+        _require_aligned_row_major_shards(
+            "reshape",
+            input_tensor,
+            input_tensor.memory_config(),
+            ttnn_words="Shard page size must be aligned to 16B for L1 Tensor: ",
+        )
+        output_config = reshaped_output_config(dims, input_tensor.layout, target)
+        _require_aligned_row_major_shards(
+            "reshape",
+            input_tensor,
+            output_config,
+            ttnn_words="Shard page size must currently have L1 aligned page size: ",
+        )
     return launch(
         "reshape",
         [input_tensor],
         lambda v: v[0].reshape(dims),
         dtype=input_tensor.dtype,
         layout=input_tensor.layout,
-        memory_config=memory_config
-        or respread_output_config(input_tensor, dims, input_tensor.layout)
-        or output_memory_config(input_tensor, dims),
+        memory_config=output_config,
         exact=exact_copy(input_tensor.dtype, input_tensor.dtype, dims[-1:] == list(input_tensor.shape[-1:])),
     )
 
@@ -440,6 +495,13 @@ def pad(
             input_tensor.tile,
         )
     out_shape = [s + b + a for s, (b, a) in zip(input_tensor.shape, pairs, strict=True)]
+    if input_tensor.layout == Layout.TILE and input_tensor.is_sharded() and math.prod(out_shape[:-2]) > 1:
+        # ttnn fills the new tile padding of a sharded tensor one [H, W] slice at a time, and only one
+        raise RuntimeError(
+            f"TT_FATAL: pad: FillPadL1ShardedProgramFactory: N_slices > 1 not yet supported (got "
+            f"{math.prod(out_shape[:-2])}) (the padded shape {out_shape} of a sharded TILE tensor has more than one "
+            "[H, W] slice; pad it interleaved, or fold the leading dims into the height)"
+        )
     return launch(
         "pad",
         [input_tensor],

@@ -41,6 +41,19 @@ def _output_layout(inputs: Sequence[Tensor]) -> Layout:
     return Layout.TILE if any(t.layout == Layout.TILE for t in inputs) else inputs[0].layout
 
 
+# binary_ng ops without a kernel for one float and one integer operand (is_dtype_combination_supported)
+_NO_MIXED_KERNEL = {
+    "add": "ADD",
+    "subtract": "SUB",
+    "eq": "EQ",
+    "ne": "NE",
+    "gt": "GT",
+    "ge": "GTE",
+    "lt": "LT",
+    "le": "LTE",
+}  # op -> its BinaryOpType
+
+
 def _binary(
     op: str,
     fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
@@ -82,11 +95,13 @@ def _binary(
 
     if isinstance(input_tensor_b, Tensor):
         integer = {DataType.UINT32, DataType.INT32}
-        if op in ("add", "subtract") and len({d in integer for d in (input_tensor_a.dtype, input_tensor_b.dtype)}) > 1:
-            # binary_ng has no kernel adding a float and an integer operand (multiply and divide typecast instead)
+        if op in _NO_MIXED_KERNEL and len({d in integer for d in (input_tensor_a.dtype, input_tensor_b.dtype)}) > 1:
+            # binary_ng has no kernel adding or comparing a float and an integer operand (multiply and divide
+            # typecast instead)
             raise RuntimeError(
-                f"TT_FATAL: {op}: the dtype combination {input_tensor_a.dtype} and {input_tensor_b.dtype} is not "
-                "supported; typecast one operand first"
+                f"TT_FATAL: {op}: Mixed dtype is not supported for binary operation BinaryOpType::"
+                f"{_NO_MIXED_KERNEL[op]}, dtype A: DataType::{input_tensor_a.dtype.name}, dtype B: "
+                f"DataType::{input_tensor_b.dtype.name} (typecast one operand first)"
             )
         out_shape = _broadcast_shape(input_tensor_a.shape, input_tensor_b.shape, op)
         inputs = [input_tensor_a, input_tensor_b]
@@ -317,6 +332,21 @@ def sigmoid(
     return _launch_unary("sigmoid", input_tensor, torch.sigmoid, memory_config, output_tensor)
 
 
+def _check_sharded_softmax_width(op: str, input_tensor: Tensor) -> None:
+    """ttnn's softmax views a tensor whose last dimension is not tile aligned at its padded width, which a sharded
+    tensor allows only when one shard spans that width (tensor_ops.cpp:380)."""
+    config = input_tensor.memory_config()
+    width, padded_width = input_tensor.shape[-1], input_tensor.padded_shape[-1]
+    if config.shard_spec is None or width == padded_width or config.shard_spec.shape[1] == padded_width:
+        return
+    raise RuntimeError(
+        f"TT_FATAL: {op}: Changing the last dimension of a sharded tensor is not supported unless the shard width "
+        f"matches the input last dimension. Input shape: Shape({list(input_tensor.padded_shape)}), New shape: "
+        f"Shape({list(input_tensor.shape)}), Shard width: {config.shard_spec.shape[1]} (softmax views the tensor at "
+        "its padded width: height-shard it, or make the width a multiple of 32)"
+    )
+
+
 def softmax(
     input_tensor: Tensor,
     dim: int = -1,
@@ -326,6 +356,14 @@ def softmax(
     numeric_stable: bool = True,
 ) -> Tensor:
     axis = dimension_in_range(dim, len(input_tensor.shape), spaced=True)
+    if input_tensor.layout != Layout.TILE and axis != len(input_tensor.shape) - 1:
+        # ttnn tilizes a ROW_MAJOR input for a softmax over the last dimension only; over another one its device
+        # op receives the rows as they are (softmax_device_operation.cpp:181)
+        raise RuntimeError(
+            f"TT_FATAL: softmax: Inputs to softmax must be tilized (a ROW_MAJOR input's softmax over dim {dim}: "
+            "convert it with ttnn.to_layout(x, TILE_LAYOUT) first)"
+        )
+    _check_sharded_softmax_width("softmax", input_tensor)
     return launch(
         "softmax",
         [input_tensor],
@@ -358,6 +396,7 @@ def softmax_in_place(
         )
     if dimension_in_range(dim, len(input_tensor.shape), spaced=True) != len(input_tensor.shape) - 1:
         raise NotImplementedError("softmax_in_place: only the last dimension is supported by the emulator")
+    _check_sharded_softmax_width("softmax_in_place", input_tensor)
     return launch(
         "softmax_in_place",
         [input_tensor],

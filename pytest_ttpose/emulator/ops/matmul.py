@@ -70,6 +70,32 @@ def _tile_padded(size: int) -> int:
     return -(-int(size) // TILE_SIZE) * TILE_SIZE
 
 
+def _check_derived_block_grid(op: str, a: Tensor) -> None:
+    """ttnn's 2D multicast config derived for a block-sharded input_tensor_a over a grid of several rows and
+    columns: the grid's rows (columns for COL_MAJOR) must hold M in shard-height steps, its columns K in
+    shard-width steps (matmul_program_config.cpp:784 and :790)."""
+    config = a.memory_config()
+    shard = config.shard_spec
+    if config.memory_layout != TensorMemoryLayout.BLOCK_SHARDED or shard is None:
+        return
+    box = shard.grid.bounding_box()
+    grid_x, grid_y = box.end.x - box.start.x + 1, box.end.y - box.start.y + 1
+    if grid_x == 1 or grid_y == 1:
+        return
+    if shard.orientation == ShardOrientation.COL_MAJOR:
+        grid_x, grid_y = grid_y, grid_x
+    padded = list(a.padded_shape)
+    rows, cols = math.prod(padded[:-1]) // TILE_SIZE, padded[-1] // TILE_SIZE
+    for axis, cores, tiles, per_shard in (("y", grid_y, rows, shard.shape[0]), ("x", grid_x, cols, shard.shape[1])):
+        steps = tiles // (per_shard // TILE_SIZE), math.ceil(tiles / (per_shard // TILE_SIZE))
+        if cores not in steps:
+            raise RuntimeError(
+                f"TT_FATAL: {op}: Num cores along {axis} ({cores}) must match provided grid size ({steps[0]}) or "
+                f"divided up size ({steps[1]}) (the block-sharded input_tensor_a's grid does not fit its shards: "
+                "shard it over as many cores as it has shards, or pass a program_config)"
+            )
+
+
 def _check_batches(a_batch: list[int], b_batch: list[int], tuned: bool) -> None:
     """ttnn 0.81 broadcasts a ``b`` without batch dimensions (all 1); otherwise the batch dimensions must agree, except
     an ``a`` without batch dimensions under a caller-chosen 1D program config, which the emulator lets through."""
@@ -118,6 +144,7 @@ def _matmul(
                 f"TT_FATAL: {op}: a {a.memory_config().memory_layout} input_tensor_a must have a ROW_MAJOR shard "
                 "orientation when ttnn derives the program config; reshard it or pass a program_config"
             )
+        _check_derived_block_grid(op, a)
         if activation is not None:
             raise RuntimeError(
                 f"TT_FATAL: {op}: a fused activation on a sharded input_tensor_a needs a program_config "

@@ -10,7 +10,15 @@ import torch.nn.functional as F
 
 from ..dispatch import launch
 from ..tensor import Tensor
-from ..types import TILE_SIZE, DataType, Layout, MemoryConfig, TensorMemoryLayout, reject_unsupported
+from ..types import (
+    TILE_SIZE,
+    DataType,
+    Layout,
+    MemoryConfig,
+    ShardOrientation,
+    TensorMemoryLayout,
+    reject_unsupported,
+)
 from .common import exact_copy, output_memory_config
 from .conv import _pair
 from .sharded_outputs import pooled_output_config, upsampled_output_config
@@ -57,6 +65,15 @@ def max_pool2d(
         raise RuntimeError(
             f"TT_FATAL: max_pool2d: input shape {shape} does not hold batch_size={batch_size} x {input_h}x{input_w} "
             f"x channels={channels}"
+        )
+
+    input_shard = input_tensor.memory_config().shard_spec if input_tensor.memory_config().is_sharded() else None
+    if input_shard is not None and input_shard.orientation != ShardOrientation.ROW_MAJOR:
+        # ttnn derives the pool's output shard from the input's, whatever memory_config asks for, and its pool
+        # kernels walk the cores in row-major order only (generic_pools.cpp:265)
+        raise RuntimeError(
+            "TT_FATAL: max_pool2d: Only row major orientation is supported. (the input is sharded "
+            f"{input_shard.orientation.name}; reshard it with a ROW_MAJOR shard spec first)"
         )
 
     def size(extent: int, lo: int, hi: int, k: int, s: int, d: int) -> int:
@@ -124,6 +141,18 @@ def upsample(
             f"TT_FATAL: upsample: bilinear mode needs a channel count that is a multiple of 32, got "
             f"{input_tensor.shape[-1]}: pad the channels"
         )
+    shard = input_tensor.memory_config().shard_spec
+    box = shard.grid.bounding_box() if shard is not None else None
+    if mode == "bilinear" and shard is not None and box is not None and box.end.y > box.start.y:
+        if shard.orientation != ShardOrientation.ROW_MAJOR:
+            # bilinear reads its neighbour rows through a halo, whose sliding window walks the cores row by row
+            # from the origin; a COL_MAJOR grid of several rows puts its second core below the first
+            raise RuntimeError(
+                f"TT_FATAL: upsample: Sliding-window shard grid core 1 is {box.start.x}-{box.start.y + 1} but the "
+                "origin-anchored row walk addresses it as 1-0. Only an origin-anchored, row-filled grid is "
+                "supported; any other grid hangs max_pool2d/avg_pool2d or silently returns wrong conv2d results "
+                "(#60513). (Reshard the input with a ROW_MAJOR shard spec first.)"
+            )
     if len(input_tensor.shape) != 4:
         raise RuntimeError(f"TT_FATAL: upsample expects an [N, H, W, C] tensor, got {list(input_tensor.shape)}")
     if isinstance(scale_factor, (int, float)):

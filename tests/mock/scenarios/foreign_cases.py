@@ -401,6 +401,233 @@ for _layout in _LAYOUTS:
         return ttnn.reshape(tensor, (1, 1, 512, 128)), values.reshape(1, 1, 512, 128)
 
 
+# reshape of a sharded input: a view keeps the input's config (memory_config or not); a reshape that moves data
+# derives the shard from the target's grid, and a shard holding the whole height is WIDTH_SHARDED
+ShardedConfig = tuple[str, int, int, tuple[int, int]]  # (HEIGHT/WIDTH/BLOCK, cores x, cores y, shard shape)
+
+
+def _sharded_reshape_case(
+    name: str,
+    shape: tuple[int, ...],
+    config: ShardedConfig,
+    target: tuple[int, ...],
+    memory_config: ShardedConfig | None,
+) -> None:
+    def build(ttnn: Any, kind: str, cores_x: int, cores_y: int, shard: tuple[int, int]) -> Any:
+        grid = ttnn.CoreRangeSet([ttnn.CoreRange(ttnn.CoreCoord(0, 0), ttnn.CoreCoord(cores_x - 1, cores_y - 1))])
+        spec = ttnn.ShardSpec(grid, list(shard), ttnn.ShardOrientation.ROW_MAJOR)
+        return ttnn.MemoryConfig(getattr(ttnn.TensorMemoryLayout, f"{kind}_SHARDED"), ttnn.BufferType.L1, spec)
+
+    @case(name)
+    def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+        values = _randn(generator, *shape)
+        tensor = _device_tensor(ttnn, device, values, config=build(ttnn, *config))
+        output = None if memory_config is None else build(ttnn, *memory_config)
+        return ttnn.reshape(tensor, target, memory_config=output), values.reshape(target)
+
+
+_sharded_reshape_case(
+    "reshape of a height-sharded [15, 7] tile tensor to [7, 15]", (1, 1, 15, 7), ("HEIGHT", 1, 1, (32, 32)),
+    (1, 1, 7, 15), None,
+)  # fmt: skip
+_sharded_reshape_case(
+    "reshape of a height-sharded [3, 15, 7] tile tensor to [45, 7]", (1, 3, 15, 7), ("HEIGHT", 3, 1, (32, 32)),
+    (1, 1, 45, 7), None,
+)  # fmt: skip
+_sharded_reshape_case(
+    "reshape view of a height-sharded tensor keeps its config over memory_config", (1, 1, 64, 32),
+    ("HEIGHT", 2, 1, (32, 32)), (1, 2, 32, 32), ("HEIGHT", 4, 1, (32, 32)),
+)  # fmt: skip
+_sharded_reshape_case(
+    "reshape of a block-sharded tensor moving data", (1, 1, 128, 64), ("BLOCK", 2, 2, (64, 32)), (1, 1, 64, 128),
+    None,
+)  # fmt: skip
+_sharded_reshape_case(
+    "reshape of a width-sharded tensor moving data", (1, 1, 128, 64), ("WIDTH", 2, 1, (128, 32)), (1, 1, 256, 32),
+    None,
+)  # fmt: skip
+
+
+@case("pad of a width-sharded tile tensor with two batches")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    # ttnn fills the new tile padding of a sharded tensor one [H, W] slice at a time, and only one (a false pass before)
+    grid = ttnn.CoreRangeSet([ttnn.CoreRange(ttnn.CoreCoord(0, 0), ttnn.CoreCoord(0, 0))])
+    spec = ttnn.ShardSpec(grid, [64, 32], ttnn.ShardOrientation.ROW_MAJOR)
+    config = ttnn.MemoryConfig(ttnn.TensorMemoryLayout.WIDTH_SHARDED, ttnn.BufferType.L1, spec)
+    tensor = _device_tensor(ttnn, device, _randn(generator, 2, 1, 32, 16), config=config)
+    return ttnn.pad(tensor, [(0, 0), (0, 0), (0, 32), (0, 0)], 0.0), None
+
+
+def _sharded(ttnn: Any, kind: str, cores_x: int, shard: tuple[int, int]) -> Any:
+    grid = ttnn.CoreRangeSet([ttnn.CoreRange(ttnn.CoreCoord(0, 0), ttnn.CoreCoord(cores_x - 1, 0))])
+    spec = ttnn.ShardSpec(grid, list(shard), ttnn.ShardOrientation.ROW_MAJOR)
+    return ttnn.MemoryConfig(getattr(ttnn.TensorMemoryLayout, f"{kind}_SHARDED"), ttnn.BufferType.L1, spec)
+
+
+# softmax views a tensor whose last dimension is not tile aligned at its padded width: one shard must span it
+for _name, _width in (("softmax", 45), ("softmax", 64), ("softmax_in_place", 45), ("softmax_in_place", 64)):
+
+    @case(f"{_name} of a width-sharded tile tensor of width {_width}")
+    def _(ttnn: Any, device: Any, generator: Any, name: str = _name, width: int = _width) -> Outcome:
+        import torch
+
+        values = _randn(generator, 1, 1, 64, width)
+        tensor = _device_tensor(ttnn, device, values, config=_sharded(ttnn, "WIDTH", 2, (64, 32)))
+        expected = torch.softmax(ttnn.to_torch(tensor).float(), -1)  # before softmax_in_place overwrites it
+        return getattr(ttnn, name)(tensor, -1), expected
+
+
+for _dim in (-1, 2):
+
+    @case(f"softmax of a row-major tensor over dim {_dim}")
+    def _(ttnn: Any, device: Any, generator: Any, dim: int = _dim) -> Outcome:
+        import torch
+
+        values = _randn(generator, 1, 1, 32, 64)
+        tensor = _device_tensor(ttnn, device, values, "ROW_MAJOR")
+        return ttnn.softmax(tensor, dim), torch.softmax(ttnn.to_torch(tensor).float(), dim)
+
+
+for _source, _target in (("bfloat16", "bfloat8_b"), ("bfloat16", "float32"), ("bfloat8_b", "bfloat16")):
+
+    @case(f"to_layout row-major of a {_source} tensor with dtype {_target}")
+    def _(ttnn: Any, device: Any, generator: Any, source: str = _source, target: str = _target) -> Outcome:
+        tensor = _device_tensor(ttnn, device, _randn(generator, 1, 1, 32, 64), dtype=source)  # type: ignore[arg-type]
+        return ttnn.to_layout(tensor, ttnn.ROW_MAJOR_LAYOUT, dtype=getattr(ttnn, target)), ttnn.to_torch(tensor)
+
+
+for _shard in ((32, 32), (16, 32), (32, 40)):
+
+    @case(f"to_layout row-major into a height-sharded memory_config with {_shard[0]}x{_shard[1]} shards")
+    def _(ttnn: Any, device: Any, generator: Any, shard: tuple[int, int] = _shard) -> Outcome:
+        values = _randn(generator, 1, 1, 64, shard[1])
+        tensor = _device_tensor(ttnn, device, values)
+        config = _sharded(ttnn, "HEIGHT", 64 // shard[0], shard)
+        return ttnn.to_layout(tensor, ttnn.ROW_MAJOR_LAYOUT, memory_config=config), ttnn.to_torch(tensor)
+
+
+# a block-sharded input_tensor_a without a program config: the derived 2D multicast config needs a grid whose rows
+# hold M and whose columns hold K in shard steps
+for _cores_x, _cores_y, _rows in ((2, 2, 64), (3, 2, 64), (2, 4, 64)):
+
+    @case(f"matmul of a {_rows}x64 input block-sharded on {_cores_x}x{_cores_y} cores, 32x32 shards")
+    def _(ttnn: Any, device: Any, generator: Any, x: int = _cores_x, y: int = _cores_y, rows: int = _rows) -> Outcome:
+        grid = ttnn.CoreRangeSet([ttnn.CoreRange(ttnn.CoreCoord(0, 0), ttnn.CoreCoord(x - 1, y - 1))])
+        spec = ttnn.ShardSpec(grid, [32, 32], ttnn.ShardOrientation.ROW_MAJOR)
+        config = ttnn.MemoryConfig(ttnn.TensorMemoryLayout.BLOCK_SHARDED, ttnn.BufferType.L1, spec)
+        a = _device_tensor(ttnn, device, _randn(generator, 1, 1, rows, 64), config=config)
+        b = _device_tensor(ttnn, device, _randn(generator, 1, 1, 64, 32))
+        return ttnn.matmul(a, b), ttnn.to_torch(a).float() @ ttnn.to_torch(b).float()
+
+
+for _op in ("add", "eq", "lt"):
+
+    @case(f"{_op} of a float32 and a uint32 tensor")
+    def _(ttnn: Any, device: Any, generator: Any, op: str = _op) -> Outcome:
+        a = _device_tensor(ttnn, device, _randn(generator, 1, 1, 32, 32), config=None)
+        integers = (_randn(generator, 1, 1, 32, 32).abs() * 10).int()
+        b = ttnn.from_torch(integers, dtype=ttnn.uint32, layout=ttnn.TILE_LAYOUT, device=device)
+        return getattr(ttnn, op)(ttnn.typecast(a, ttnn.float32), b), None
+
+
+# conv2d on a height-sharded input without conv_config.shard_layout: ttnn reshards a COL_MAJOR one into a plan it
+# then refuses
+for _orientation in ("ROW_MAJOR", "COL_MAJOR"):
+
+    @case(f"conv2d 3x3 on a {_orientation} height-sharded tile input without a shard layout")
+    def _(ttnn: Any, device: Any, generator: Any, orientation: str = _orientation) -> Outcome:
+        grid = ttnn.CoreRangeSet([ttnn.CoreRange(ttnn.CoreCoord(0, 0), ttnn.CoreCoord(7, 0))])
+        spec = ttnn.ShardSpec(grid, [32, 32], getattr(ttnn.ShardOrientation, orientation))
+        config = ttnn.MemoryConfig(ttnn.TensorMemoryLayout.HEIGHT_SHARDED, ttnn.BufferType.L1, spec)
+        tensor = _device_tensor(ttnn, device, _randn(generator, 1, 1, 256, 32), config=config)
+        weight = ttnn.from_torch(_randn(generator, 32, 32, 3, 3), dtype=ttnn.bfloat16)
+        output = ttnn.conv2d(
+            input_tensor=tensor,
+            weight_tensor=weight,
+            device=device,
+            in_channels=32,
+            out_channels=32,
+            batch_size=1,
+            input_height=16,
+            input_width=16,
+            kernel_size=[3, 3],
+            stride=[1, 1],
+            padding=[1, 1],
+        )
+        return output, None
+
+
+# untilizing a block-sharded tensor that has tile padding to strip: ttnn does it for one [H, W] slice only
+for _shape in ((2, 1, 30, 64), (1, 1, 30, 64), (2, 1, 64, 32)):
+
+    @case(f"to_layout row-major of a block-sharded {list(_shape)} tile tensor")
+    def _(ttnn: Any, device: Any, generator: Any, shape: tuple[int, ...] = _shape) -> Outcome:
+        rows = shape[0] * shape[1] * -(-shape[2] // 32) * 32
+        grid = ttnn.CoreRangeSet([ttnn.CoreRange(ttnn.CoreCoord(0, 0), ttnn.CoreCoord(1, 1))])
+        spec = ttnn.ShardSpec(grid, [rows // 2, shape[3] // 2], ttnn.ShardOrientation.ROW_MAJOR)
+        config = ttnn.MemoryConfig(ttnn.TensorMemoryLayout.BLOCK_SHARDED, ttnn.BufferType.L1, spec)
+        tensor = _device_tensor(ttnn, device, _randn(generator, *shape), config=config)
+        return ttnn.to_layout(tensor, ttnn.ROW_MAJOR_LAYOUT), ttnn.to_torch(tensor)
+
+
+for _width in (7, 8):
+
+    @case(f"reshape moving data of a row-major height-sharded [15, {_width}] tensor")
+    def _(ttnn: Any, device: Any, generator: Any, width: int = _width) -> Outcome:
+        # the data goes through sharded_to_interleaved, whose row pages must be 16-byte aligned
+        values = _randn(generator, 1, 1, 15, width)
+        tensor = _device_tensor(ttnn, device, values, "ROW_MAJOR", config=height_sharded(ttnn, 1, 1, (15, width)))
+        return ttnn.reshape(tensor, (1, 1, width, 15)), values.reshape(1, 1, width, 15)
+
+
+# pad of a width-sharded tensor keeps its config, shard shape included: more rows than a shard holds is refused
+for _rows, _extra in ((5, 1), (33, 32)):
+
+    @case(f"pad of a width-sharded [{_rows}, 64] tile tensor by {_extra} rows")
+    def _(ttnn: Any, device: Any, generator: Any, rows: int = _rows, extra: int = _extra) -> Outcome:
+        import torch
+
+        values = _randn(generator, 1, 1, rows, 64)
+        tensor = _device_tensor(ttnn, device, values, config=_sharded(ttnn, "WIDTH", 2, (-(-rows // 32) * 32, 32)))
+        padded = ttnn.pad(tensor, [(0, 0), (0, 0), (0, extra), (0, 1)], 0.0)
+        return padded, torch.nn.functional.pad(ttnn.to_torch(tensor).float(), (0, 1, 0, extra))
+
+
+@case("to_layout tile of a float32 tile tensor with dtype bfloat16")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    # the tensor already has the layout: ttnn returns it as it is, dtype argument or not
+    tensor = ttnn.from_torch(
+        _randn(generator, 1, 1, 32, 64), dtype=ttnn.float32, layout=ttnn.TILE_LAYOUT, device=device
+    )
+    return ttnn.to_layout(tensor, ttnn.TILE_LAYOUT, dtype=ttnn.bfloat16), ttnn.to_torch(tensor)
+
+
+# a sharded ROW_MAJOR tensor's padded width is its width rounded up to a multiple of the shard width
+def _row_major_sharded_case(kind: str, width: int, shard: tuple[int, int]) -> None:
+    @case(f"from_torch of a row-major {kind.lower()}-sharded [64, {width}] tensor in {shard[1]}-wide shards")
+    def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+        values = _randn(generator, 1, 1, 64, width)
+        cores = 2 if kind == "HEIGHT" else -(-width // shard[1])
+        return _device_tensor(ttnn, device, values, "ROW_MAJOR", config=_sharded(ttnn, kind, cores, shard)), values
+
+
+_row_major_sharded_case("HEIGHT", 7, (32, 8))
+_row_major_sharded_case("WIDTH", 31, (64, 8))
+_row_major_sharded_case("HEIGHT", 16, (32, 16))
+
+
+for _mode in ("nearest", "bilinear"):
+
+    @case(f"upsample {_mode} of a COL_MAJOR height-sharded input")
+    def _(ttnn: Any, device: Any, generator: Any, mode: str = _mode) -> Outcome:
+        # bilinear's halo walks the cores row-major; nearest takes either orientation
+        grid = ttnn.CoreRangeSet([ttnn.CoreRange(ttnn.CoreCoord(0, 0), ttnn.CoreCoord(7, 3))])
+        spec = ttnn.ShardSpec(grid, [7, 32], ttnn.ShardOrientation.COL_MAJOR)
+        config = ttnn.MemoryConfig(ttnn.TensorMemoryLayout.HEIGHT_SHARDED, ttnn.BufferType.L1, spec)
+        tensor = _device_tensor(ttnn, device, _randn(generator, 2, 10, 10, 32), "ROW_MAJOR", config=config)
+        return ttnn.upsample(tensor, [2, 2], mode=mode), None
+
+
 # gap 11: concat of bfloat8_b tile inputs; max_pool2d's output shard
 for _widths in ((40, 40), (32, 64), (48, 16), (8, 8)):
 
@@ -441,6 +668,19 @@ for _cores, _shard_rows in ((13, 31), (13, 32), (20, 20)):
         out = ttnn.max_pool2d(tensor, 1, 20, 20, 128, [5, 5], [1, 1], [2, 2], [1, 1])
         expected = torch.nn.functional.max_pool2d(values.permute(0, 3, 1, 2), 5, 1, 2)
         return out, expected.permute(0, 2, 3, 1).reshape(1, 1, 400, 128)
+
+
+for _memory_config in ("the input's", "L1 interleaved"):
+
+    @case(f"max_pool2d of a COL_MAJOR height-sharded input into {_memory_config} memory config")
+    def _(ttnn: Any, device: Any, generator: Any, memory_config: str = _memory_config) -> Outcome:
+        # ttnn derives the output shard from the input's and accepts only a ROW_MAJOR one (a false pass before)
+        grid = ttnn.CoreRangeSet([ttnn.CoreRange(ttnn.CoreCoord(0, 0), ttnn.CoreCoord(3, 1))])
+        shard = ttnn.ShardSpec(grid, [32, 32], ttnn.ShardOrientation.COL_MAJOR)
+        config = ttnn.MemoryConfig(ttnn.TensorMemoryLayout.HEIGHT_SHARDED, ttnn.BufferType.L1, shard)
+        tensor = _device_tensor(ttnn, device, _randn(generator, 1, 1, 256, 32), "ROW_MAJOR", config=config)
+        output = None if memory_config == "the input's" else ttnn.L1_MEMORY_CONFIG
+        return ttnn.max_pool2d(tensor, 1, 16, 16, 32, [2, 2], [2, 2], [1, 1], [1, 1], memory_config=output), None
 
 
 @case("max_pool2d 5x5 of an interleaved 20x20x128 input")
