@@ -9,7 +9,7 @@ Change a figure here and nowhere else.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
 Arch = Literal["wormhole_b0", "blackhole"]
 OpClass = Literal[
@@ -25,19 +25,7 @@ OpClass = Literal[
     "layout",
     "data_movement",
 ]
-OP_CLASSES: tuple[OpClass, ...] = (
-    "conv2d",
-    "matmul",
-    "eltwise",
-    "sfpu",
-    "halo",
-    "pool",
-    "upsample",
-    "concat",
-    "reshard",
-    "layout",
-    "data_movement",
-)
+OP_CLASSES: tuple[OpClass, ...] = get_args(OpClass)
 
 
 @dataclass(frozen=True)
