@@ -1,19 +1,17 @@
 """The published figures the model is calibrated against, and the views of a recorded call that compare with them.
 
 The anchors are tt-metal's YOLOv11n (detection) at 640x640, batch 1 per chip, bfloat8_b, trace + 2 command queues.
-tt-metal's runner converts the 3-channel NCHW float input to bfloat16 on the host and pads it to 16 channels on the
-device; ``with_host_input_channels`` re-prices a recorded call with that host input, so the end-to-end anchors compare
-the model with tt-metal's pipeline, and the difference to the call as recorded is what the recorded runner's own
-input handling costs.
+Like tt-metal's runner, the bundled runner converts the 3-channel NCHW float input to bfloat16 on the host and pads
+it to 16 channels on the device, so a recorded call compares with the anchors as it is.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Literal
 
-from .descriptors import DeviceOp, Event, HostConvert, HostWrite
+from .descriptors import DeviceOp, Event
 from .pipeline import CallModel
 
 AnchorKind = Literal["device_kernel_ms", "e2e_fps"]
@@ -45,24 +43,6 @@ ANCHORS: tuple[Anchor, ...] = (
 
 def anchor_value(anchor: Anchor, model: CallModel) -> float:
     return model.kernel_ns / 1e6 if anchor.kind == "device_kernel_ms" else model.fps
-
-
-def with_host_input_channels(events: Sequence[Event], recorded: int, channels: int) -> list[Event]:
-    """The events with the host input conversion and its PCIe write scaled from ``recorded`` to ``channels`` channels
-    (the input write is the write of as many bytes per element as the conversion produced)."""
-    converts = [e for e in events if isinstance(e, HostConvert) and e.what == "to_device_format"]
-    input_elements = {e.elements for e in converts}
-    scaled: list[Event] = []
-    for event in events:
-        if isinstance(event, HostConvert) and event.what == "to_device_format":
-            scaled.append(replace(event, elements=event.elements * channels // recorded))
-        elif isinstance(event, HostWrite) and any(
-            abs(event.nbytes * event.devices - 2 * n) < 1 for n in input_elements
-        ):  # the bfloat16 input
-            scaled.append(replace(event, nbytes=event.nbytes * channels / recorded))
-        else:
-            scaled.append(event)
-    return scaled
 
 
 def pose_only_ns(model: CallModel, keypoint_values: int = 51) -> float:

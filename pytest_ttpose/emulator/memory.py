@@ -192,13 +192,7 @@ def validate_memory_config(spec: TensorSpec, compute_grid: tuple[int, int], dram
     shard = config.shard_spec
     if shard is None:
         raise RuntimeError(f"TT_FATAL: Sharded memory config {config.memory_layout} requires a shard_spec")
-    grid_x, grid_y = dram_grid if config.buffer_type == BufferType.DRAM else compute_grid
     bbox = shard.grid.bounding_box()
-    if bbox.end.x >= grid_x or bbox.end.y >= grid_y:
-        raise RuntimeError(
-            f"TT_FATAL: Shard grid {shard.grid} does not fit the {config.buffer_type.name} core grid "
-            f"{grid_x}x{grid_y} of the device"
-        )
     height, width = physical_2d(spec)
     shard_h, shard_w = shard.shape
     if shard_h <= 0 or shard_w <= 0:
@@ -242,8 +236,40 @@ def validate_memory_config(spec: TensorSpec, compute_grid: tuple[int, int], dram
             raise RuntimeError(
                 f"TT_FATAL: Number of shards along width {shards_w} must not exceed number of columns {cols}"
             )
+    _check_shard_cores_have_banks(
+        config, shards_h, shards_w, dram_grid if config.buffer_type == BufferType.DRAM else compute_grid
+    )
     # A ROW_MAJOR shard of any width is accepted: ttnn 0.81 pads its pages to the L1 alignment (allocation_size)
     # rather than refusing them (measured on the mocked n150 and p150 by tests/emulator/test_differential.py).
+
+
+def _check_shard_cores_have_banks(
+    config: MemoryConfig, shards_h: int, shards_w: int, bank_grid: tuple[int, int]
+) -> None:
+    """Refuse a shard grid that names a core without a bank of the buffer's type, as ttnn's allocator does.
+
+    Measured on ttnn 0.81.1 (mocked n150, 8x8): a height or width sharded buffer checks every core of its grid, a
+    block sharded one only the cores that hold a shard (the grid's first ``shards_w`` columns and ``shards_h`` rows,
+    swapped for COL_MAJOR), so a 2x2-shard tensor on a 10x8 grid is accepted and an 8x9-shard one refused.
+    """
+    shard = config.shard_spec
+    assert shard is not None
+    bbox = shard.grid.bounding_box()
+    end_x, end_y = bbox.end.x, bbox.end.y
+    if config.memory_layout == TensorMemoryLayout.BLOCK_SHARDED:
+        cols, rows = (shards_w, shards_h) if shard.orientation == ShardOrientation.ROW_MAJOR else (shards_h, shards_w)
+        end_x, end_y = min(end_x, bbox.start.x + cols - 1), min(end_y, bbox.start.y + rows - 1)
+    grid_x, grid_y = bank_grid
+    if end_x >= grid_x or end_y >= grid_y:
+        core = (grid_x, bbox.start.y) if end_x >= grid_x else (bbox.start.x, grid_y)
+        kind = "DRAM" if config.buffer_type == BufferType.DRAM else "L1"
+        raise RuntimeError(
+            f"TT_FATAL: Invalid shard grid: shard core {core} has no {kind} bank on this device, which has "
+            f"{grid_x * grid_y} of them. Derive the shard grid from the device (dram_grid_size() for DRAM, "
+            "compute_with_storage_grid_size() for L1) rather than assuming a fixed size -- a harvested device exposes "
+            "fewer banks than an unharvested one of the same type. An L1 shard core outside the compute grid is legal "
+            "only while it is claimed via ServiceCoreManager."
+        )
 
 
 def allocation_size(spec: TensorSpec, num_banks: int) -> tuple[int, int]:

@@ -157,12 +157,17 @@ def _session_of(devices: DeviceManager) -> TtposeSession:
     return devices.session
 
 
+def _user_runner(devices: DeviceManager) -> UserModel | None:
+    """The user's model when it is a whole runner (``--ttpose-runner`` or the make_runner hook), else None."""
+    user = _session_of(devices).user_model
+    return user if user is not None and user.kind == "runner" else None
+
+
 def _cached(devices: DeviceManager, where: DeviceKind, kind: ModelKind, point: MatrixPoint, reference: Any) -> Any:
     session = _session_of(devices)
-    user = session.user_model
-    if user is not None and user.kind == "runner":
+    if _user_runner(devices) is not None:
         kind = "runner"  # one object serves the untraced and the traced cases: the user's runner
-    builder = _builder(kind, point, reference, devices.backend.dry_run, user, session.hook)
+    builder = _builder(kind, point, reference, devices.backend.dry_run, session.user_model, session.hook)
     return devices.cached(where, (kind, point), builder, releasable=True, traced=kind == "runner")
 
 
@@ -198,8 +203,8 @@ def ttpose_basic_runner(
     """``YOLOv11PoseBasicRunner`` (no trace, one CQ) for this point on the single device: the traced runner's
     baseline. Request it before ``ttpose_runner``: building it releases a cached traced runner. Skipped under a
     user's runner, which has only its own (traced) path to compare."""
-    user = _session_of(ttpose_devices).user_model
-    if user is not None and user.kind == "runner":
+    user = _user_runner(ttpose_devices)
+    if user is not None:
         pytest.skip(f"the untraced basic runner is the bundled model's; {user.name} has only its own runner")
     return _cached(ttpose_devices, "device", "basic", ttpose_point, ttpose_reference)
 

@@ -69,7 +69,8 @@ def pytest_ttpose_make_tt_model(
     """Build the TT model that the harness's own infra and performant runner drive (trace, 2 CQs, staging), as
     ``--ttpose-tt-model=MODULE:FACTORY`` does; return None to let the next implementation decide.
 
-    The model is called on the L1 height-sharded NHWC bfloat16 input (RGB zero-padded to 16 channels,
+    The model is called on the L1 height-sharded NCHW bfloat16 RGB input (3 channels, as tt-metal's YOLOv11 runners
+    give it; pad them on the device, e.g. with ``pytest_ttpose.tt.rgb_to_conv_input``,
     ``batch_size`` images per chip) and returns its device output, read back by its ``output_to_torch(output,
     mesh_composer=...)`` if it has one, else by ``--ttpose-output`` or the default adapter. Copy and adapt::
 

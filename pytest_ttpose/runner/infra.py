@@ -1,7 +1,7 @@
 """``YOLOv11PosePerformanceRunnerInfra``: the model, its inputs and its checks, shared by the basic and traced runners.
 
 It builds the torch reference (with its weights) and the TT model (with its prepared weights), prepares the
-input tensors (bf16 row-major host tensor, L1 height-sharded model input config, DRAM interleaved staging
+input tensors (bf16 row-major NCHW host tensor, L1 height-sharded model input config, DRAM interleaved staging
 config), runs the model once on whatever ``input_tensor`` holds, and validates an output against the reference
 on the same input, component by component (box, score, keypoint xy, keypoint visibility, all).
 """
@@ -118,13 +118,15 @@ class YOLOv11PosePerformanceRunnerInfra:
         )
 
     def host_input(self, torch_input_tensor: torch.Tensor | None = None) -> Any:
-        """The bf16 row-major NHWC host tensor (channels padded to 16) of an NCHW float batch, sharded per chip."""
+        """The bf16 row-major NCHW host tensor of a float batch (3 channels, as tt-metal's runners send it; the model
+        pads them on the device), sharded per chip."""
         source = self.torch_input_tensor if torch_input_tensor is None else torch_input_tensor
         return input_to_host_tensor(self.ttnn, source, mesh_mapper=self.inputs_mesh_mapper)
 
     def input_shape(self, host_tensor: Any) -> tuple[int, int, int, int]:
-        """The per-chip NHWC shape of the model input, with the channels the host tensor was padded to."""
-        return (self.device_batch_size, self.resolution[0], self.resolution[1], int(host_tensor.shape[-1]))
+        """The per-chip shape of the model input: the host tensor's, with one chip's share of the batch."""
+        _, channels, height, width = (int(d) for d in host_tensor.shape)
+        return (self.device_batch_size, channels, height, width)
 
     def setup_l1_sharded_input(self, torch_input_tensor: torch.Tensor | None = None) -> tuple[Any, Any]:
         """``(host tensor, L1 height-sharded input config over the device's compute grid)``."""

@@ -29,7 +29,8 @@ def staging_for(arch: object) -> Staging:
 
 
 def staging_memory_config(ttnn: Any, device: Any, staging: Staging, input_shape: tuple[int, int, int, int]) -> Any:
-    """The DRAM memory config of the staging buffer for one chip's ``(N, H, W, C)`` row-major input."""
+    """The DRAM memory config of the staging buffer for one chip's row-major input of ``input_shape`` (rows: all
+    dims but the last)."""
     if staging == "dram_interleaved":
         return ttnn.DRAM_MEMORY_CONFIG
     grid = device.dram_grid_size()

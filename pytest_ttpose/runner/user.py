@@ -160,8 +160,8 @@ class UserRunner:
 
 class FactoryTtModel:
     """A model from a user's factory, with the contract ``pytest_ttpose.runner``'s infra drives: called on the
-    L1 height-sharded NHWC input (channels padded to 16), read back by ``output_to_torch``, its batch sharded over
-    a mesh's chips."""
+    L1 height-sharded NCHW RGB input (3 channels; the model pads them on the device), read back by
+    ``output_to_torch``, its batch sharded over a mesh's chips."""
 
     def __init__(
         self, model: Any, device: Any, *, batch_size: int, resolution: tuple[int, int], adapter: OutputAdapter | None

@@ -12,8 +12,8 @@ from pytest_ttpose.tt.model import (
     INPUT_CHANNELS,
     TtnnYoloV11Pose,
     build_pose_model,
-    input_memory_config,
     input_to_host_tensor,
+    rgb_to_conv_input,
 )
 
 __all__ = [
@@ -23,6 +23,6 @@ __all__ = [
     "RawHeadOutputs",
     "TtnnYoloV11Pose",
     "build_pose_model",
-    "input_memory_config",
     "input_to_host_tensor",
+    "rgb_to_conv_input",
 ]

@@ -30,10 +30,12 @@ def _is_mesh(device: Any) -> bool:
 
 
 def input_to_host_tensor(api: Any, torch_nchw: torch.Tensor, mesh_mapper: Any = None) -> Any:
-    """The model's host input: float NCHW (B, 3, H, W) -> bfloat16 ROW_MAJOR [B, H, W, 16] (channels zero-padded).
+    """The model's host input: float NCHW (B, 3, H, W) -> a bfloat16 ROW_MAJOR host tensor of the same shape.
 
-    ``api`` is the ttnn namespace of the target device (``api_for(device)``); ``mesh_mapper`` shards the batch over a
-    mesh (``ShardTensorToMesh(mesh, dim=0)``).
+    As in tt-metal's YOLOv11 runners, the host converts only the three RGB channels; the model pads them to
+    ``INPUT_CHANNELS`` and turns them NHWC on the device (:func:`rgb_to_conv_input`), which is 13/16 less to
+    convert and write per frame. ``api`` is the ttnn namespace of the target device (``api_for(device)``);
+    ``mesh_mapper`` shards the batch over a mesh (``ShardTensorToMesh(mesh, dim=0)``).
     """
     if torch_nchw.dim() != 4 or torch_nchw.shape[1] != 3:
         raise ValueError(f"expected a float tensor of shape (B, 3, H, W), got {tuple(torch_nchw.shape)}")
@@ -43,42 +45,29 @@ def input_to_host_tensor(api: Any, torch_nchw: torch.Tensor, mesh_mapper: Any = 
             f"input height and width must be multiples of {MAX_STRIDE}, got {height}x{width}; letterbox the image "
             "first (pytest_ttpose.pose.processing.letterbox)"
         )
-    nhwc = torch_nchw.float().permute(0, 2, 3, 1)
-    padded = torch.nn.functional.pad(nhwc, (0, INPUT_CHANNELS - 3)).contiguous()
-    return api.from_torch(padded, dtype=api.bfloat16, layout=api.ROW_MAJOR_LAYOUT, mesh_mapper=mesh_mapper)
-
-
-def input_memory_config(device: Any, batch_size: int, resolution: tuple[int, int]) -> Any:
-    """An L1 height-sharded memory config for the model input [B, H, W, 16], over the device's compute grid.
-
-    The rows (B*H*W) are split evenly over the largest number of cores of the grid that divides them, filled row by
-    row (a Wormhole 8x8 grid takes 64 cores; a grid of 56 or 130 cores takes 50 or 128 for 640x640, batch 2).
-    """
-    ttnn = api_for(device)
-    grid = device.compute_with_storage_grid_size()
-    grid_x, grid_y = int(grid.x), int(grid.y)
-    height, width = resolution
-    rows = batch_size * height * width
-    cores = next(n for n in range(grid_x * grid_y, 0, -1) if rows % n == 0)
-    full_rows, remainder = divmod(cores, grid_x)
-    ranges = []
-    if full_rows:
-        ranges.append(ttnn.CoreRange(ttnn.CoreCoord(0, 0), ttnn.CoreCoord(grid_x - 1, full_rows - 1)))
-    if remainder:
-        ranges.append(ttnn.CoreRange(ttnn.CoreCoord(0, full_rows), ttnn.CoreCoord(remainder - 1, full_rows)))
-    return ttnn.create_sharded_memory_config(
-        (rows // cores, INPUT_CHANNELS),
-        ttnn.CoreRangeSet(set(ranges)),
-        ttnn.ShardStrategy.HEIGHT,
-        ttnn.ShardOrientation.ROW_MAJOR,
-        use_height_and_width_as_shard_shape=True,
+    return api.from_torch(
+        torch_nchw.float().contiguous(), dtype=api.bfloat16, layout=api.ROW_MAJOR_LAYOUT, mesh_mapper=mesh_mapper
     )
+
+
+def rgb_to_conv_input(ttnn: Any, image: Any, memory_config: Any) -> Any:
+    """The device's NCHW RGB ROW_MAJOR image -> NHWC with the channels zero-padded to ``INPUT_CHANNELS``.
+
+    The channels are padded first, on dim 1, so every page the pad moves is a whole image row (W values), then one
+    permute makes them NHWC; padding the NHWC last dim instead moves 6-byte pages, which ttnn refuses from an L1
+    shard ("page size 6 bytes, which must be aligned to 16 bytes"). Both results are ``memory_config`` (DRAM: the
+    16-channel image is 13 MB at 640x640).
+    """
+    padded = ttnn.pad(image, [(0, 0), (0, INPUT_CHANNELS - 3), (0, 0), (0, 0)], 0.0, memory_config=memory_config)
+    nhwc = ttnn.permute(padded, (0, 2, 3, 1), memory_config=memory_config)
+    ttnn.deallocate(padded)
+    return nhwc
 
 
 class TtnnYoloV11Pose:
     """YOLO11-pose in ttnn for one device (or a mesh, weights replicated), batch size and resolution.
 
-    ``model(x)`` takes the [B, H, W, 16] input (see :func:`input_to_host_tensor`) and returns the decoded output as a
+    ``model(x)`` takes the [B, 3, H, W] RGB input (see :func:`input_to_host_tensor`) and returns the decoded output as a
     [B, 1, A, 56] TILE tensor; ``output_to_torch`` turns it into the (B, 56, A) float32 layout of the reference.
     """
 
@@ -142,25 +131,26 @@ class TtnnYoloV11Pose:
         return sum((height // s) * (width // s) for s in (8, 16, 32))
 
     def input_feature(self, x: Any) -> Feature:
+        """The first conv's input: the [B, 3, H, W] image padded to 16 channels and made NHWC, in DRAM.
+
+        The image itself may be the runner's L1 height-sharded input; it stays allocated for the whole forward (the
+        trace reads it there), so the 16-channel copy goes to DRAM, where the first conv slices itself into whatever
+        L1 is left (run from an L1 copy at 640x640 batch 2, its circular buffers clash with the L1 tensors).
+        """
         shape = tuple(int(d) for d in x.shape)
-        expected = (self.batch_size, self.resolution[0], self.resolution[1], INPUT_CHANNELS)
+        expected = (self.batch_size, 3, self.resolution[0], self.resolution[1])
         if shape != expected:
             raise ValueError(
                 f"model input has shape {list(shape)}, this model was built for {list(expected)} (per device); build "
                 "it with input_to_host_tensor() and the model's batch_size and resolution"
             )
-        return Feature(x, self.batch_size, self.resolution[0], self.resolution[1], INPUT_CHANNELS)
+        nhwc = rgb_to_conv_input(self.ctx.ttnn, x, self.ctx.dram)
+        return Feature(nhwc, self.batch_size, self.resolution[0], self.resolution[1], INPUT_CHANNELS)
 
     def run(self, x: Any) -> tuple[Any, RawHeadOutputs, dict[int, Feature], dict[str, Feature]]:
         """Forward keeping everything: (decoded, raw head tensors, outputs of layers 0..22, per-level head maps)."""
         outputs: dict[int, Feature] = {}
         y = self.input_feature(x)
-        ttnn = self.ctx.ttnn
-        if x.memory_config().buffer_type == ttnn.BufferType.L1:
-            # An L1 input (e.g. the runner's height-sharded one) stays allocated for the whole forward; at 640x640
-            # batch 2 it takes 400 KiB of every core's L1, and the first conv's circular buffers then clash with it.
-            # From DRAM the first conv slices itself into whatever L1 is left.
-            y = y.like(ttnn.to_memory_config(x, self.ctx.dram))
         for index, layer in enumerate(self.layers):
             if index in CONCAT_SOURCES:
                 y = layer([y, outputs[CONCAT_SOURCES[index]]])
@@ -316,7 +306,7 @@ __all__ = [
     "TtnnYoloV11Pose",
     "build_pose_model",
     "feature_from_torch",
-    "input_memory_config",
     "input_to_host_tensor",
+    "rgb_to_conv_input",
     "make_context",
 ]

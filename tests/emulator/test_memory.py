@@ -90,8 +90,34 @@ def test_sharded_config_validation(device: ttnn.MeshDevice) -> None:
             ttnn.ShardOrientation.ROW_MAJOR,
         ),
     )
-    with pytest.raises(RuntimeError, match="does not fit"):
+    with pytest.raises(RuntimeError, match=r"shard core \(8, 0\) has no L1 bank"):
         _alloc(device, [1, 1, 320, 64], off_grid)
+
+
+@pytest.mark.parametrize(
+    ("shape", "accepted"),
+    [((1, 1, 64, 64), True), ((1, 1, 256, 288), False)],
+    ids=["2x2-shards", "8x9-shards"],
+)
+def test_block_sharding_checks_only_the_cores_that_hold_a_shard(
+    device: ttnn.MeshDevice, shape: tuple[int, ...], accepted: bool
+) -> None:
+    # ttnn 0.81.1's allocator checks a block sharded buffer's shard cores only (tests/mock/test_foreign_calls.py
+    # compares this with the real ttnn): a 10x8 grid fits an 8x8 device while the shards stay in its first 8 columns.
+    wide = ttnn.MemoryConfig(
+        ttnn.TensorMemoryLayout.BLOCK_SHARDED,
+        ttnn.BufferType.L1,
+        ttnn.ShardSpec(
+            ttnn.CoreRangeSet({ttnn.CoreRange(ttnn.CoreCoord(0, 0), ttnn.CoreCoord(9, 7))}),
+            [32, 32],
+            ttnn.ShardOrientation.ROW_MAJOR,
+        ),
+    )
+    if accepted:
+        assert _alloc(device, list(shape), wide).memory_config().shard_spec.shape == [32, 32]
+    else:
+        with pytest.raises(RuntimeError, match=r"shard core \(8, 0\) has no L1 bank"):
+            _alloc(device, list(shape), wide)
 
 
 def test_block_sharding_checks_the_grid_rows_and_columns(device: ttnn.MeshDevice) -> None:

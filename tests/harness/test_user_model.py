@@ -289,9 +289,9 @@ class HostModel:
 
     def __call__(self, input_tensor):
         height, width = self.resolution
-        pixels = ttnn.to_torch(input_tensor).reshape(self.batch_size, height, width, -1)[..., :3]
+        pixels = ttnn.to_torch(input_tensor).reshape(self.batch_size, 3, height, width)  # the NCHW RGB input
         with torch.no_grad():
-            decoded = self.reference_model(pixels.permute(0, 3, 1, 2).float())
+            decoded = self.reference_model(pixels.float())
         return ttnn.from_torch(decoded, dtype=ttnn.float32, layout=ttnn.TILE_LAYOUT, device=self.device)
 
 

@@ -1,6 +1,6 @@
 """A tiny stand-in for the TT pose model with the same contract as ``pytest_ttpose.tt.build_pose_model``.
 
-One 3x3 stride-2 conv (RGB zero-padded to 16 input channels -> 56 output channels) with a fused SiLU, written
+One 3x3 stride-2 conv (RGB, zero-padded to 16 channels on the device -> 56 output channels) with a fused SiLU, written
 against ``api_for(device)`` exactly like the real model, and its torch reference. It lets the runner's trace,
 two-queue, release, bad-input and mesh logic be tested in a fraction of the real model's time.
 """
@@ -13,8 +13,8 @@ import torch
 from torch import nn
 
 from pytest_ttpose.seam import api_for
+from pytest_ttpose.tt import INPUT_CHANNELS, rgb_to_conv_input
 
-INPUT_CHANNELS = 16
 OUTPUT_CHANNELS = 56
 STRIDE = 2
 
@@ -36,7 +36,7 @@ class TinyPoseReference(nn.Module):
 
 
 class TinyTtPoseModel:
-    """The TT side of :class:`TinyPoseReference`: input [B, H, W, 16] bf16 row-major, output via ``output_to_torch``."""
+    """The TT side of :class:`TinyPoseReference`: input [B, 3, H, W] bf16 row-major, output via ``output_to_torch``."""
 
     def __init__(
         self,
@@ -79,7 +79,7 @@ class TinyTtPoseModel:
     def __call__(self, x: Any) -> Any:
         ttnn = self.ttnn
         output, _, (self.weight, self.bias) = ttnn.conv2d(
-            input_tensor=x,
+            input_tensor=rgb_to_conv_input(ttnn, x, ttnn.DRAM_MEMORY_CONFIG),
             weight_tensor=self.weight,
             bias_tensor=self.bias,
             device=self.device,

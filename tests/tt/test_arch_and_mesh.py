@@ -12,11 +12,11 @@ from torch import nn
 from ttmodel_cases import letterboxed_images
 
 from pytest_ttpose.pose.metrics import component_pcc
+from pytest_ttpose.runner.inputs import l1_input_config
 from pytest_ttpose.tt import (
     MESH_DEVICE_PARAMS,
     SINGLE_DEVICE_PARAMS,
     build_pose_model,
-    input_memory_config,
     input_to_host_tensor,
 )
 
@@ -56,7 +56,8 @@ def _check(ttnn: Any, device: Any, real_n: nn.Module, cache_dir: Any, per_device
         cache_dir=cache_dir,
     )
     host = input_to_host_tensor(ttnn, images, mesh_mapper=model.input_mesh_mapper())
-    memory_config = input_memory_config(device, per_device_batch, RESOLUTION) if l1_input else ttnn.DRAM_MEMORY_CONFIG
+    per_chip_shape = (per_device_batch, 3, *RESOLUTION)
+    memory_config = l1_input_config(ttnn, device, per_chip_shape) if l1_input else ttnn.DRAM_MEMORY_CONFIG
     x = ttnn.to_device(host, device, memory_config=memory_config)
     got = model.output_to_torch(model(x), mesh_composer=model.output_mesh_composer())
     with torch.no_grad():

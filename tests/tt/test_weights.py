@@ -68,9 +68,8 @@ def test_input_host_tensor_format() -> None:
 
     images = torch.rand(2, 3, 64, 96)
     host = input_to_host_tensor(ttnn, images)
-    assert list(host.shape) == [2, 64, 96, 16] and host.dtype == ttnn.bfloat16 and host.layout == ttnn.ROW_MAJOR_LAYOUT
-    back = ttnn.to_torch(host).float()
-    torch.testing.assert_close(back[..., :3], images.permute(0, 2, 3, 1), rtol=1e-2, atol=1e-2)
-    assert not back[..., 3:].any()
+    # the 3 RGB channels as they are (tt-metal's host input); the model pads them on the device
+    assert list(host.shape) == [2, 3, 64, 96] and host.dtype == ttnn.bfloat16 and host.layout == ttnn.ROW_MAJOR_LAYOUT
+    torch.testing.assert_close(ttnn.to_torch(host).float(), images, rtol=1e-2, atol=1e-2)
     with pytest.raises(ValueError, match="multiples of 32"):
         input_to_host_tensor(ttnn, torch.rand(1, 3, 60, 64))

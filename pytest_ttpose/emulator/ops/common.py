@@ -8,6 +8,7 @@ import torch
 
 from ..tensor import Tensor
 from ..types import (
+    BufferType,
     DataType,
     MathFidelity,
     MemoryConfig,
@@ -108,3 +109,29 @@ def exact_copy(source: DataType, target: DataType, blocks_intact: bool) -> bool:
     if source == target == DataType.BFLOAT8_B:
         return blocks_intact
     return target in _WIDER.get(source, ())
+
+
+def check_program_on_shard_grid(tensor: Tensor) -> None:
+    """Refuse a program placed on every core of a sharded input's grid when that grid names cores the device lacks.
+
+    A block sharded tensor may name a grid wider than the device while its shards sit on cores that exist (the
+    allocator checks only those, ``memory.validate_memory_config``); an eltwise unary op with a sharded output still
+    places its kernels on the whole grid, and ttnn 0.81.1 refuses it when it builds the program (measured on the
+    mocked n150: ``neg`` into the input's config is refused, ``exp`` into L1 interleaved accepted).
+    """
+    config = tensor.memory_config()
+    if not config.is_sharded() or config.buffer_type != BufferType.L1:
+        return
+    device = tensor.device()
+    if device is None:  # a host tensor runs no program
+        return
+    grid = device.compute_with_storage_grid_size()
+    end = config.shard_spec.grid.bounding_box().end  # type: ignore[union-attr]
+    if end.x >= grid.x or end.y >= grid.y:
+        node = f"{grid.x}-{config.shard_spec.grid.bounding_box().start.y}" if end.x >= grid.x else f"0-{grid.y}"  # type: ignore[union-attr]
+        raise RuntimeError(
+            f"TT_FATAL: kernel_nodes.contains(node): Kernel 'reader' is setting runtime_arg_values for node {node}, "
+            "but the kernel does not run on that node. (The program runs on the input's whole shard grid, which "
+            f"reaches past the device's {grid.x}x{grid.y} compute grid: derive the shard grid from "
+            "device.compute_with_storage_grid_size().)"
+        )

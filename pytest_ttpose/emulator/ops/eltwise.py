@@ -24,7 +24,7 @@ from ..types import (
     UnaryWithParam,
     reject_unsupported,
 )
-from .common import apply_unary, dimension_in_range, output_memory_config
+from .common import apply_unary, check_program_on_shard_grid, dimension_in_range, output_memory_config
 
 
 def _broadcast_shape(a: Sequence[int], b: Sequence[int], op: str) -> list[int]:
@@ -266,13 +266,16 @@ def _launch_unary(
     output_tensor: Tensor | None,
 ) -> Tensor:
     """An elementwise op of one tensor: float32 math, result in the input's dtype and layout."""
+    output_config = memory_config or output_memory_config(input_tensor)
+    if output_config.is_sharded():  # the sharded program factory; an interleaved output runs on the compute grid
+        check_program_on_shard_grid(input_tensor)
     return launch(
         op,
         [input_tensor],
         lambda v: fn(v[0]),
         dtype=input_tensor.dtype,
         layout=input_tensor.layout,
-        memory_config=memory_config or output_memory_config(input_tensor),
+        memory_config=output_config,
         output_tensor=output_tensor,
         fresh=True,
     )

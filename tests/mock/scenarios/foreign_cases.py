@@ -940,3 +940,42 @@ def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
 def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
     tensor = _device_tensor(ttnn, device, _randn(generator, 1, 1, 1024, 64))
     return ttnn.interleaved_to_sharded(tensor, height_sharded(ttnn, 4, 4, (32, 64))), None
+
+
+def _wide_grid_block_sharded(ttnn: Any, kind: str) -> Any:
+    """A 10x8-core L1 config of 32x32 shards: wider than a Wormhole's 8x8 compute grid, inside a Blackhole's."""
+    grid = ttnn.CoreRangeSet([ttnn.CoreRange(ttnn.CoreCoord(0, 0), ttnn.CoreCoord(9, 7))])
+    spec = ttnn.ShardSpec(grid, [32, 32], ttnn.ShardOrientation.ROW_MAJOR)
+    return ttnn.MemoryConfig(getattr(ttnn.TensorMemoryLayout, kind), ttnn.BufferType.L1, spec)
+
+
+@case("audit: block shards on the first 2x2 cores of a 10x8 grid")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    values = _randn(generator, 1, 1, 64, 64)
+    return _device_tensor(ttnn, device, values, config=_wide_grid_block_sharded(ttnn, "BLOCK_SHARDED")), values
+
+
+@case("audit: block shards over 9 columns of a 10x8 grid")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    values = _randn(generator, 1, 1, 256, 288)
+    return _device_tensor(ttnn, device, values, config=_wide_grid_block_sharded(ttnn, "BLOCK_SHARDED")), values
+
+
+@case("audit: height shards on the first 2 cores of a 10x8 grid")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    values = _randn(generator, 1, 1, 64, 32)
+    return _device_tensor(ttnn, device, values, config=_wide_grid_block_sharded(ttnn, "HEIGHT_SHARDED")), values
+
+
+@case("audit: neg of block shards on the first 2x2 cores of a 10x8 grid")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    values = _randn(generator, 1, 1, 64, 64)
+    tensor = _device_tensor(ttnn, device, values, config=_wide_grid_block_sharded(ttnn, "BLOCK_SHARDED"))
+    return ttnn.neg(tensor), -values
+
+
+@case("audit: exp of block shards on a 10x8 grid into L1 interleaved")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    values = _randn(generator, 1, 1, 64, 64)
+    tensor = _device_tensor(ttnn, device, values, config=_wide_grid_block_sharded(ttnn, "BLOCK_SHARDED"))
+    return ttnn.exp(tensor, memory_config=ttnn.L1_MEMORY_CONFIG), values.exp()

@@ -148,7 +148,7 @@ def run_point(device: Any, ttnn: Any, reference: Any, point: Point, *, with_runn
             (point.batch * chips, 3, point.height, point.width), generator=torch.Generator().manual_seed(0)
         )
         host = input_to_host_tensor(ttnn, images, mesh_mapper=model.input_mesh_mapper())
-        shape = (point.batch, point.height, point.width, int(host.shape[-1]))
+        shape = (point.batch, 3, point.height, point.width)  # one chip's NCHW share
         if inject == "oversized-l1-shard":
             one_core = type("OneCore", (), {"x": 1, "y": 1})()
             input_config = height_sharded_config(ttnn, shape, one_core, ttnn.BufferType.L1)
