@@ -58,7 +58,6 @@ class DeviceManager:
         self._open: _Open | None = None
         self.opened: list[str] = []  # what was opened, in order (the header of a failure, and the tests)
         # How the traced runners staged their input, per "device"/"mesh" (chosen per arch in runner/staging.py).
-        self.stagings: dict[str, str] = {}
         self.session: TtposeSession | None = None  # the session owning it: what the fixtures build comes from there
 
     def _switch(self, kind: DeviceKind) -> _Open:
@@ -106,8 +105,6 @@ class DeviceManager:
             self.backend.clear_program_cache(state.handle)
             value = build(state.handle)
             state.cache[key] = value
-            if isinstance(getattr(value, "staging", None), str):
-                self.stagings[kind] = value.staging
             if releasable or traced:
                 state.held.append(value)
             if traced:
@@ -333,9 +330,6 @@ class TtposeSession:
     def summary_lines(self) -> list[str]:
         lines = render_table(self.ordered_results()) if self.results else []
         lines.append(f"baseline file: {self.baseline_file}")
-        if self.devices.stagings:
-            stagings = ", ".join(f"{kind} {staging}" for kind, staging in sorted(self.devices.stagings.items()))
-            lines.append(f"input staging of the traced runner: {stagings}")
         if self.settings.update_baselines:
             lines.append(f"baselines updated: {len(self.written)} entr{'y' if len(self.written) == 1 else 'ies'}")
         lines.extend(self.notes)

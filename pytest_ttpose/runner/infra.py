@@ -18,7 +18,7 @@ from pytest_ttpose.pose.metrics import component_pcc
 from pytest_ttpose.reference import build_reference
 from pytest_ttpose.runner.config import RunnerConfig
 from pytest_ttpose.runner.inputs import check_torch_input, l1_input_config
-from pytest_ttpose.runner.staging import Staging, staging_memory_config
+from pytest_ttpose.runner.staging import staging_memory_config
 from pytest_ttpose.seam import api_for
 from pytest_ttpose.tt import build_pose_model, input_to_host_tensor
 from pytest_ttpose.tt.diagnostics import layer_pcc_table
@@ -133,12 +133,10 @@ class YOLOv11PosePerformanceRunnerInfra:
         host = self.host_input(torch_input_tensor)
         return host, l1_input_config(self.ttnn, self.device, self.input_shape(host))
 
-    def setup_dram_input(
-        self, staging: Staging, torch_input_tensor: torch.Tensor | None = None
-    ) -> tuple[Any, Any, Any]:
-        """``(host tensor, DRAM staging config of kind ``staging``, L1 input config)``; see ``runner.staging``."""
+    def setup_dram_input(self, torch_input_tensor: torch.Tensor | None = None) -> tuple[Any, Any, Any]:
+        """``(host tensor, DRAM staging config, L1 input config)``; see ``runner.staging``."""
         host, l1_config = self.setup_l1_sharded_input(torch_input_tensor)
-        return host, staging_memory_config(self.ttnn, self.device, staging, self.input_shape(host)), l1_config
+        return host, staging_memory_config(self.ttnn, self.device, self.input_shape(host)), l1_config
 
     # running ----------------------------------------------------------------------------------------------------
     def run(self) -> Any:

@@ -9,12 +9,9 @@ Construction follows tt-metal's sequence for its YOLOv11 runners:
 Every staging step is the same handshake: queue 0 records an event, queue 1 waits for it and writes the host
 input into the DRAM staging buffer, records an event, queue 0 waits for it and moves the staging buffer into the
 L1-sharded model input. Each ``run()`` then replays the trace after that handshake, writing the staged input into
-the trace's own input buffer (``interleaved_to_sharded`` with ``preallocated_output``), and synchronizes the device
-before the output is returned to be read.
-
-The staging buffer is chosen per arch in ``pytest_ttpose.runner.staging`` (``runner.staging`` says which): DRAM
-height-sharded over the DRAM grid on Wormhole, as in tt-metal's runner, moved into the trace input with ``reshard``;
-DRAM interleaved on Blackhole, where ttnn 0.81.1 rejects that reshard, moved with ``interleaved_to_sharded``.
+the trace's own input buffer (``reshard`` with an output tensor), and synchronizes the device before the output is
+returned to be read. The staging buffer is DRAM height-sharded over the DRAM grid, as in tt-metal's runner
+(``pytest_ttpose.runner.staging``).
 """
 
 from __future__ import annotations
@@ -32,7 +29,6 @@ from pytest_ttpose.runner.infra import (
     device_count,
 )
 from pytest_ttpose.runner.lifecycle import PoseRunnerBase
-from pytest_ttpose.runner.staging import Staging, staging_for
 from pytest_ttpose.tt.device_params import device_params
 
 
@@ -47,7 +43,7 @@ def required_device_params(device: Any) -> Mapping[str, int]:
 
 
 class YOLOv11PosePerformantRunner(PoseRunnerBase):
-    """Trace + 2 command queues + DRAM staging (``staging``: per arch) for YOLO11-pose on a device or a mesh.
+    """Trace + 2 command queues + DRAM staging for YOLO11-pose on a device or a mesh.
 
     ``run(x)`` returns the device output tensor; it is the trace's output buffer, overwritten by the next
     ``run()``, so read it (``output_to_torch``) before running again. Release with ``release()`` or a ``with``
@@ -79,9 +75,8 @@ class YOLOv11PosePerformantRunner(PoseRunnerBase):
         self._trace_open = False
         self._staging: Any = None
         self._op_event: Any = None
-        self.staging: Staging = staging_for(device.arch())
         try:
-            self._host_input, staging_config, self._l1_config = infra.setup_dram_input(self.staging)
+            self._host_input, staging_config, self._l1_config = infra.setup_dram_input()
             self._staging = self._host_input.to(device, staging_config)
             self._capture_trace()
         except BaseException:
@@ -151,12 +146,7 @@ class YOLOv11PosePerformantRunner(PoseRunnerBase):
         ttnn.copy_host_to_device_tensor(host_input, self._staging, 1)
         write_event = ttnn.record_event(device, 1)
         ttnn.wait_for_event(0, write_event)
-        if self.staging == "dram_height_sharded":
-            infra.input_tensor = ttnn.reshard(self._staging, self._l1_config, infra.input_tensor)
-        else:
-            infra.input_tensor = ttnn.interleaved_to_sharded(
-                self._staging, self._l1_config, preallocated_output=infra.input_tensor
-            )
+        infra.input_tensor = ttnn.reshard(self._staging, self._l1_config, infra.input_tensor)
         self._op_event = ttnn.record_event(device, 0)
         ttnn.execute_trace(device, self._trace_id, cq_id=0, blocking=False)
         ttnn.synchronize_device(device)

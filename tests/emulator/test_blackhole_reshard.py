@@ -1,8 +1,10 @@
-"""Blackhole's limit on resharding a DRAM height-sharded row-major input, with ttnn 0.81.1's messages.
+"""Blackhole's limit on resharding a DRAM height-sharded row-major input of 16-value rows, with ttnn 0.81.1's messages.
 
-The reader stages two input shards of rows in a dataflow buffer: more than 65535 entries overflow its 16-bit
-capacity, and 111744 B + entries x 64 B beyond 1572864 B outgrows L1. Wormhole accepts the same reshard, and
-DRAM interleaved staging works on both.
+A 32-byte row is not a whole 64-byte Blackhole DRAM alignment unit, so the reader stages two input shards of rows in a
+dataflow buffer: more than 65535 entries overflow its 16-bit capacity, and 111744 B + entries x 64 B beyond 1572864 B
+outgrows L1 (to_memory_config takes another path past the capacity and accepts; tests/mock/test_foreign_calls.py
+compares both with the real ttnn). On Wormhole the row is one 32-byte unit and the same reshard is not staged; DRAM
+interleaved staging works on both.
 """
 
 from __future__ import annotations
@@ -49,10 +51,13 @@ def test_blackhole_rejects_resharding_dram_height_shards_with_ttnns_message(
     batch: int, side: int, message: str
 ) -> None:
     device = open_device("blackhole")
-    _, staged, l1_config = staged_input(device, batch, side)
-    with pytest.raises(RuntimeError, match="TT_FATAL") as by_to_memory_config:
-        ttnn.to_memory_config(staged, l1_config)
-    assert message in str(by_to_memory_config.value)
+    image, staged, l1_config = staged_input(device, batch, side)
+    if "capacity" in message:  # ttnn 0.81's to_memory_config takes another path past the dataflow buffer's capacity
+        assert torch.equal(ttnn.to_torch(ttnn.to_memory_config(staged, l1_config)), image.bfloat16())
+    else:
+        with pytest.raises(RuntimeError, match="TT_FATAL") as by_to_memory_config:
+            ttnn.to_memory_config(staged, l1_config)
+        assert message in str(by_to_memory_config.value)
     target = ttnn.allocate_tensor_on_device(
         shape=staged.shape,
         dtype=ttnn.bfloat16,

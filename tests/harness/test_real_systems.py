@@ -129,24 +129,6 @@ def test_the_header_points_to_the_machine_check(hardware: pytest.Pytester, monke
     )
 
 
-def test_the_summary_says_how_the_traced_runner_staged_its_input(fake_tester: pytest.Pytester) -> None:
-    fake_tester.makepyfile(
-        """
-class Runner:
-    staging = "dram_height_sharded"
-
-    def release(self):
-        pass
-
-def test_build(ttpose_devices):
-    ttpose_devices.cached("device", "runner", lambda handle: Runner(), traced=True)
-"""
-    )
-    result = fake_tester.runpytest("-p", "no:cacheprovider")
-    result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines(["input staging of the traced runner: device dram_height_sharded"])
-
-
 def test_auto_with_a_tt_device_chooses_ttnn(hardware: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     machine(monkeypatch, nodes="0,1", chips_per_node=1, system_mesh="1x2")
     result = hardware.runpytest_subprocess("-p", "no:cacheprovider", "--ttpose-backend=auto")

@@ -115,11 +115,12 @@ def to_layout(
     )
 
 
-# Blackhole's reshard of a DRAM height-sharded row-major input (ttnn 0.81.1, what a mock-cluster p150 reports):
-# its reader's dataflow buffer holds two input shards of rows, each row a page of row bytes aligned to DRAM
-# alignment. The buffer's 16-bit capacity register caps the entries, and the buffer is allocated statically in L1
-# above the unreserved base on every output core. Wormhole's reshard kernel does not stage whole shards and
-# accepts the same reshard.
+# A reshard of a DRAM height-sharded row-major input whose rows are not whole DRAM alignment units (32 B on
+# Wormhole, 64 B on Blackhole; ttnn 0.81.1 on mocked n150 and p150): its reader's dataflow buffer holds two input
+# shards of rows, each row a page aligned to the DRAM alignment. The buffer's 16-bit capacity register caps the
+# entries, and the buffer is allocated statically in L1 above the unreserved base on every output core. Aligned rows
+# are read without staging. Measured exception: Blackhole's to_memory_config takes another path for shards past the
+# capacity and accepts them (ttnn.reshard refuses the same call).
 _DFB_MAX_CAPACITY = 65535
 
 
@@ -132,14 +133,13 @@ def _block_untilize_unpads_slices(tensor: Tensor) -> bool:
     return unpads and math.prod(tensor.shape[:-2]) > 1
 
 
-def _check_dram_sharded_read(input_tensor: Tensor, output_config: MemoryConfig) -> None:
-    """Raise ttnn's ``TT_FATAL`` when a Blackhole device cannot reshard a DRAM height-sharded row-major input
+def _check_dram_sharded_read(input_tensor: Tensor, output_config: MemoryConfig, op: str) -> None:
+    """Raise ttnn's ``TT_FATAL`` when ``op`` cannot reshard a DRAM height-sharded row-major input with unaligned rows
     into ``output_config`` (the staged shard rows overflow the dataflow buffer's capacity or the core's L1)."""
     device = input_tensor.device()
     config = input_tensor.memory_config()
     if (
         device is None
-        or device._arch_spec.name != "blackhole"
         or config.buffer_type != BufferType.DRAM
         or config.memory_layout != TensorMemoryLayout.HEIGHT_SHARDED
         or config.shard_spec is None
@@ -150,14 +150,18 @@ def _check_dram_sharded_read(input_tensor: Tensor, output_config: MemoryConfig) 
         return
     arch = device._arch_spec
     shard_rows, shard_width = config.shard_spec.shape
+    row_bytes = int(shard_width) * element_bytes(input_tensor.dtype)
+    if row_bytes % arch.dram_alignment == 0:
+        return
     entries = 2 * int(shard_rows)
     if entries > _DFB_MAX_CAPACITY:
+        if op == "to_memory_config" and arch.name == "blackhole":
+            return
         raise RuntimeError(
             "TT_FATAL @ tt_metal/impl/dataflow_buffer/dataflow_buffer.cpp:1567: capacity <= max_capacity | "
             f"DFB 1: capacity {entries} exceeds the maximum {_DFB_MAX_CAPACITY} (HW BUFFER_CAPACITY is 16 bits); "
             "reduce num_entries."
         )
-    row_bytes = int(shard_width) * element_bytes(input_tensor.dtype)
     page_bytes = math.ceil(row_bytes / arch.dram_alignment) * arch.dram_alignment
     static_top = arch.l1_unreserved_base + entries * page_bytes
     if static_top > arch.worker_l1_size:
@@ -191,7 +195,7 @@ def to_memory_config(
 ) -> Tensor:
     if output_tensor is None and memory_config == tensor.memory_config() and dtype in (None, tensor.dtype):
         return tensor
-    _check_dram_sharded_read(tensor, memory_config)
+    _check_dram_sharded_read(tensor, memory_config, "to_memory_config")
     interleaved_copy = not tensor.memory_config().is_sharded() and not memory_config.is_sharded()
     if tensor.dtype == DataType.BFLOAT8_B and interleaved_copy:
         dtype = None  # ttnn 0.81 copies a bfloat8_b tensor between interleaved configs as it is, ignoring dtype
@@ -272,8 +276,9 @@ def sharded_to_interleaved(
 def reshard(input_tensor: Tensor, output_memory_config: MemoryConfig, output_tensor: Tensor | None = None) -> Tensor:
     if not output_memory_config.is_sharded():
         raise RuntimeError("TT_FATAL: reshard needs a sharded output memory config")
-    _check_dram_sharded_read(input_tensor, output_memory_config)
-    _require_aligned_row_major_shards("reshard", input_tensor, input_tensor.memory_config(), output_memory_config)
+    _check_dram_sharded_read(input_tensor, output_memory_config, "reshard")
+    if input_tensor.memory_config().buffer_type != BufferType.DRAM:  # a DRAM shard's rows are staged, any width
+        _require_aligned_row_major_shards("reshard", input_tensor, input_tensor.memory_config(), output_memory_config)
     return launch(
         "reshard",
         [input_tensor],

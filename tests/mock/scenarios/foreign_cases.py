@@ -979,3 +979,50 @@ def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
     values = _randn(generator, 1, 1, 64, 64)
     tensor = _device_tensor(ttnn, device, values, config=_wide_grid_block_sharded(ttnn, "BLOCK_SHARDED"))
     return ttnn.exp(tensor, memory_config=ttnn.L1_MEMORY_CONFIG), values.exp()
+
+
+def _dram_staged_rows(ttnn: Any, device: Any, generator: Any, rows: int, width: int) -> tuple[Any, Any, Any]:
+    """(values, the row-major rows height-sharded over the DRAM banks, an L1 height-sharded config over the compute
+    grid): the traced runner's staging of an input, with ``width`` values per row."""
+    values = _randn(generator, 1, 1, rows, width)
+    dram, grid = device.dram_grid_size(), device.compute_with_storage_grid_size()
+
+    def config(cores: Any, buffer_type: Any) -> Any:
+        whole = ttnn.CoreRangeSet([ttnn.CoreRange(ttnn.CoreCoord(0, 0), ttnn.CoreCoord(cores.x - 1, cores.y - 1))])
+        shard = ttnn.ShardSpec(whole, [-(-rows // (cores.x * cores.y)), width], ttnn.ShardOrientation.ROW_MAJOR)
+        return ttnn.MemoryConfig(ttnn.TensorMemoryLayout.HEIGHT_SHARDED, buffer_type, shard)
+
+    staged = _device_tensor(ttnn, device, values, "ROW_MAJOR", config=config(dram, ttnn.BufferType.DRAM))
+    return values, staged, config(grid, ttnn.BufferType.L1)
+
+
+# A DRAM shard whose rows are not whole DRAM alignment units is staged two shards at a time: past 65535 rows the
+# dataflow buffer's capacity is exceeded, and smaller shards may outgrow L1; aligned rows are not staged.
+@case("audit: to_memory_config of DRAM height shards of 3-value rows, 640x640")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    values, staged, l1 = _dram_staged_rows(ttnn, device, generator, 409600, 3)
+    return ttnn.to_memory_config(staged, l1), values
+
+
+@case("audit: reshard of DRAM height shards of 16-value rows, 640x640")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    values, staged, l1 = _dram_staged_rows(ttnn, device, generator, 409600, 16)
+    return ttnn.reshard(staged, l1), values
+
+
+@case("audit: to_memory_config of DRAM height shards of 16-value rows, 640x640")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    values, staged, l1 = _dram_staged_rows(ttnn, device, generator, 409600, 16)
+    return ttnn.to_memory_config(staged, l1), values
+
+
+@case("audit: reshard of DRAM height shards of 3-value rows, 320x320")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    values, staged, l1 = _dram_staged_rows(ttnn, device, generator, 102400, 3)
+    return ttnn.reshard(staged, l1), values
+
+
+@case("audit: reshard of DRAM height shards of 32-value rows, 640x640")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    values, staged, l1 = _dram_staged_rows(ttnn, device, generator, 409600, 32)
+    return ttnn.reshard(staged, l1), values
