@@ -32,12 +32,12 @@ from ..types import (
 from .common import dimension_in_range, exact_copy, index_in_rank, output_memory_config
 from .sharded_outputs import (
     padded_output_config,
+    rescaled_output_config,
     reshape_is_view,
     reshaped_output_config,
-    respread_output_config,
-    transposed_output_config,
     untilized_output_config,
 )
+from .transposed_outputs import permuted_output_config, transposed_output_config
 
 _BLOCK_FORMATS = (DataType.BFLOAT8_B, DataType.BFLOAT4_B)
 
@@ -431,22 +431,50 @@ def permute(
             f"TT_FATAL: permute: dims {list(dims)} are not a permutation of rank {len(input_tensor.shape)}"
         )
     out_shape = [input_tensor.shape[d] for d in order]
-    rank = len(order)
-    if order[-1] == rank - 1:
-        sharded = respread_output_config(input_tensor, out_shape, input_tensor.layout)
-    elif rank >= 2 and order[-2:] == [rank - 1, rank - 2]:
-        sharded = transposed_output_config(input_tensor)
-    else:
-        sharded = None
+    if memory_config is None and input_tensor.is_sharded() and len(order) <= 4:
+        if _permute_moves_data(input_tensor, order):
+            extra = 4 - len(order)
+            memory_config = permuted_output_config(
+                _as_4d(input_tensor.shape),
+                input_tensor.layout,
+                input_tensor.memory_config(),
+                [*range(extra), *(d + extra for d in order)],
+                _compute_grid(input_tensor),
+            )
+        else:
+            memory_config = input_tensor.memory_config()
     return launch(
         "permute",
         [input_tensor],
         lambda v: v[0].permute(order).contiguous(),
         dtype=input_tensor.dtype,
         layout=input_tensor.layout,
-        memory_config=memory_config or sharded or output_memory_config(input_tensor, out_shape),
+        memory_config=memory_config or output_memory_config(input_tensor, out_shape),
         exact=exact_copy(input_tensor.dtype, input_tensor.dtype, order[-1] == len(order) - 1),
     )
+
+
+def _as_4d(shape: Sequence[int]) -> list[int]:
+    return [1] * (4 - len(shape)) + list(shape)
+
+
+def _compute_grid(tensor: Tensor) -> CoreCoord:
+    device = tensor.device()
+    if device is None:
+        raise RuntimeError("TT_FATAL: Tensor must already be on device")
+    return device.compute_with_storage_grid_size()
+
+
+def _permute_moves_data(tensor: Tensor, order: Sequence[int]) -> bool:
+    """ttnn's test for a permute that is a plain copy: it moves only dimensions of size 1 (and, for TILE, neither
+    of the last two dimensions; for ROW_MAJOR, not the last one)."""
+    rank = len(order)
+    if rank <= 1 or list(order) == list(range(rank)):
+        return False
+    kept = 2 if tensor.layout == Layout.TILE else 1
+    if list(order[-kept:]) != list(range(rank - kept, rank)):
+        return True
+    return any(i != d and tensor.shape[i] > 1 for i, d in enumerate(order))
 
 
 def transpose(
@@ -456,6 +484,15 @@ def transpose(
     order = list(range(rank))
     first, second = index_in_rank(dim1, rank), index_in_rank(dim2, rank)
     order[first], order[second] = order[second], order[first]
+    if memory_config is None and input_tensor.is_sharded() and rank <= 4:
+        extra = 4 - rank
+        memory_config = transposed_output_config(
+            _as_4d(input_tensor.shape),
+            input_tensor.layout,
+            input_tensor.memory_config(),
+            (first + extra, second + extra),
+            _compute_grid(input_tensor),
+        )
     return permute(input_tensor, order, memory_config=memory_config)
 
 
@@ -614,7 +651,9 @@ def _slice(
         lambda v: v[0][index].contiguous(),
         dtype=out_dtype,
         layout=input_tensor.layout,
-        memory_config=memory_config or output_memory_config(input_tensor, out_shape),
+        memory_config=memory_config
+        or rescaled_output_config(input_tensor, out_shape)
+        or output_memory_config(input_tensor, out_shape),
         output_tensor=output_tensor,
         exact=exact_copy(input_tensor.dtype, input_tensor.dtype, int(slice_start[-1]) % 16 == 0 and steps[-1] == 1),
     )
