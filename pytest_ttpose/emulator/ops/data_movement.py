@@ -438,6 +438,7 @@ def permute(
                 _as_4d(input_tensor.shape),
                 input_tensor.layout,
                 input_tensor.memory_config(),
+                input_tensor.dtype,
                 [*range(extra), *(d + extra for d in order)],
                 _compute_grid(input_tensor),
             )
@@ -490,6 +491,7 @@ def transpose(
             _as_4d(input_tensor.shape),
             input_tensor.layout,
             input_tensor.memory_config(),
+            input_tensor.dtype,
             (first + extra, second + extra),
             _compute_grid(input_tensor),
         )

@@ -131,21 +131,28 @@ def reshaped_output_config(out_shape: Sequence[int], layout: Layout, target: Mem
 
 def rescaled_output_config(tensor: Tensor, out_shape: Sequence[int]) -> MemoryConfig | None:
     """The config of an output cut from a sharded input (slice, and the ops built on it), or None for an
-    interleaved input: ttnn keeps the input's sharding kind, grid and orientation and as many shards along the
+    interleaved input (``rescaled_config``)."""
+    return rescaled_config(tensor.shape, tensor.layout, tensor.memory_config(), out_shape)
+
+
+def rescaled_config(
+    shape: Sequence[int], layout: Layout, config: MemoryConfig, out_shape: Sequence[int]
+) -> MemoryConfig | None:
+    """The config ttnn gives an output of another shape moved out of a sharded tensor (slice, a device permute),
+    or None for an interleaved one: the input's sharding kind, grid and orientation and as many shards along the
     height and the width as the input has, each shard the matching share of the output's physical height and width,
     rounded up to whole tiles for TILE."""
-    config = tensor.memory_config()
     shard = config.shard_spec
     if not config.is_sharded() or shard is None:
         return None
-    height, width = _physical(tensor.shape, tensor.layout)
-    out_height, out_width = _physical(out_shape, tensor.layout)
-    align = TILE_SIZE if tensor.layout == Layout.TILE else 1
-    shape = (
-        _share(out_height, math.ceil(height / shard.shape[0]), align),
-        _share(out_width, math.ceil(width / shard.shape[1]), align),
+    height, width = _physical(shape, layout)
+    out_height, out_width = _physical(out_shape, layout)
+    align = TILE_SIZE if layout == Layout.TILE else 1
+    rows = _share(out_height, math.ceil(height / shard.shape[0]), align)
+    cols = _share(out_width, math.ceil(width / shard.shape[1]), align)
+    return MemoryConfig(
+        config.memory_layout, config.buffer_type, ShardSpec(shard.grid, [rows, cols], shard.orientation)
     )
-    return _with_shard(tensor, config.memory_layout, shard, shape)
 
 
 def transposed_output_config(tensor: Tensor) -> MemoryConfig | None:

@@ -30,14 +30,18 @@ from ..types import (
     CoreCoord,
     CoreRange,
     CoreRangeSet,
+    DataType,
     Layout,
     MemoryConfig,
     ShardOrientation,
     ShardSpec,
     TensorMemoryLayout,
+    element_bytes,
 )
+from .sharded_outputs import rescaled_config
 
 TransposeKind = Literal["WH", "HC", "CN"]
+L1_ALIGNMENT = 16  # bytes: a sharded ROW_MAJOR page (one shard row) must be a multiple of it
 L1_INTERLEAVED = MemoryConfig(TensorMemoryLayout.INTERLEAVED, BufferType.L1)
 
 
@@ -197,13 +201,33 @@ _PERMUTE_STEPS: dict[tuple[int, ...], tuple[TransposeKind, ...]] = {
 }
 
 
+def _device_permute_config(
+    shape: Sequence[int], layout: Layout, config: MemoryConfig, dtype: DataType, out_shape: Sequence[int]
+) -> MemoryConfig:
+    """One device permute keeps the input's sharding with as many shards (``rescaled_config``); a ROW_MAJOR output
+    whose shard rows are not L1 aligned, or do not tile its width, lands in L1 interleaved instead."""
+    rescaled = rescaled_config(shape, layout, config, out_shape)
+    if rescaled is None or rescaled.shard_spec is None:
+        return config
+    if layout == Layout.ROW_MAJOR:
+        shard_width = rescaled.shard_spec.shape[1]
+        if (shard_width * element_bytes(dtype)) % L1_ALIGNMENT or out_shape[-1] % shard_width:
+            return L1_INTERLEAVED
+    return rescaled
+
+
 def permuted_output_config(
-    shape: Sequence[int], layout: Layout, config: MemoryConfig, order: Sequence[int], grid: CoreCoord
+    shape: Sequence[int],
+    layout: Layout,
+    config: MemoryConfig,
+    dtype: DataType,
+    order: Sequence[int],
+    grid: CoreCoord,
 ) -> MemoryConfig:
     """The output config of ``permute(order)`` on a sharded 4-D tensor without a requested memory config."""
     steps = _PERMUTE_STEPS.get(tuple(order))
     if steps is None:
-        return config
+        return _device_permute_config(shape, layout, config, dtype, [shape[d] for d in order])
     placement = Placement((shape[0], shape[1], shape[2], shape[3]), layout, config)
     for kind in steps:
         placement = transpose_step(placement, kind, grid)
@@ -211,7 +235,12 @@ def permuted_output_config(
 
 
 def transposed_output_config(
-    shape: Sequence[int], layout: Layout, config: MemoryConfig, dims: tuple[int, int], grid: CoreCoord
+    shape: Sequence[int],
+    layout: Layout,
+    config: MemoryConfig,
+    dtype: DataType,
+    dims: tuple[int, int],
+    grid: CoreCoord,
 ) -> MemoryConfig:
     """The output config of ``transpose(dims)`` on a sharded 4-D tensor without a requested memory config."""
     first, second = sorted(dims)
@@ -229,4 +258,4 @@ def transposed_output_config(
         return transpose_step(placement, kinds[(first, second)], grid).config
     order = [0, 1, 2, 3]
     order[first], order[second] = order[second], order[first]
-    return permuted_output_config(shape, layout, config, order, grid)
+    return permuted_output_config(shape, layout, config, dtype, order, grid)
