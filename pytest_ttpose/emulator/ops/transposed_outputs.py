@@ -114,15 +114,14 @@ def cores_in_order(count: int, grid: CoreCoord, row_wise: bool) -> CoreRangeSet:
 
 def synthesized_shard(
     padded: Sequence[int],
-    layout: Layout,
+    align: int,
     memory_layout: TensorMemoryLayout,
     orientation: ShardOrientation,
     grid: CoreCoord,
 ) -> ShardSpec:
     """The shard ttnn spreads an output over when it cannot derive one from the input's: an equal share of the
-    whole compute grid (in whole tiles for TILE), on the cores that share holds."""
+    whole compute grid (in multiples of ``align``), on the cores that share holds."""
     height, width = _height_width(padded)
-    align = TILE_SIZE if layout == Layout.TILE else 1
     cores = grid.x * grid.y
     row_wise = orientation == ShardOrientation.ROW_MAJOR
     whole = CoreRangeSet([CoreRange(CoreCoord(0, 0), CoreCoord(grid.x - 1, grid.y - 1))])
@@ -165,8 +164,9 @@ def transpose_step(placement: Placement, kind: TransposeKind, grid: CoreCoord) -
     tile = placement.layout == Layout.TILE
     before = placement.padded()
     after = Placement(out_shape, placement.layout, MemoryConfig(config.memory_layout, config.buffer_type)).padded()
+    scaled = scaled_shard(shard, before, after)
     if placement.layout == Layout.ROW_MAJOR and config.memory_layout != TensorMemoryLayout.HEIGHT_SHARDED:
-        return Placement(out_shape, placement.layout, L1_INTERLEAVED)
+        return Placement(out_shape, placement.layout, L1_INTERLEAVED)  # moved there first, transposed there
     if _native(placement):
         if kind == "CN" or (kind == "HC" and not tile):
             return Placement(out_shape, placement.layout, config)
@@ -179,13 +179,11 @@ def transpose_step(placement: Placement, kind: TransposeKind, grid: CoreCoord) -
                 TensorMemoryLayout.WIDTH_SHARDED, config.buffer_type, ShardSpec(shard.grid, swapped, shard.orientation)
             )
             return Placement(out_shape, placement.layout, out)
-        scaled = scaled_shard(shard, before, after)
         if scaled is None or (tile and not _whole_tiles(scaled.shape)):
             return Placement(out_shape, placement.layout, L1_INTERLEAVED)
         return Placement(out_shape, placement.layout, MemoryConfig(config.memory_layout, config.buffer_type, scaled))
-    scaled = scaled_shard(shard, before, after)
-    if scaled is None or (tile and not _whole_tiles(scaled.shape)):
-        scaled = synthesized_shard(after, placement.layout, config.memory_layout, shard.orientation, grid)
+    if scaled is None or not _whole_tiles(scaled.shape):  # the transpose kernels take whole tiles, even ROW_MAJOR
+        scaled = synthesized_shard(after, TILE_SIZE, config.memory_layout, shard.orientation, grid)
     return Placement(out_shape, placement.layout, MemoryConfig(config.memory_layout, config.buffer_type, scaled))
 
 
@@ -202,18 +200,25 @@ _PERMUTE_STEPS: dict[tuple[int, ...], tuple[TransposeKind, ...]] = {
 
 
 def _device_permute_config(
-    shape: Sequence[int], layout: Layout, config: MemoryConfig, dtype: DataType, out_shape: Sequence[int]
+    placement: Placement, dtype: DataType, out_shape: Sequence[int], grid: CoreCoord
 ) -> MemoryConfig:
-    """One device permute keeps the input's sharding with as many shards (``rescaled_config``); a ROW_MAJOR output
-    whose shard rows are not L1 aligned, or do not tile its width, lands in L1 interleaved instead."""
-    rescaled = rescaled_config(shape, layout, config, out_shape)
-    if rescaled is None or rescaled.shard_spec is None:
+    """One device permute scales the input's shard like a transpose step (spreading the output over the compute
+    grid when that fails); a ROW_MAJOR output whose shard rows are not L1 aligned, or do not tile its width, lands
+    in L1 interleaved instead."""
+    config, shard = placement.config, placement.config.shard_spec
+    if not config.is_sharded() or shard is None:
         return config
-    if layout == Layout.ROW_MAJOR:
-        shard_width = rescaled.shard_spec.shape[1]
-        if (shard_width * element_bytes(dtype)) % L1_ALIGNMENT or out_shape[-1] % shard_width:
+    if placement.layout == Layout.ROW_MAJOR:
+        rescaled = rescaled_config(placement.shape, placement.layout, config, out_shape)
+        shard_width = rescaled.shard_spec.shape[1] if rescaled and rescaled.shard_spec else 0
+        if not shard_width or (shard_width * element_bytes(dtype)) % L1_ALIGNMENT or out_shape[-1] % shard_width:
             return L1_INTERLEAVED
-    return rescaled
+        return rescaled  # type: ignore[return-value]
+    after = Placement(out_shape, placement.layout, MemoryConfig(config.memory_layout, config.buffer_type))
+    scaled = scaled_shard(shard, placement.padded(), after.padded())  # TILE
+    if scaled is None or not _whole_tiles(scaled.shape):
+        scaled = synthesized_shard(after.padded(), TILE_SIZE, config.memory_layout, shard.orientation, grid)
+    return MemoryConfig(config.memory_layout, config.buffer_type, scaled)
 
 
 def permuted_output_config(
@@ -226,9 +231,10 @@ def permuted_output_config(
 ) -> MemoryConfig:
     """The output config of ``permute(order)`` on a sharded 4-D tensor without a requested memory config."""
     steps = _PERMUTE_STEPS.get(tuple(order))
-    if steps is None:
-        return _device_permute_config(shape, layout, config, dtype, [shape[d] for d in order])
     placement = Placement((shape[0], shape[1], shape[2], shape[3]), layout, config)
+    if steps is None:
+        out_shape = (shape[order[0]], shape[order[1]], shape[order[2]], shape[order[3]])
+        return _device_permute_config(placement, dtype, out_shape, grid)
     for kind in steps:
         placement = transpose_step(placement, kind, grid)
     return placement.config
@@ -248,11 +254,6 @@ def transposed_output_config(
     padded = placement.padded()
     if first == second or (padded[first] == 1 and padded[second] == 1):
         return config
-    if layout == Layout.ROW_MAJOR and config.memory_layout in (
-        TensorMemoryLayout.WIDTH_SHARDED,
-        TensorMemoryLayout.BLOCK_SHARDED,
-    ):
-        return L1_INTERLEAVED
     kinds: dict[tuple[int, int], TransposeKind] = {(2, 3): "WH", (1, 2): "HC", (0, 1): "CN"}
     if (first, second) in kinds:
         return transpose_step(placement, kinds[(first, second)], grid).config
