@@ -154,6 +154,15 @@ def _transposed_shape(placement: Placement, kind: TransposeKind) -> tuple[int, i
     return {"WH": (n, c, w, h), "HC": (n, h, c, w), "CN": (c, n, h, w)}[kind]
 
 
+def _transposed_padded(placement: Placement, kind: TransposeKind) -> tuple[int, int, int, int]:
+    """The output's padded shape: the input's with the two dims swapped, except TILE HC, which pads the new
+    height (the old channels) to whole tiles and leaves the new channels (the old height) unpadded."""
+    n, c, h, w = placement.padded()
+    if kind == "HC" and placement.layout == Layout.TILE:
+        return n, placement.shape[2], _round_up(placement.shape[1], TILE_SIZE), w
+    return {"WH": (n, c, w, h), "HC": (n, h, c, w), "CN": (c, n, h, w)}[kind]
+
+
 def transpose_step(placement: Placement, kind: TransposeKind, grid: CoreCoord) -> Placement:
     """One transpose of a 4-D tensor, without a requested memory config: its output shape and config."""
     config = placement.config
@@ -163,7 +172,7 @@ def transpose_step(placement: Placement, kind: TransposeKind, grid: CoreCoord) -
     shard = config.shard_spec
     tile = placement.layout == Layout.TILE
     before = placement.padded()
-    after = Placement(out_shape, placement.layout, MemoryConfig(config.memory_layout, config.buffer_type)).padded()
+    after = _transposed_padded(placement, kind)
     scaled = scaled_shard(shard, before, after)
     if placement.layout == Layout.ROW_MAJOR and config.memory_layout != TensorMemoryLayout.HEIGHT_SHARDED:
         return Placement(out_shape, placement.layout, L1_INTERLEAVED)  # moved there first, transposed there
@@ -182,7 +191,7 @@ def transpose_step(placement: Placement, kind: TransposeKind, grid: CoreCoord) -
         if scaled is None or (tile and not _whole_tiles(scaled.shape)):
             return Placement(out_shape, placement.layout, L1_INTERLEAVED)
         return Placement(out_shape, placement.layout, MemoryConfig(config.memory_layout, config.buffer_type, scaled))
-    if scaled is None or not _whole_tiles(scaled.shape):  # the transpose kernels take whole tiles, even ROW_MAJOR
+    if scaled is None or (tile and not _whole_tiles(scaled.shape)):
         scaled = synthesized_shard(after, TILE_SIZE, config.memory_layout, shard.orientation, grid)
     return Placement(out_shape, placement.layout, MemoryConfig(config.memory_layout, config.buffer_type, scaled))
 
@@ -200,11 +209,11 @@ _PERMUTE_STEPS: dict[tuple[int, ...], tuple[TransposeKind, ...]] = {
 
 
 def _device_permute_config(
-    placement: Placement, dtype: DataType, out_shape: Sequence[int], grid: CoreCoord
+    placement: Placement, dtype: DataType, out_shape: tuple[int, int, int, int], grid: CoreCoord
 ) -> MemoryConfig:
-    """One device permute scales the input's shard like a transpose step (spreading the output over the compute
-    grid when that fails); a ROW_MAJOR output whose shard rows are not L1 aligned, or do not tile its width, lands
-    in L1 interleaved instead."""
+    """One device permute: a TILE input's shard is scaled like a transpose step's (spread over the compute grid when
+    that fails); a ROW_MAJOR input keeps as many shards (``rescaled_config``), unless the output's shard rows are
+    not L1 aligned or do not tile its width: then it lands in L1 interleaved."""
     config, shard = placement.config, placement.config.shard_spec
     if not config.is_sharded() or shard is None:
         return config
