@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 import torch
 
+from ..device import MeshDevice
 from ..dispatch import launch
 from ..memory import shard_not_tile_sized
 from ..tensor import Tensor, host_tensor, store_values
@@ -439,8 +440,9 @@ def permute(
                 input_tensor.layout,
                 input_tensor.memory_config(),
                 input_tensor.dtype,
+                _device_of(input_tensor).l1_alignment,
                 [*range(extra), *(d + extra for d in order)],
-                _compute_grid(input_tensor),
+                _device_of(input_tensor).compute_with_storage_grid_size(),
             )
         else:
             memory_config = input_tensor.memory_config()
@@ -459,11 +461,11 @@ def _as_4d(shape: Sequence[int]) -> list[int]:
     return [1] * (4 - len(shape)) + list(shape)
 
 
-def _compute_grid(tensor: Tensor) -> CoreCoord:
+def _device_of(tensor: Tensor) -> MeshDevice:
     device = tensor.device()
     if device is None:
         raise RuntimeError("TT_FATAL: Tensor must already be on device")
-    return device.compute_with_storage_grid_size()
+    return device
 
 
 def _permute_moves_data(tensor: Tensor, order: Sequence[int]) -> bool:
@@ -492,8 +494,9 @@ def transpose(
             input_tensor.layout,
             input_tensor.memory_config(),
             input_tensor.dtype,
+            _device_of(input_tensor).l1_alignment,
             (first + extra, second + extra),
-            _compute_grid(input_tensor),
+            _device_of(input_tensor).compute_with_storage_grid_size(),
         )
     return permute(input_tensor, order, memory_config=memory_config)
 
@@ -534,6 +537,19 @@ def pad(
             input_tensor.tile,
         )
     out_shape = [s + b + a for s, (b, a) in zip(input_tensor.shape, pairs, strict=True)]
+    if not any(b or a for b, a in pairs):  # nothing to pad: ttnn hands the input back unchanged
+        config = memory_config or input_tensor.memory_config()
+        return launch(
+            "pad",
+            [input_tensor],
+            lambda v: v[0].clone(),
+            dtype=input_tensor.dtype,
+            layout=input_tensor.layout,
+            memory_config=config,
+            exact=True,
+        )
+    if input_tensor.is_sharded():
+        _check_sharded_pad(input_tensor, out_shape)
     if input_tensor.layout == Layout.TILE and input_tensor.is_sharded() and math.prod(out_shape[:-2]) > 1:
         # ttnn fills the new tile padding of a sharded tensor one [H, W] slice at a time, and only one
         raise RuntimeError(
@@ -552,6 +568,39 @@ def pad(
         or output_memory_config(input_tensor, out_shape),
         exact=exact_copy(input_tensor.dtype, input_tensor.dtype, pairs[-1] == (0, 0)),
     )
+
+
+def _check_sharded_pad(input_tensor: Tensor, out_shape: Sequence[int]) -> None:
+    """ttnn 0.81's refusals of a pad of a sharded tensor (measured on mocked n150 and p150 chips): a height-sharded
+    TILE tensor cannot grow out of its tile-padded shape (its shard no longer aligns), and a sharded ROW_MAJOR
+    tensor's pages (a shard row in, an output row for height sharding out) must be whole L1 alignment units."""
+    config = input_tensor.memory_config()
+    shard = config.shard_spec
+    if shard is None:
+        return
+    if input_tensor.layout == Layout.TILE:
+        grows = list(padded_shape_for(out_shape, Layout.TILE)) != list(
+            padded_shape_for(input_tensor.shape, Layout.TILE)
+        )
+        if config.memory_layout == TensorMemoryLayout.HEIGHT_SHARDED and grows:
+            raise RuntimeError(
+                f"TT_FATAL: !shard_align_error.has_value(): the height shard {list(shard.shape)} does not align with "
+                f"the padded shape {list(padded_shape_for(out_shape, Layout.TILE))} of the output; pad within the "
+                "tile padding, or pad an interleaved tensor"
+            )
+        return
+    size = element_bytes(input_tensor.dtype)
+    page, alignment = shard.shape[1] * size, _device_of(input_tensor).l1_alignment
+    if page % alignment:
+        raise RuntimeError(
+            f"TT_FATAL: page_size_bytes == input_tensor.buffer()->aligned_page_size(): pad: the input's "
+            f"{page} B shard rows are not a multiple of {alignment} B; pad an interleaved tensor"
+        )
+    if config.memory_layout == TensorMemoryLayout.HEIGHT_SHARDED and (out_shape[-1] * size) % alignment:
+        raise RuntimeError(
+            f"TT_FATAL: output_page_size_bytes == tt::align(output_page_size_bytes, alignment_requirement): pad: "
+            f"the output's {out_shape[-1] * size} B rows are not a multiple of {alignment} B"
+        )
 
 
 def _slice_bounds(axis: int, start: int, end: int, step: int, tensor: Tensor) -> builtins.slice:

@@ -41,7 +41,6 @@ from ..types import (
 from .sharded_outputs import rescaled_config
 
 TransposeKind = Literal["WH", "HC", "CN"]
-L1_ALIGNMENT = 16  # bytes: a sharded ROW_MAJOR page (one shard row) must be a multiple of it
 L1_INTERLEAVED = MemoryConfig(TensorMemoryLayout.INTERLEAVED, BufferType.L1)
 
 
@@ -209,7 +208,7 @@ _PERMUTE_STEPS: dict[tuple[int, ...], tuple[TransposeKind, ...]] = {
 
 
 def _device_permute_config(
-    placement: Placement, dtype: DataType, out_shape: tuple[int, int, int, int], grid: CoreCoord
+    placement: Placement, dtype: DataType, l1_alignment: int, out_shape: tuple[int, int, int, int], grid: CoreCoord
 ) -> MemoryConfig:
     """One device permute: a TILE input's shard is scaled like a transpose step's (spread over the compute grid when
     that fails); a ROW_MAJOR input keeps as many shards (``rescaled_config``), unless the output's shard rows are
@@ -220,7 +219,7 @@ def _device_permute_config(
     if placement.layout == Layout.ROW_MAJOR:
         rescaled = rescaled_config(placement.shape, placement.layout, config, out_shape)
         shard_width = rescaled.shard_spec.shape[1] if rescaled and rescaled.shard_spec else 0
-        if not shard_width or (shard_width * element_bytes(dtype)) % L1_ALIGNMENT or out_shape[-1] % shard_width:
+        if not shard_width or (shard_width * element_bytes(dtype)) % l1_alignment or out_shape[-1] % shard_width:
             return L1_INTERLEAVED
         return rescaled  # type: ignore[return-value]
     after = Placement(out_shape, placement.layout, MemoryConfig(config.memory_layout, config.buffer_type))
@@ -235,6 +234,7 @@ def permuted_output_config(
     layout: Layout,
     config: MemoryConfig,
     dtype: DataType,
+    l1_alignment: int,
     order: Sequence[int],
     grid: CoreCoord,
 ) -> MemoryConfig:
@@ -243,7 +243,7 @@ def permuted_output_config(
     placement = Placement((shape[0], shape[1], shape[2], shape[3]), layout, config)
     if steps is None:
         out_shape = (shape[order[0]], shape[order[1]], shape[order[2]], shape[order[3]])
-        return _device_permute_config(placement, dtype, out_shape, grid)
+        return _device_permute_config(placement, dtype, l1_alignment, out_shape, grid)
     for kind in steps:
         placement = transpose_step(placement, kind, grid)
     return placement.config
@@ -254,6 +254,7 @@ def transposed_output_config(
     layout: Layout,
     config: MemoryConfig,
     dtype: DataType,
+    l1_alignment: int,
     dims: tuple[int, int],
     grid: CoreCoord,
 ) -> MemoryConfig:
@@ -268,4 +269,4 @@ def transposed_output_config(
         return transpose_step(placement, kinds[(first, second)], grid).config
     order = [0, 1, 2, 3]
     order[first], order[second] = order[second], order[first]
-    return permuted_output_config(shape, layout, config, dtype, order, grid)
+    return permuted_output_config(shape, layout, config, dtype, l1_alignment, order, grid)
