@@ -380,8 +380,18 @@ def reshape(
             input_tensor.layout,
             input_tensor.tile,
         )
+    return _reshape_on_device(input_tensor, dims, memory_config, keeps_padded_rows=False)
+
+
+def _reshape_on_device(
+    input_tensor: Tensor, dims: list[int], memory_config: MemoryConfig | None, *, keeps_padded_rows: bool
+) -> Tensor:
+    """reshape on a device; ``keeps_padded_rows``: the caller (squeeze) hands ttnn the input's padded row width,
+    so a view of a ROW_MAJOR tensor padded to whole shards stays possible."""
     target = memory_config or input_tensor.memory_config()
     if reshape_is_view(input_tensor, dims, target):
+        if not keeps_padded_rows:
+            _require_whole_row_shards_for_view(input_tensor, dims)
         output_config = input_tensor.memory_config()
     else:
         # a reshape that moves data copies a sharded input out of its shards and the result into its own
@@ -409,12 +419,28 @@ def reshape(
     )
 
 
+def _require_whole_row_shards_for_view(tensor: Tensor, dims: Sequence[int]) -> None:
+    """ttnn 0.81 refuses to view a sharded tensor whose padded rows change (a ROW_MAJOR tensor's rows are padded
+    to whole shards, a view's are not) unless one shard holds a whole padded row (measured on mocked n150/p150)."""
+    shard = tensor.memory_config().shard_spec
+    padded_width = tensor.padded_shape[-1]
+    if shard is None or padded_width == padded_shape_for(dims, tensor.layout)[-1] or shard.shape[1] == padded_width:
+        return
+    raise RuntimeError(
+        "TT_FATAL: !input_memory_config.is_sharded() || !changing_last_dim || input_memory_config.shard_spec()->"
+        f"shape[1] == input_tensor.padded_shape()[-1]: reshape to {list(dims)}: the {shard.shape[1]}-wide shards pad "
+        f"the rows to {padded_width}, which a view cannot keep; choose a shard width that divides {tensor.shape[-1]}"
+    )
+
+
 def squeeze(input_tensor: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:
     shape = list(input_tensor.shape)
     dims = range(len(shape)) if dim is None else ([dim] if isinstance(dim, int) else list(dim))
     named = {dimension_in_range(int(d), len(shape), spaced=False) for d in dims}
     keep = [s for i, s in enumerate(shape) if not (i in named and s == 1)]
-    return reshape(input_tensor, keep)
+    if not input_tensor._on_device:
+        return reshape(input_tensor, keep)
+    return _reshape_on_device(input_tensor, keep, None, keeps_padded_rows=True)
 
 
 def unsqueeze(input_tensor: Tensor, dim: int) -> Tensor:

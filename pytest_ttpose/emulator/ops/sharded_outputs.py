@@ -26,6 +26,9 @@ from ..tensor import Tensor
 from ..types import (
     TILE_SIZE,
     BufferType,
+    CoreCoord,
+    CoreRange,
+    CoreRangeSet,
     Layout,
     MemoryConfig,
     ShardOrientation,
@@ -122,11 +125,33 @@ def reshaped_output_config(out_shape: Sequence[int], layout: Layout, target: Mem
         rows, cols = box.end.y - box.start.y + 1, box.end.x - box.start.x + 1
         if shard.orientation == ShardOrientation.COL_MAJOR:
             rows, cols = cols, rows
-    shape = (_share(height, rows, align), _share(width, cols, align))
+    if target.memory_layout == TensorMemoryLayout.BLOCK_SHARDED:
+        shape = (_divisor_share(height, rows, align), _divisor_share(width, cols, align))
+    else:
+        shape = (_share(height, rows, align), _share(width, cols, align))
     memory_layout = target.memory_layout
     if memory_layout == TensorMemoryLayout.HEIGHT_SHARDED and shape[0] >= height:
         memory_layout = TensorMemoryLayout.WIDTH_SHARDED
-    return MemoryConfig(memory_layout, target.buffer_type, ShardSpec(shard.grid, list(shape), shard.orientation))
+    grid = shard.grid
+    if memory_layout == TensorMemoryLayout.BLOCK_SHARDED:
+        grid = _cores_holding(shard, math.ceil(height / shape[0]), math.ceil(width / shape[1]))
+    return MemoryConfig(memory_layout, target.buffer_type, ShardSpec(grid, list(shape), shard.orientation))
+
+
+def _divisor_share(extent: int, parts: int, align: int) -> int:
+    """``extent`` (whole multiples of ``align``) split over the most of ``parts`` cores that take equal shares."""
+    units = math.ceil(extent / align)
+    used = max(k for k in range(1, min(parts, units) + 1) if units % k == 0)
+    return units // used * align
+
+
+def _cores_holding(shard: ShardSpec, rows: int, cols: int) -> CoreRangeSet:
+    """The corner of a block-sharded grid that ``rows`` x ``cols`` shards occupy (a COL_MAJOR grid's columns take
+    the rows): ttnn trims the grid of a reshaped block-sharded output to it."""
+    box = shard.grid.bounding_box()
+    across, down = (cols, rows) if shard.orientation == ShardOrientation.ROW_MAJOR else (rows, cols)
+    end = CoreCoord(box.start.x + across - 1, box.start.y + down - 1)
+    return CoreRangeSet([CoreRange(box.start, end)])
 
 
 def rescaled_output_config(tensor: Tensor, out_shape: Sequence[int]) -> MemoryConfig | None:
