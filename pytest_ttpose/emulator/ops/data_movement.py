@@ -401,7 +401,7 @@ def _reshape_on_device(
             input_tensor.memory_config(),
             ttnn_words="Shard page size must be aligned to 16B for L1 Tensor: ",
         )
-        output_config = reshaped_output_config(dims, input_tensor.layout, target)
+        output_config = reshaped_output_config(dims, input_tensor.layout, target, target_is_input=memory_config is None)
         _require_aligned_row_major_shards(
             "reshape",
             input_tensor,

@@ -105,11 +105,15 @@ def reshape_is_view(tensor: Tensor, out_shape: Sequence[int], target: MemoryConf
     return before == after or (before % TILE_SIZE == 0 and after % TILE_SIZE == 0)
 
 
-def reshaped_output_config(out_shape: Sequence[int], layout: Layout, target: MemoryConfig) -> MemoryConfig:
+def reshaped_output_config(
+    out_shape: Sequence[int], layout: Layout, target: MemoryConfig, *, target_is_input: bool
+) -> MemoryConfig:
     """The config a reshape that moves data gives its output for a sharded ``target``: the target's grid shares the
     output's physical height (height sharding), width (width sharding) or both (block sharding; a COL_MAJOR grid's
     columns take the rows), in whole tiles for TILE; a height shard that then holds the whole height is reported
-    WIDTH_SHARDED (measured on mocked n150 and p150 chips)."""
+    WIDTH_SHARDED. When the target is the input's own block-sharded config (no ``memory_config``), ttnn gives each
+    grid row or column used an equal share of whole tile rows (or columns) and trims the grid to the ones used
+    (measured on mocked n150 and p150 chips)."""
     shard = target.shard_spec
     if not target.is_sharded() or shard is None:
         return target
@@ -125,7 +129,8 @@ def reshaped_output_config(out_shape: Sequence[int], layout: Layout, target: Mem
         rows, cols = box.end.y - box.start.y + 1, box.end.x - box.start.x + 1
         if shard.orientation == ShardOrientation.COL_MAJOR:
             rows, cols = cols, rows
-    if target.memory_layout == TensorMemoryLayout.BLOCK_SHARDED:
+    trimmed = target_is_input and target.memory_layout == TensorMemoryLayout.BLOCK_SHARDED
+    if trimmed:
         shape = (_divisor_share(height, rows, align), _divisor_share(width, cols, align))
     else:
         shape = (_share(height, rows, align), _share(width, cols, align))
@@ -133,7 +138,7 @@ def reshaped_output_config(out_shape: Sequence[int], layout: Layout, target: Mem
     if memory_layout == TensorMemoryLayout.HEIGHT_SHARDED and shape[0] >= height:
         memory_layout = TensorMemoryLayout.WIDTH_SHARDED
     grid = shard.grid
-    if memory_layout == TensorMemoryLayout.BLOCK_SHARDED:
+    if trimmed:
         grid = _cores_holding(shard, math.ceil(height / shape[0]), math.ceil(width / shape[1]))
     return MemoryConfig(memory_layout, target.buffer_type, ShardSpec(grid, list(shape), shard.orientation))
 
