@@ -427,9 +427,10 @@ def _require_whole_row_shards_for_view(tensor: Tensor, dims: Sequence[int]) -> N
     if shard is None or padded_width == padded_shape_for(dims, tensor.layout)[-1] or shard.shape[1] == padded_width:
         return
     raise RuntimeError(
-        "TT_FATAL: !input_memory_config.is_sharded() || !changing_last_dim || input_memory_config.shard_spec()->"
-        f"shape[1] == input_tensor.padded_shape()[-1]: reshape to {list(dims)}: the {shard.shape[1]}-wide shards pad "
-        f"the rows to {padded_width}, which a view cannot keep; choose a shard width that divides {tensor.shape[-1]}"
+        "TT_FATAL: Changing the last dimension of a sharded tensor is not supported unless the shard width matches "
+        f"the input last dimension. Input shape: Shape({list(tensor.padded_shape)}), New shape: Shape({list(dims)}), "
+        f"Shard width: {shard.shape[1]} (a view cannot keep the rows padded to whole shards; choose a shard width "
+        f"that divides {tensor.shape[-1]})"
     )
 
 
@@ -575,7 +576,7 @@ def pad(
             exact=True,
         )
     if input_tensor.is_sharded():
-        _check_sharded_pad(input_tensor, out_shape)
+        _check_sharded_pad(input_tensor, out_shape, pairs[-1] != (0, 0))
     if input_tensor.layout == Layout.TILE and input_tensor.is_sharded() and math.prod(out_shape[:-2]) > 1:
         # ttnn fills the new tile padding of a sharded tensor one [H, W] slice at a time, and only one
         raise RuntimeError(
@@ -596,37 +597,35 @@ def pad(
     )
 
 
-def _check_sharded_pad(input_tensor: Tensor, out_shape: Sequence[int]) -> None:
-    """ttnn 0.81's refusals of a pad of a sharded tensor (measured on mocked n150 and p150 chips): a height-sharded
-    TILE tensor cannot grow out of its tile-padded shape (its shard no longer aligns), and a sharded ROW_MAJOR
-    tensor's pages (a shard row in, an output row for height sharding out) must be whole L1 alignment units."""
+def _check_sharded_pad(input_tensor: Tensor, out_shape: Sequence[int], pads_width: bool) -> None:
+    """ttnn 0.81's refusals of a pad of a sharded tensor (measured on mocked n150 and p150 chips). A height-sharded
+    TILE tensor whose width is padded out of its tile-padded shape is padded in ROW_MAJOR, spread over the input's
+    cores (its logical rows shared evenly, the output's padded width): that shard must be whole tiles. A sharded
+    ROW_MAJOR tensor's pages (a shard row in; out, for height sharding, an output row) must be whole L1 alignment
+    units."""
     config = input_tensor.memory_config()
     shard = config.shard_spec
     if shard is None:
         return
     if input_tensor.layout == Layout.TILE:
-        grows = list(padded_shape_for(out_shape, Layout.TILE)) != list(
-            padded_shape_for(input_tensor.shape, Layout.TILE)
-        )
-        if config.memory_layout == TensorMemoryLayout.HEIGHT_SHARDED and grows:
-            raise RuntimeError(
-                f"TT_FATAL: !shard_align_error.has_value(): the height shard {list(shard.shape)} does not align with "
-                f"the padded shape {list(padded_shape_for(out_shape, Layout.TILE))} of the output; pad within the "
-                "tile padding, or pad an interleaved tensor"
-            )
+        padded = padded_shape_for(out_shape, Layout.TILE)
+        grows = list(padded) != list(padded_shape_for(input_tensor.shape, Layout.TILE))
+        if config.memory_layout == TensorMemoryLayout.HEIGHT_SHARDED and pads_width and grows:
+            rows = -(-math.prod(input_tensor.shape[:-1]) // shard.num_cores())
+            if rows % TILE_SIZE or padded[-1] % TILE_SIZE:
+                raise RuntimeError(f"TT_FATAL: {shard_not_tile_sized((rows, padded[-1]))}")
         return
     size = element_bytes(input_tensor.dtype)
-    page, alignment = shard.shape[1] * size, _device_of(input_tensor).l1_alignment
-    if page % alignment:
-        raise RuntimeError(
-            f"TT_FATAL: page_size_bytes == input_tensor.buffer()->aligned_page_size(): pad: the input's "
-            f"{page} B shard rows are not a multiple of {alignment} B; pad an interleaved tensor"
-        )
-    if config.memory_layout == TensorMemoryLayout.HEIGHT_SHARDED and (out_shape[-1] * size) % alignment:
-        raise RuntimeError(
-            f"TT_FATAL: output_page_size_bytes == tt::align(output_page_size_bytes, alignment_requirement): pad: "
-            f"the output's {out_shape[-1] * size} B rows are not a multiple of {alignment} B"
-        )
+    alignment = _device_of(input_tensor).l1_alignment
+    pages = [("Input", shard.shape[1])]
+    if config.memory_layout == TensorMemoryLayout.HEIGHT_SHARDED:
+        pages.append(("Output", out_shape[-1]))
+    for side, width in pages:
+        if (width * size) % alignment:
+            raise RuntimeError(
+                f"TT_FATAL: {side} row-major shard width {width} gives page size {width * size} bytes, which must be "
+                f"aligned to {alignment} bytes"
+            )
 
 
 def _slice_bounds(axis: int, start: int, end: int, step: int, tensor: Tensor) -> builtins.slice:
