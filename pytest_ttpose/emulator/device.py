@@ -190,11 +190,6 @@ class MeshDevice:
         return CoreCoord(self._arch.dram_banks, 1)
 
     @property
-    def l1_alignment(self) -> int:
-        """Bytes an L1 page is aligned to (not a ttnn attribute: the emulator's ops check ROW_MAJOR shard rows)."""
-        return self._arch.l1_alignment
-
-    @property
     def core_grid(self) -> CoreGrid:
         x, y = self._arch.compute_grid
         return CoreGrid(x=x, y=y)

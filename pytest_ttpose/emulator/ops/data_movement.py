@@ -467,7 +467,7 @@ def permute(
                 input_tensor.layout,
                 input_tensor.memory_config(),
                 input_tensor.dtype,
-                _device_of(input_tensor).l1_alignment,
+                _device_of(input_tensor)._arch_spec.l1_alignment,
                 [*range(extra), *(d + extra for d in order)],
                 _device_of(input_tensor).compute_with_storage_grid_size(),
             )
@@ -521,7 +521,7 @@ def transpose(
             input_tensor.layout,
             input_tensor.memory_config(),
             input_tensor.dtype,
-            _device_of(input_tensor).l1_alignment,
+            _device_of(input_tensor)._arch_spec.l1_alignment,
             (first + extra, second + extra),
             _device_of(input_tensor).compute_with_storage_grid_size(),
         )
@@ -616,7 +616,7 @@ def _check_sharded_pad(input_tensor: Tensor, out_shape: Sequence[int], pads_widt
                 raise RuntimeError(f"TT_FATAL: {shard_not_tile_sized((rows, padded[-1]))}")
         return
     size = element_bytes(input_tensor.dtype)
-    alignment = _device_of(input_tensor).l1_alignment
+    alignment = _device_of(input_tensor)._arch_spec.l1_alignment
     pages = [("Input", shard.shape[1])]
     if config.memory_layout == TensorMemoryLayout.HEIGHT_SHARDED:
         pages.append(("Output", out_shape[-1]))
