@@ -1,17 +1,17 @@
-"""The sharded output memory configs ttnn 0.81 derives from a height-sharded input, op by op.
+"""The sharded output memory configs ttnn 0.81 derives from a sharded input, op by op (transpose and permute:
+``transposed_outputs.py``).
 
-ttnn keeps a height-sharded input's sharding through data movement rather than falling back to interleaved memory
+ttnn keeps a sharded input's sharding through data movement rather than falling back to interleaved memory
 (measured on mocked n150 and p150 chips, ``tests/mock/scenarios/foreign_cases.py``):
 
 * pad keeps the grid and the shard height of a height-sharded input; the shard takes the padded width (a taller
   tensor needs more shards, which may exceed the cores); a width- or block-sharded input keeps its whole config;
-* a permute that keeps the last dimension spreads the new physical height over the same cores (rounded up to
-  whole tiles for TILE) with the full width;
+* slice (and split, getitem) keeps the input's sharding with as many shards along the height and the width, each
+  the matching share of the output (``rescaled_config``);
 * reshape is a view when the last dimension stays, the second last stays or is tile aligned before and after (TILE),
   and the target config (``memory_config`` or the input's) is as sharded and as much in L1 as the input: the view
   keeps the input's config, whatever ``memory_config`` says. Otherwise ttnn moves the data into the target config
   with a shard derived from its grid (``reshaped_output_config``);
-* a permute that swaps the last two dimensions turns height sharding into width sharding with the shard transposed;
 * untilizing keeps the shard height; the shard takes the row-major width;
 * max_pool2d spreads its output rows evenly over the input's cores;
 * upsample multiplies the shard height by the number of output rows each input row becomes.
@@ -69,18 +69,6 @@ def padded_output_config(tensor: Tensor, out_shape: Sequence[int]) -> MemoryConf
         return None
     _, width = _physical(out_shape, tensor.layout)
     return _with_shard(tensor, TensorMemoryLayout.HEIGHT_SHARDED, shard, (shard.shape[0], width))
-
-
-def respread_output_config(tensor: Tensor, out_shape: Sequence[int], layout: Layout) -> MemoryConfig | None:
-    """reshape's (and a last-dimension-keeping permute's) output config for a height-sharded input, or None."""
-    shard = _height_sharded(tensor)
-    if shard is None:
-        return None
-    height, width = _physical(out_shape, layout)
-    rows = -(-height // shard.num_cores())
-    if layout == Layout.TILE:
-        rows = -(-rows // TILE_SIZE) * TILE_SIZE
-    return _with_shard(tensor, TensorMemoryLayout.HEIGHT_SHARDED, shard, (rows, width))
 
 
 def _share(extent: int, parts: int, align: int) -> int:
@@ -183,14 +171,6 @@ def rescaled_config(
     return MemoryConfig(
         config.memory_layout, config.buffer_type, ShardSpec(shard.grid, [rows, cols], shard.orientation)
     )
-
-
-def transposed_output_config(tensor: Tensor) -> MemoryConfig | None:
-    """The output config of a permute swapping the last two dimensions of a height-sharded input, or None."""
-    shard = _height_sharded(tensor)
-    if shard is None:
-        return None
-    return _with_shard(tensor, TensorMemoryLayout.WIDTH_SHARDED, shard, (shard.shape[1], shard.shape[0]))
 
 
 def untilized_output_config(tensor: Tensor) -> MemoryConfig | None:

@@ -4,7 +4,8 @@ ttnn works on 4-D tensors and builds every sharded permute out of three transpos
 (dims 1 and 2) and CN (dims 0 and 1); the other transposes are permutes. Each step derives its output config from
 its input's, and the output of one step is the input of the next:
 
-* a ROW_MAJOR width- or block-sharded input is moved to L1 interleaved first, so the result is L1 interleaved;
+* a ROW_MAJOR width- or block-sharded input is moved to L1 interleaved first, so the result is L1 interleaved (ttnn
+  moves some of them back into a sharded config, which the emulator does not model yet);
 * a *native* input (height or width sharded in L1, whole shards: the padded height and width are multiples of the
   shard's, and for ROW_MAJOR a shard holds whole tiles' worth of elements) keeps its config: WH on a single
   [H, W] slice whose shard holds the full width becomes WIDTH_SHARDED with the shard transposed; other WH and HC
@@ -14,7 +15,8 @@ its input's, and the output of one step is the input of the next:
   not whole tiles for TILE) ttnn spreads the output over the whole compute grid (``synthesized_shard``).
 
 Facts read from tt-metal's transpose sources and checked against the real ttnn 0.81.1 on mocked n150 and p150
-chips (``tests/mock/test_transpose_sharding.py``).
+chips (``tests/mock/scenarios/foreign_cases.py``, ``tests/emulator/test_differential.py``). A device permute (an
+order not composed of transposes) scales a TILE input's shard the same way; a ROW_MAJOR one keeps as many shards.
 """
 
 from __future__ import annotations
