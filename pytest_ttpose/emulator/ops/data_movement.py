@@ -36,6 +36,7 @@ from .sharded_outputs import (
     rescaled_output_config,
     reshape_is_view,
     reshaped_output_config,
+    split_output_config,
     untilized_output_config,
 )
 from .transposed_outputs import permuted_output_config, transposed_output_config
@@ -850,8 +851,8 @@ def split(
         sizes[-1] = total - int(split_size) * (len(sizes) - 1)
     if sum(sizes) != total:
         raise RuntimeError(f"TT_FATAL: split sizes {sizes} do not add up to dimension {dim} of size {total}")
-    if memory_config is None and len(sizes) > 1 and input_tensor.memory_config().is_sharded():
-        memory_config = DRAM_MEMORY_CONFIG  # ttnn's pieces of a sharded tensor land in DRAM
+    if memory_config is None:
+        memory_config = split_output_config(input_tensor, sizes, axis)
     pieces, offset = [], 0
     for size in sizes:
         start = [0] * rank

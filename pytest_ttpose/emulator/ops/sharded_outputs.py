@@ -24,6 +24,7 @@ from collections.abc import Sequence
 
 from ..tensor import Tensor
 from ..types import (
+    DRAM_MEMORY_CONFIG,
     TILE_SIZE,
     BufferType,
     CoreCoord,
@@ -75,6 +76,37 @@ def _share(extent: int, parts: int, align: int) -> int:
     """One of ``parts`` equal shares of ``extent``, rounded up to a multiple of ``align``."""
     share = math.ceil(extent / parts)
     return math.ceil(share / align) * align
+
+
+def scaled_shard(shard: ShardSpec, before: Sequence[int], after: Sequence[int]) -> ShardSpec | None:
+    """The shard scaled by the ratio of the padded height and width ``after`` to ``before`` (padded shapes), or None
+    when the ratio does not give whole rows and columns (tt-metal's adjust_shard_spec_to_shape)."""
+    height_before, width_before = math.prod(before[:-1]), int(before[-1])
+    height_after, width_after = math.prod(after[:-1]), int(after[-1])
+    rows, cols = shard.shape[0] * height_after, shard.shape[1] * width_after
+    if rows % height_before or cols % width_before:
+        return None
+    return ShardSpec(shard.grid, [rows // height_before, cols // width_before], shard.orientation)
+
+
+def split_output_config(tensor: Tensor, sizes: Sequence[int], axis: int) -> MemoryConfig | None:
+    """The config of split's pieces of a sharded input (None for an interleaved one): equal pieces of a padded
+    dimension they divide keep the input's sharding with its shard scaled to a piece (whole tiles for TILE);
+    anything else lands in DRAM."""
+    config = tensor.memory_config()
+    shard = config.shard_spec
+    if not config.is_sharded() or shard is None:
+        return None
+    padded = list(tensor.padded_shape)
+    if len(set(sizes)) != 1 or padded[axis] % len(sizes):
+        return DRAM_MEMORY_CONFIG
+    piece = [*padded[:axis], padded[axis] // len(sizes), *padded[axis + 1 :]]
+    scaled = scaled_shard(shard, padded, piece)
+    if scaled is None or (
+        tensor.layout == Layout.TILE and (scaled.shape[0] % TILE_SIZE or scaled.shape[1] % TILE_SIZE)
+    ):
+        return DRAM_MEMORY_CONFIG
+    return MemoryConfig(config.memory_layout, config.buffer_type, scaled)
 
 
 def reshape_is_view(tensor: Tensor, out_shape: Sequence[int], target: MemoryConfig) -> bool:

@@ -40,7 +40,7 @@ from ..types import (
     TensorMemoryLayout,
     element_bytes,
 )
-from .sharded_outputs import rescaled_config
+from .sharded_outputs import rescaled_config, scaled_shard
 
 TransposeKind = Literal["WH", "HC", "CN"]
 L1_INTERLEAVED = MemoryConfig(TensorMemoryLayout.INTERLEAVED, BufferType.L1)
@@ -86,17 +86,6 @@ def _native(placement: Placement) -> bool:
         return False
     height, width = _height_width(placement.padded())
     return height % shard.shape[0] == 0 and width % shard.shape[1] == 0
-
-
-def scaled_shard(shard: ShardSpec, before: Sequence[int], after: Sequence[int]) -> ShardSpec | None:
-    """The shard scaled by the ratio of the padded height and width ``after`` to ``before``, or None when the
-    ratio does not give whole rows and columns."""
-    height_before, width_before = _height_width(before)
-    height_after, width_after = _height_width(after)
-    rows, cols = shard.shape[0] * height_after, shard.shape[1] * width_after
-    if rows % height_before or cols % width_before:
-        return None
-    return ShardSpec(shard.grid, [rows // height_before, cols // width_before], shard.orientation)
 
 
 def cores_in_order(count: int, grid: CoreCoord, row_wise: bool) -> CoreRangeSet:

@@ -1075,3 +1075,17 @@ def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
     config = _sharded(ttnn, "BLOCK", (2, 4), (2, 16))
     values, x = _sharded_input(ttnn, device, generator, (1, 1, 5, 31), "ROW_MAJOR", config)
     return ttnn.squeeze(x, 0), values.squeeze(0)
+
+
+@case("split of a block-sharded input into equal pieces keeps its sharding, the shard scaled to a piece")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    config = _sharded(ttnn, "BLOCK", (8, 4), (9, 4))
+    values, x = _sharded_input(ttnn, device, generator, (1, 1, 33, 32), "ROW_MAJOR", config)
+    return ttnn.split(x, 16, 3)[1], values[..., 16:32]
+
+
+@case("split of a height-sharded input into unequal pieces lands in DRAM")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    config = _sharded(ttnn, "HEIGHT", (4, 2), (32, 64))
+    values, x = _sharded_input(ttnn, device, generator, (1, 1, 64, 45), "TILE", config)
+    return ttnn.split(x, 32, 3)[1], values[..., 32:45]
