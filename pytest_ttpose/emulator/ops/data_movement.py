@@ -467,8 +467,6 @@ def permute(
                 _as_4d(input_tensor.shape),
                 input_tensor.layout,
                 input_tensor.memory_config(),
-                input_tensor.dtype,
-                _device_of(input_tensor)._arch_spec.l1_alignment,
                 [*range(extra), *(d + extra for d in order)],
                 _device_of(input_tensor).compute_with_storage_grid_size(),
             )
@@ -521,8 +519,6 @@ def transpose(
             _as_4d(input_tensor.shape),
             input_tensor.layout,
             input_tensor.memory_config(),
-            input_tensor.dtype,
-            _device_of(input_tensor)._arch_spec.l1_alignment,
             (first + extra, second + extra),
             _device_of(input_tensor).compute_with_storage_grid_size(),
         )

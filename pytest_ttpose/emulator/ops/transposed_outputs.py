@@ -4,8 +4,9 @@ ttnn works on 4-D tensors and builds every sharded permute out of three transpos
 (dims 1 and 2) and CN (dims 0 and 1); the other transposes are permutes. Each step derives its output config from
 its input's, and the output of one step is the input of the next:
 
-* a ROW_MAJOR width- or block-sharded input is moved to L1 interleaved first, so the result is L1 interleaved (ttnn
-  moves some of them back into a sharded config, which the emulator does not model yet);
+* a ROW_MAJOR width- or block-sharded input is moved to L1 interleaved first, so the result is L1 interleaved, unless
+  it has the input's very shape (it then keeps the input's config; ttnn moves a few others back into a sharded
+  config too, which the emulator does not model yet);
 * a *native* input (height or width sharded in L1, whole shards: the padded height and width are multiples of the
   shard's, and for ROW_MAJOR a shard holds whole tiles' worth of elements) keeps its config: WH on a single
   [H, W] slice whose shard holds the full width becomes WIDTH_SHARDED with the shard transposed; other WH and HC
@@ -16,7 +17,8 @@ its input's, and the output of one step is the input of the next:
 
 Facts read from tt-metal's transpose sources and checked against the real ttnn 0.81.1 on mocked n150 and p150
 chips (``tests/mock/scenarios/foreign_cases.py``, ``tests/emulator/test_differential.py``). A device permute (an
-order not composed of transposes) scales a TILE input's shard the same way; a ROW_MAJOR one keeps as many shards.
+order not composed of transposes) scales a TILE input's shard the same way; a ROW_MAJOR input's lands in L1
+interleaved.
 """
 
 from __future__ import annotations
@@ -32,15 +34,13 @@ from ..types import (
     CoreCoord,
     CoreRange,
     CoreRangeSet,
-    DataType,
     Layout,
     MemoryConfig,
     ShardOrientation,
     ShardSpec,
     TensorMemoryLayout,
-    element_bytes,
 )
-from .sharded_outputs import rescaled_config, scaled_shard
+from .sharded_outputs import scaled_shard
 
 TransposeKind = Literal["WH", "HC", "CN"]
 L1_INTERLEAVED = MemoryConfig(TensorMemoryLayout.INTERLEAVED, BufferType.L1)
@@ -165,7 +165,8 @@ def transpose_step(placement: Placement, kind: TransposeKind, grid: CoreCoord) -
     after = _transposed_padded(placement, kind)
     scaled = scaled_shard(shard, before, after)
     if placement.layout == Layout.ROW_MAJOR and config.memory_layout != TensorMemoryLayout.HEIGHT_SHARDED:
-        return Placement(out_shape, placement.layout, L1_INTERLEAVED)  # moved there first, transposed there
+        # moved to L1 interleaved and transposed there; an output of the input's very shape keeps the input's config
+        return Placement(out_shape, placement.layout, config if out_shape == placement.shape else L1_INTERLEAVED)
     if _native(placement):
         if kind == "CN" or (kind == "HC" and not tile):
             return Placement(out_shape, placement.layout, config)
@@ -198,21 +199,14 @@ _PERMUTE_STEPS: dict[tuple[int, ...], tuple[TransposeKind, ...]] = {
 }
 
 
-def _device_permute_config(
-    placement: Placement, dtype: DataType, l1_alignment: int, out_shape: tuple[int, int, int, int], grid: CoreCoord
-) -> MemoryConfig:
+def _device_permute_config(placement: Placement, out_shape: tuple[int, int, int, int], grid: CoreCoord) -> MemoryConfig:
     """One device permute: a TILE input's shard is scaled like a transpose step's (spread over the compute grid when
-    that fails); a ROW_MAJOR input keeps as many shards (``rescaled_config``), unless the output's shard rows are
-    not L1 aligned or do not tile its width: then it lands in L1 interleaved."""
+    that fails); a ROW_MAJOR input's output lands in L1 interleaved."""
     config, shard = placement.config, placement.config.shard_spec
     if not config.is_sharded() or shard is None:
         return config
     if placement.layout == Layout.ROW_MAJOR:
-        rescaled = rescaled_config(placement.shape, placement.layout, config, out_shape)
-        shard_width = rescaled.shard_spec.shape[1] if rescaled and rescaled.shard_spec else 0
-        if not shard_width or (shard_width * element_bytes(dtype)) % l1_alignment or out_shape[-1] % shard_width:
-            return L1_INTERLEAVED
-        return rescaled  # type: ignore[return-value]
+        return L1_INTERLEAVED
     after = Placement(out_shape, placement.layout, MemoryConfig(config.memory_layout, config.buffer_type))
     scaled = scaled_shard(shard, placement.padded(), after.padded())  # TILE
     if scaled is None or not _whole_tiles(scaled.shape):
@@ -224,8 +218,6 @@ def permuted_output_config(
     shape: Sequence[int],
     layout: Layout,
     config: MemoryConfig,
-    dtype: DataType,
-    l1_alignment: int,
     order: Sequence[int],
     grid: CoreCoord,
 ) -> MemoryConfig:
@@ -234,7 +226,7 @@ def permuted_output_config(
     placement = Placement((shape[0], shape[1], shape[2], shape[3]), layout, config)
     if steps is None:
         out_shape = (shape[order[0]], shape[order[1]], shape[order[2]], shape[order[3]])
-        return _device_permute_config(placement, dtype, l1_alignment, out_shape, grid)
+        return _device_permute_config(placement, out_shape, grid)
     for kind in steps:
         placement = transpose_step(placement, kind, grid)
     return placement.config
@@ -244,8 +236,6 @@ def transposed_output_config(
     shape: Sequence[int],
     layout: Layout,
     config: MemoryConfig,
-    dtype: DataType,
-    l1_alignment: int,
     dims: tuple[int, int],
     grid: CoreCoord,
 ) -> MemoryConfig:
@@ -260,4 +250,4 @@ def transposed_output_config(
         return transpose_step(placement, kinds[(first, second)], grid).config
     order = [0, 1, 2, 3]
     order[first], order[second] = order[second], order[first]
-    return permuted_output_config(shape, layout, config, dtype, l1_alignment, order, grid)
+    return permuted_output_config(shape, layout, config, order, grid)
