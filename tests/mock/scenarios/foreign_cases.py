@@ -1089,3 +1089,10 @@ def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
     config = _sharded(ttnn, "HEIGHT", (4, 2), (32, 64))
     values, x = _sharded_input(ttnn, device, generator, (1, 1, 64, 45), "TILE", config)
     return ttnn.split(x, 32, 3)[1], values[..., 32:45]
+
+
+@case("sigmoid of a row-major width-sharded input padded to whole shards keeps the padding when interleaved")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    config = _sharded(ttnn, "WIDTH", (8, 8), (64, 32))
+    values, x = _sharded_input(ttnn, device, generator, (1, 1, 64, 45), "ROW_MAJOR", config)
+    return ttnn.sigmoid(x, memory_config=ttnn.L1_MEMORY_CONFIG), values.sigmoid()
