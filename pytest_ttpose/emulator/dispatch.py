@@ -79,8 +79,10 @@ def launch(
     fresh: bool = False,
     fidelity: MathFidelity | None = None,
     work: ConvWork | MatmulWork | None = None,
+    padded_shape: Sequence[int] | None = None,
 ) -> Tensor:
-    """Run ``compute`` per device and store its result. ``exact`` says the result already holds values ``dtype``
+    """Run ``compute`` per device and store its result (``padded_shape``: the output's, when not the natural one of
+    its shape, layout and memory config). ``exact`` says the result already holds values ``dtype``
     stores unchanged (pure data movement that keeps bfloat8_b blocks intact), so rounding can be skipped. ``fresh``
     says ``compute`` returns a new float32 tensor that shares memory with nothing, so rounding may overwrite it.
     ``fidelity`` and ``work`` (conv/matmul geometry) are what the performance model needs beyond the specs."""
@@ -92,7 +94,7 @@ def launch(
         buffer.require_allocated(op)
     finish = (lambda values: values) if exact else (lambda values: round_to_dtype(values, dtype, inplace=fresh))
     results = [finish(compute([b.data[d] for b in buffers])) for d in range(device.get_num_devices())]  # type: ignore[union-attr]
-    spec = make_spec(results[0].shape, dtype, layout, memory_config)
+    spec = make_spec(results[0].shape, dtype, layout, memory_config, padded_shape=padded_shape)
     device.queues.issue(cq_id)
     for buffer in buffers:
         device._note_read(buffer, cq_id, op)  # type: ignore[arg-type]

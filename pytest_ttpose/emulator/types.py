@@ -417,17 +417,20 @@ class TensorSpec:
         self.layout = layout
         self.tile = tile or Tile()
         self.memory_config = MemoryConfig(TensorMemoryLayout.INTERLEAVED, buffer_type)
+        # a padded shape other than the natural one (ttnn's unary ops keep their input's); None: the natural one
+        self._padded: Shape | None = None
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, TensorSpec) and (self.shape, self.dtype, self.layout, self.memory_config) == (
-            other.shape,
-            other.dtype,
-            other.layout,
-            other.memory_config,
-        )
+        return isinstance(other, TensorSpec) and (
+            self.shape,
+            self.dtype,
+            self.layout,
+            self.memory_config,
+            self._padded,
+        ) == (other.shape, other.dtype, other.layout, other.memory_config, other._padded)
 
     def __hash__(self) -> int:
-        return hash((self.shape, self.dtype, self.layout, self.memory_config))
+        return hash((self.shape, self.dtype, self.layout, self.memory_config, self._padded))
 
     def __repr__(self) -> str:
         return (
@@ -437,11 +440,19 @@ class TensorSpec:
 
 
 def make_spec(
-    shape: Sequence[int], dtype: DataType, layout: Layout, memory_config: MemoryConfig, tile: Tile | None = None
+    shape: Sequence[int],
+    dtype: DataType,
+    layout: Layout,
+    memory_config: MemoryConfig,
+    tile: Tile | None = None,
+    padded_shape: Sequence[int] | None = None,
 ) -> TensorSpec:
-    """A TensorSpec with any memory config (ttnn builds these internally)."""
+    """A TensorSpec with any memory config (ttnn builds these internally), and a padded shape when it is not the
+    natural one of the shape, layout and memory config."""
     spec = TensorSpec(shape, dtype, layout, memory_config.buffer_type, tile)
     spec.memory_config = memory_config
+    if padded_shape is not None and list(padded_shape) != list(spec_padded_shape(spec)):
+        spec._padded = Shape(padded_shape)
     return spec
 
 
@@ -449,6 +460,8 @@ def spec_padded_shape(spec: TensorSpec) -> Shape:
     """The padded shape of a tensor of ``spec``: TILE rounds the last two dims up to whole tiles; a sharded
     ROW_MAJOR tensor's last dim is rounded up to a multiple of its shard width, as ttnn 0.81 does (measured on mocked
     n150 and p150 chips: a [.., 31] tensor in 5-wide shards has a padded width of 35)."""
+    if spec._padded is not None:
+        return spec._padded
     padded = padded_shape_for(spec.shape, spec.layout)
     shard = spec.memory_config.shard_spec
     if spec.layout != Layout.ROW_MAJOR or shard is None or not len(padded) or shard.shape[1] <= 0:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 import torch
 
+from ..device import MeshDevice
 from ..dispatch import launch
 from ..memory import shard_not_tile_sized
 from ..tensor import Tensor, host_tensor, store_values
@@ -32,12 +33,13 @@ from ..types import (
 from .common import dimension_in_range, exact_copy, index_in_rank, output_memory_config
 from .sharded_outputs import (
     padded_output_config,
+    rescaled_output_config,
     reshape_is_view,
     reshaped_output_config,
-    respread_output_config,
-    transposed_output_config,
+    split_output_config,
     untilized_output_config,
 )
+from .transposed_outputs import permuted_output_config, transposed_output_config
 
 _BLOCK_FORMATS = (DataType.BFLOAT8_B, DataType.BFLOAT4_B)
 
@@ -384,8 +386,18 @@ def reshape(
             input_tensor.layout,
             input_tensor.tile,
         )
+    return _reshape_on_device(input_tensor, dims, memory_config, keeps_padded_rows=False)
+
+
+def _reshape_on_device(
+    input_tensor: Tensor, dims: list[int], memory_config: MemoryConfig | None, *, keeps_padded_rows: bool
+) -> Tensor:
+    """reshape on a device; ``keeps_padded_rows``: the caller (squeeze) hands ttnn the input's padded row width,
+    so a view of a ROW_MAJOR tensor padded to whole shards stays possible."""
     target = memory_config or input_tensor.memory_config()
     if reshape_is_view(input_tensor, dims, target):
+        if not keeps_padded_rows:
+            _require_whole_row_shards_for_view(input_tensor, dims)
         output_config = input_tensor.memory_config()
     else:
         # a reshape that moves data copies a sharded input out of its shards and the result into its own
@@ -395,7 +407,7 @@ def reshape(
             input_tensor.memory_config(),
             ttnn_words="Shard page size must be aligned to 16B for L1 Tensor: ",
         )
-        output_config = reshaped_output_config(dims, input_tensor.layout, target)
+        output_config = reshaped_output_config(dims, input_tensor.layout, target, target_is_input=memory_config is None)
         _require_aligned_row_major_shards(
             "reshape",
             input_tensor,
@@ -413,12 +425,29 @@ def reshape(
     )
 
 
+def _require_whole_row_shards_for_view(tensor: Tensor, dims: Sequence[int]) -> None:
+    """ttnn 0.81 refuses to view a sharded tensor whose padded rows change (a ROW_MAJOR tensor's rows are padded
+    to whole shards, a view's are not) unless one shard holds a whole padded row (measured on mocked n150/p150)."""
+    shard = tensor.memory_config().shard_spec
+    padded_width = tensor.padded_shape[-1]
+    if shard is None or padded_width == padded_shape_for(dims, tensor.layout)[-1] or shard.shape[1] == padded_width:
+        return
+    raise RuntimeError(
+        "TT_FATAL: Changing the last dimension of a sharded tensor is not supported unless the shard width matches "
+        f"the input last dimension. Input shape: Shape({list(tensor.padded_shape)}), New shape: Shape({list(dims)}), "
+        f"Shard width: {shard.shape[1]} (a view cannot keep the rows padded to whole shards; choose a shard width "
+        f"that divides {tensor.shape[-1]})"
+    )
+
+
 def squeeze(input_tensor: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:
     shape = list(input_tensor.shape)
     dims = range(len(shape)) if dim is None else ([dim] if isinstance(dim, int) else list(dim))
     named = {dimension_in_range(int(d), len(shape), spaced=False) for d in dims}
     keep = [s for i, s in enumerate(shape) if not (i in named and s == 1)]
-    return reshape(input_tensor, keep)
+    if not input_tensor._on_device:
+        return reshape(input_tensor, keep)
+    return _reshape_on_device(input_tensor, keep, None, keeps_padded_rows=True)
 
 
 def unsqueeze(input_tensor: Tensor, dim: int) -> Tensor:
@@ -436,22 +465,50 @@ def permute(
             f"TT_FATAL: permute: dims {list(dims)} are not a permutation of rank {len(input_tensor.shape)}"
         )
     out_shape = [input_tensor.shape[d] for d in order]
-    rank = len(order)
-    if order[-1] == rank - 1:
-        sharded = respread_output_config(input_tensor, out_shape, input_tensor.layout)
-    elif rank >= 2 and order[-2:] == [rank - 1, rank - 2]:
-        sharded = transposed_output_config(input_tensor)
-    else:
-        sharded = None
+    if memory_config is None and input_tensor.is_sharded() and len(order) <= 4:
+        if _permute_moves_data(input_tensor, order):
+            extra = 4 - len(order)
+            memory_config = permuted_output_config(
+                _as_4d(input_tensor.shape),
+                input_tensor.layout,
+                input_tensor.memory_config(),
+                [*range(extra), *(d + extra for d in order)],
+                _device_of(input_tensor).compute_with_storage_grid_size(),
+            )
+        else:
+            memory_config = input_tensor.memory_config()
     return launch(
         "permute",
         [input_tensor],
         lambda v: v[0].permute(order).contiguous(),
         dtype=input_tensor.dtype,
         layout=input_tensor.layout,
-        memory_config=memory_config or sharded or output_memory_config(input_tensor, out_shape),
+        memory_config=memory_config or output_memory_config(input_tensor, out_shape),
         exact=exact_copy(input_tensor.dtype, input_tensor.dtype, order[-1] == len(order) - 1),
     )
+
+
+def _as_4d(shape: Sequence[int]) -> list[int]:
+    return [1] * (4 - len(shape)) + list(shape)
+
+
+def _device_of(tensor: Tensor) -> MeshDevice:
+    device = tensor.device()
+    if device is None:
+        raise RuntimeError("TT_FATAL: Tensor must already be on device")
+    return device
+
+
+def _permute_moves_data(tensor: Tensor, order: Sequence[int]) -> bool:
+    """ttnn's test for a permute that is a plain copy: it moves only dimensions of size 1 (and, for TILE, neither
+    of the last two dimensions; for ROW_MAJOR, not the last one)."""
+    rank = len(order)
+    if rank <= 1 or list(order) == list(range(rank)):
+        return False
+    kept = 2 if tensor.layout == Layout.TILE else 1
+    if list(order[-kept:]) != list(range(rank - kept, rank)):
+        return True
+    return any(i != d and tensor.shape[i] > 1 for i, d in enumerate(order))
 
 
 def transpose(
@@ -461,6 +518,15 @@ def transpose(
     order = list(range(rank))
     first, second = index_in_rank(dim1, rank), index_in_rank(dim2, rank)
     order[first], order[second] = order[second], order[first]
+    if memory_config is None and input_tensor.is_sharded() and rank <= 4:
+        extra = 4 - rank
+        memory_config = transposed_output_config(
+            _as_4d(input_tensor.shape),
+            input_tensor.layout,
+            input_tensor.memory_config(),
+            (first + extra, second + extra),
+            _device_of(input_tensor).compute_with_storage_grid_size(),
+        )
     return permute(input_tensor, order, memory_config=memory_config)
 
 
@@ -500,6 +566,19 @@ def pad(
             input_tensor.tile,
         )
     out_shape = [s + b + a for s, (b, a) in zip(input_tensor.shape, pairs, strict=True)]
+    if not any(b or a for b, a in pairs):  # nothing to pad: ttnn hands the input back unchanged
+        config = memory_config or input_tensor.memory_config()
+        return launch(
+            "pad",
+            [input_tensor],
+            lambda v: v[0].clone(),
+            dtype=input_tensor.dtype,
+            layout=input_tensor.layout,
+            memory_config=config,
+            exact=True,
+        )
+    if input_tensor.is_sharded():
+        _check_sharded_pad(input_tensor, out_shape, pairs[-1] != (0, 0))
     if input_tensor.layout == Layout.TILE and input_tensor.is_sharded() and math.prod(out_shape[:-2]) > 1:
         # ttnn fills the new tile padding of a sharded tensor one [H, W] slice at a time, and only one
         raise RuntimeError(
@@ -518,6 +597,37 @@ def pad(
         or output_memory_config(input_tensor, out_shape),
         exact=exact_copy(input_tensor.dtype, input_tensor.dtype, pairs[-1] == (0, 0)),
     )
+
+
+def _check_sharded_pad(input_tensor: Tensor, out_shape: Sequence[int], pads_width: bool) -> None:
+    """ttnn 0.81's refusals of a pad of a sharded tensor (measured on mocked n150 and p150 chips). A height-sharded
+    TILE tensor whose width is padded out of its tile-padded shape is padded in ROW_MAJOR, spread over the input's
+    cores (its logical rows shared evenly, the output's padded width): that shard must be whole tiles. A sharded
+    ROW_MAJOR tensor's pages (a shard row in; out, for height sharding, an output row) must be whole L1 alignment
+    units."""
+    config = input_tensor.memory_config()
+    shard = config.shard_spec
+    if shard is None:
+        return
+    if input_tensor.layout == Layout.TILE:
+        padded = padded_shape_for(out_shape, Layout.TILE)
+        grows = list(padded) != list(padded_shape_for(input_tensor.shape, Layout.TILE))
+        if config.memory_layout == TensorMemoryLayout.HEIGHT_SHARDED and pads_width and grows:
+            rows = -(-math.prod(input_tensor.shape[:-1]) // shard.num_cores())
+            if rows % TILE_SIZE or padded[-1] % TILE_SIZE:
+                raise RuntimeError(f"TT_FATAL: {shard_not_tile_sized((rows, padded[-1]))}")
+        return
+    size = element_bytes(input_tensor.dtype)
+    alignment = _device_of(input_tensor)._arch_spec.l1_alignment
+    pages = [("Input", shard.shape[1])]
+    if config.memory_layout == TensorMemoryLayout.HEIGHT_SHARDED:
+        pages.append(("Output", out_shape[-1]))
+    for side, width in pages:
+        if (width * size) % alignment:
+            raise RuntimeError(
+                f"TT_FATAL: {side} row-major shard width {width} gives page size {width * size} bytes, which must be "
+                f"aligned to {alignment} bytes"
+            )
 
 
 def _slice_bounds(axis: int, start: int, end: int, step: int, tensor: Tensor) -> builtins.slice:
@@ -619,7 +729,9 @@ def _slice(
         lambda v: v[0][index].contiguous(),
         dtype=out_dtype,
         layout=input_tensor.layout,
-        memory_config=memory_config or output_memory_config(input_tensor, out_shape),
+        memory_config=memory_config
+        or rescaled_output_config(input_tensor, out_shape)
+        or output_memory_config(input_tensor, out_shape),
         output_tensor=output_tensor,
         exact=exact_copy(input_tensor.dtype, input_tensor.dtype, int(slice_start[-1]) % 16 == 0 and steps[-1] == 1),
     )
@@ -740,8 +852,8 @@ def split(
         sizes[-1] = total - int(split_size) * (len(sizes) - 1)
     if sum(sizes) != total:
         raise RuntimeError(f"TT_FATAL: split sizes {sizes} do not add up to dimension {dim} of size {total}")
-    if memory_config is None and len(sizes) > 1 and input_tensor.memory_config().is_sharded():
-        memory_config = DRAM_MEMORY_CONFIG  # ttnn's pieces of a sharded tensor land in DRAM
+    if memory_config is None:
+        memory_config = split_output_config(input_tensor, sizes, axis)
     pieces, offset = [], 0
     for size in sizes:
         start = [0] * rank

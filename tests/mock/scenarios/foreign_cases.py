@@ -1026,3 +1026,159 @@ def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
 def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
     values, staged, l1 = _dram_staged_rows(ttnn, device, generator, 409600, 32)
     return ttnn.reshard(staged, l1), values
+
+
+# issue 14: data movement of sharded inputs (transpose / permute / slice / pad / reshape), each rule once
+def _sharded(ttnn: Any, kind: str, box: tuple[int, int], shard: tuple[int, int], orientation: str = "ROW_MAJOR") -> Any:
+    grid = ttnn.CoreRangeSet([ttnn.CoreRange(ttnn.CoreCoord(0, 0), ttnn.CoreCoord(box[0] - 1, box[1] - 1))])
+    spec = ttnn.ShardSpec(grid, list(shard), getattr(ttnn.ShardOrientation, orientation))
+    return ttnn.MemoryConfig(getattr(ttnn.TensorMemoryLayout, f"{kind}_SHARDED"), ttnn.BufferType.L1, spec)
+
+
+def _sharded_input(
+    ttnn: Any, device: Any, generator: Any, shape: tuple[int, ...], layout: LayoutName, config: Any
+) -> tuple[Any, Any]:
+    values = _randn(generator, *shape)
+    return values, _device_tensor(ttnn, device, values, layout, config=config)
+
+
+@case("transpose WH of a height-sharded single slice with full-width shards turns width sharded")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    values, x = _sharded_input(
+        ttnn, device, generator, (1, 1, 256, 64), "TILE", _sharded(ttnn, "HEIGHT", (4, 2), (32, 64))
+    )
+    return ttnn.transpose(x, 2, 3), values.transpose(2, 3)
+
+
+@case("transpose WH of a height-sharded batch scales the shard")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    values, x = _sharded_input(
+        ttnn, device, generator, (2, 1, 64, 32), "TILE", _sharded(ttnn, "HEIGHT", (4, 1), (32, 32))
+    )
+    return ttnn.transpose(x, -2, -1), values.transpose(-2, -1)
+
+
+@case("transpose CW of a block-sharded input spreads the output over the compute grid")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    config = _sharded(ttnn, "BLOCK", (8, 6), (64, 32), "COL_MAJOR")
+    values, x = _sharded_input(ttnn, device, generator, (1, 3, 100, 1), "TILE", config)
+    return ttnn.transpose(x, 1, 3), values.transpose(1, 3)
+
+
+@case("permute 0312 of a block-sharded input, composed of transposes")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    config = _sharded(ttnn, "BLOCK", (2, 4), (64, 32), "COL_MAJOR")
+    values, x = _sharded_input(ttnn, device, generator, (1, 3, 31, 32), "TILE", config)
+    return ttnn.permute(x, (0, 3, 1, 2)), values.permute(0, 3, 1, 2)
+
+
+@case("permute 3210 of a width-sharded input scales its shard")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    config = _sharded(ttnn, "WIDTH", (4, 2), (64, 32), "COL_MAJOR")
+    values, x = _sharded_input(ttnn, device, generator, (2, 1, 32, 8), "TILE", config)
+    return ttnn.permute(x, (3, 2, 1, 0)), values.permute(3, 2, 1, 0)
+
+
+@case("permute 3210 of a height-sharded input spreads the output over the compute grid")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    config = _sharded(ttnn, "HEIGHT", (8, 4), (32, 64), "COL_MAJOR")
+    values, x = _sharded_input(ttnn, device, generator, (1, 1, 33, 45), "TILE", config)
+    return ttnn.permute(x, (3, 2, 1, 0)), values.permute(3, 2, 1, 0)
+
+
+@case("transpose WH of a row-major height-sharded input with partial-tile shards")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    config = _sharded(ttnn, "HEIGHT", (5, 3), (13, 16))
+    values, x = _sharded_input(ttnn, device, generator, (1, 3, 64, 16), "ROW_MAJOR", config)
+    return ttnn.transpose(x, -2, -1), values.transpose(-2, -1)
+
+
+@case("transpose HC of a row-major height-sharded input keeps its shard")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    config = _sharded(ttnn, "HEIGHT", (5, 3), (7, 32))
+    values, x = _sharded_input(ttnn, device, generator, (1, 1, 100, 32), "ROW_MAJOR", config)
+    return ttnn.transpose(x, 1, 2), values.transpose(1, 2)
+
+
+@case("slice of a row-major height-sharded input keeps as many shards")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    config = _sharded(ttnn, "HEIGHT", (8, 4), (2, 32))
+    values, x = _sharded_input(ttnn, device, generator, (1, 1, 64, 32), "ROW_MAJOR", config)
+    return ttnn.slice(x, [0, 0, 42, 8], [1, 1, 52, 24]), values[:, :, 42:52, 8:24]
+
+
+@case("slice of a width-sharded tile input keeps as many shards")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    config = _sharded(ttnn, "WIDTH", (5, 3), (96, 32), "COL_MAJOR")
+    values, x = _sharded_input(ttnn, device, generator, (1, 3, 5, 45), "TILE", config)
+    return ttnn.slice(x, [0, 0, 0, 32], [1, 3, 4, 44]), values[:, :, 0:4, 32:44]
+
+
+@case("getitem of a block-sharded row-major input keeps its sharding")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    config = _sharded(ttnn, "BLOCK", (1, 1), (6, 48), "COL_MAJOR")
+    values, x = _sharded_input(ttnn, device, generator, (2, 3, 1, 48), "ROW_MAJOR", config)
+    return x[0, 1:3, 0, :], values[0, 1:3, 0, :]
+
+
+@case("pad of a height-sharded tile input beyond its tile padding")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    config = _sharded(ttnn, "HEIGHT", (8, 8), (32, 32))
+    values, x = _sharded_input(ttnn, device, generator, (1, 1, 32, 7), "TILE", config)
+    return ttnn.pad(x, [[0, 0], [0, 0], [0, 32], [0, 9]], 0.0), None
+
+
+@case("pad of a row-major height-sharded input with rows not L1 aligned")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    config = _sharded(ttnn, "HEIGHT", (8, 1), (1, 45))
+    values, x = _sharded_input(ttnn, device, generator, (1, 1, 5, 45), "ROW_MAJOR", config)
+    return ttnn.pad(x, [[0, 0], [0, 0], [0, 3], [0, 1]], 0.0), None
+
+
+@case("pad of nothing keeps a sharded input as it is")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    config = _sharded(ttnn, "HEIGHT", (4, 2), (32, 32))
+    values, x = _sharded_input(ttnn, device, generator, (2, 1, 5, 31), "TILE", config)
+    return ttnn.pad(x, [[0, 0], [0, 0], [0, 0], [0, 0]], 0.0), values
+
+
+@case("unsqueeze of a block-sharded input trims the grid to the shards it fills")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    config = _sharded(ttnn, "BLOCK", (8, 8), (32, 32), "COL_MAJOR")
+    values, x = _sharded_input(ttnn, device, generator, (1, 100, 16), "TILE", config)
+    return ttnn.unsqueeze(x, -1), values.unsqueeze(-1)
+
+
+@case("unsqueeze of a row-major block-sharded input whose rows are padded to whole shards")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    config = _sharded(ttnn, "BLOCK", (8, 6), (5, 2), "COL_MAJOR")
+    values, x = _sharded_input(ttnn, device, generator, (1, 33, 7), "ROW_MAJOR", config)
+    return ttnn.unsqueeze(x, 1), None
+
+
+@case("squeeze of a row-major block-sharded input whose rows are padded to whole shards")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    config = _sharded(ttnn, "BLOCK", (2, 4), (2, 16))
+    values, x = _sharded_input(ttnn, device, generator, (1, 1, 5, 31), "ROW_MAJOR", config)
+    return ttnn.squeeze(x, 0), values.squeeze(0)
+
+
+@case("split of a block-sharded input into equal pieces keeps its sharding, the shard scaled to a piece")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    config = _sharded(ttnn, "BLOCK", (8, 4), (9, 4))
+    values, x = _sharded_input(ttnn, device, generator, (1, 1, 33, 32), "ROW_MAJOR", config)
+    return ttnn.split(x, 16, 3)[1], values[..., 16:32]
+
+
+@case("split of a height-sharded input into unequal pieces lands in DRAM")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    config = _sharded(ttnn, "HEIGHT", (4, 2), (32, 64))
+    values, x = _sharded_input(ttnn, device, generator, (1, 1, 64, 45), "TILE", config)
+    return ttnn.split(x, 32, 3)[1], values[..., 32:45]
+
+
+@case("sigmoid of a row-major width-sharded input padded to whole shards keeps the padding when interleaved")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    config = _sharded(ttnn, "WIDTH", (8, 8), (64, 32))
+    values, x = _sharded_input(ttnn, device, generator, (1, 1, 64, 45), "ROW_MAJOR", config)
+    return ttnn.sigmoid(x, memory_config=ttnn.L1_MEMORY_CONFIG), values.sigmoid()
