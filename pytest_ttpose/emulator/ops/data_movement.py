@@ -672,6 +672,61 @@ def getitem(input_tensor: Tensor, index: object) -> Tensor:
     return result
 
 
+def _concat_dtype(tensors: Sequence[Tensor], layout: Layout) -> DataType:
+    """The dtype every input has once in ``layout`` (a bfloat8_b tensor leaves TILE as bfloat16), which ttnn's concat
+    device op requires to be one."""
+    dtypes = [DataType.BFLOAT16 if t.dtype in _BLOCK_FORMATS and layout != Layout.TILE else t.dtype for t in tensors]
+    if len(set(dtypes)) > 1:
+        raise RuntimeError(
+            f"TT_FATAL: All Tensors should have same dtypes. (concat: {[t.dtype for t in tensors]}; typecast them to "
+            "one dtype first)"
+        )
+    return dtypes[0]
+
+
+def _check_concat_placement(tensors: Sequence[Tensor], retiled: bool, output: MemoryConfig) -> None:
+    """Which mixes of sharded and interleaved inputs ttnn 0.81's concat takes (measured on mocked n150 and p150).
+
+    Concatenated as they are, the inputs must all be interleaved, or all sharded, or (into an interleaved output)
+    follow an L1-sharded first one while every interleaved one is in L1; a sharded output must lie on the first
+    input's grid. Untilized first (a tile-padded concat dim), any mix passes, but a block-sharded input must hold a
+    single matrix and all-sharded inputs must share their grid."""
+    configs = [t.memory_config() for t in tensors]
+    sharded = [c.is_sharded() for c in configs]
+    if retiled:
+        for tensor, config in zip(tensors, configs, strict=True):
+            if config.memory_layout == TensorMemoryLayout.BLOCK_SHARDED and math.prod(tensor.padded_shape[:-2]) != 1:
+                raise RuntimeError(
+                    "TT_FATAL: concat: Can only write unbatched output interleaved (untilize_with_unpadding of a "
+                    f"block-sharded input of shape {list(tensor.shape)}: move it to interleaved memory first)"
+                )
+        grids = {c.shard_spec.grid for c in configs if c.shard_spec is not None}
+        if all(sharded) and len(grids) > 1:
+            raise RuntimeError(
+                "TT_FATAL: concat: Sharded tensors must have the same grid (reshard the inputs onto one grid)"
+            )
+        return
+    first = configs[0]
+    follows_first = (
+        not output.is_sharded()
+        and first.is_sharded()
+        and first.buffer_type == BufferType.L1
+        and all(c.is_sharded() or c.buffer_type == BufferType.L1 for c in configs)
+    )
+    if len(set(sharded)) > 1 and not follows_first:
+        raise RuntimeError(
+            "TT_FATAL: concat: All tensors must be sharded or all must be interleaved (mixing is taken only after an "
+            "L1-sharded first tensor, with every interleaved one in L1, into an interleaved output): move them to one "
+            "kind first"
+        )
+    out_shard, first_shard = output.shard_spec, first.shard_spec
+    if out_shard is not None and first_shard is not None and out_shard.grid != first_shard.grid:
+        raise RuntimeError(
+            f"TT_FATAL: concat: the output's shard grid {out_shard.grid} must be the first input's "
+            f"{first_shard.grid} (give the output the inputs' grid)"
+        )
+
+
 def concat(
     tensors: Sequence[Tensor],
     dim: int = 0,
@@ -695,22 +750,19 @@ def concat(
                 f"TT_FATAL: concat: all tensors must have the same shape except along dim {dim}: "
                 f"{[list(x.shape) for x in tensors]}"
             )
-        if t.dtype != first.dtype:
-            raise RuntimeError(f"TT_FATAL: All Tensors should have same dtypes. (concat: {[x.dtype for x in tensors]})")
-        if t.layout != first.layout:
-            raise RuntimeError("TT_FATAL: concat: all tensors must have the same layout")
     out_shape = list(first.shape)
     out_shape[axis] = sum(t.shape[axis] for t in tensors)
-    if len({t.memory_config().is_sharded() for t in tensors}) > 1:
+    # A TILE input padded along the concat dim makes ttnn untilize every input (bfloat8_b into bfloat16), concatenate
+    # the rows and tilize the result; otherwise each input takes the first one's layout.
+    retiled = any(t.layout == Layout.TILE and t.shape[axis] != t.padded_shape[axis] for t in tensors)
+    if retiled and any(t.layout != Layout.TILE for t in tensors):
         raise RuntimeError(
-            "TT_FATAL: concat: all tensors must be sharded or all must be interleaved; move them to one kind first"
+            "TT_FATAL: ttnn.concat: expected all input tensors to be in tile layout (a TILE input is padded along the "
+            f"concat dim {dim}, so every input is untilized: convert the ROW_MAJOR ones to TILE first)"
         )
-    # Interleaved inputs concatenate into DRAM by default, as in ttnn, wherever they are.
-    default = output_memory_config(first, out_shape) if first.memory_config().is_sharded() else DRAM_MEMORY_CONFIG
-    config = memory_config or default
-    # Block-format tiles cannot be joined inside a tile: ttnn 0.81 concatenates such inputs as bfloat16 rows.
-    joins_inside_a_tile = axis >= rank - 2 and any(t.shape[axis] % TILE_SIZE for t in tensors)
-    out_dtype = DataType.BFLOAT16 if first.dtype in _BLOCK_FORMATS and joins_inside_a_tile else first.dtype
+    out_dtype = _concat_dtype(tensors, Layout.ROW_MAJOR if retiled else first.layout)
+    config = memory_config or DRAM_MEMORY_CONFIG  # ttnn's default, wherever the inputs are
+    _check_concat_placement(tensors, retiled, config)
     return launch(
         "concat",
         list(tensors),
@@ -719,7 +771,10 @@ def concat(
         layout=first.layout,
         memory_config=config,
         output_tensor=output_tensor,
-        exact=exact_copy(first.dtype, out_dtype, axis != rank - 1 or all(t.shape[-1] % 16 == 0 for t in tensors)),
+        exact=all(
+            exact_copy(t.dtype, out_dtype, axis != rank - 1 or all(x.shape[-1] % 16 == 0 for x in tensors))
+            for t in tensors
+        ),
     )
 
 
