@@ -689,11 +689,18 @@ def _check_concat_placement(tensors: Sequence[Tensor], retiled: bool, output: Me
 
     Concatenated as they are, the inputs must all be interleaved, or all sharded, or (into an interleaved output)
     follow an L1-sharded first one while every interleaved one is in L1; a sharded output must lie on the first
-    input's grid. Untilized first (a tile-padded concat dim), any mix passes, but a block-sharded input must hold a
-    single matrix and all-sharded inputs must share their grid."""
+    input's grid. Untilized first (a tile-padded concat dim), width- and block-sharded inputs mix with interleaved
+    ones but height-sharded ones do not, a block-sharded input must hold a single matrix and all-sharded inputs must
+    share their grid."""
     configs = [t.memory_config() for t in tensors]
     sharded = [c.is_sharded() for c in configs]
     if retiled:
+        layouts = {c.memory_layout for c in configs}
+        if TensorMemoryLayout.HEIGHT_SHARDED in layouts and TensorMemoryLayout.INTERLEAVED in layouts:
+            raise RuntimeError(
+                "TT_FATAL: concat: bad optional access (an untilized height-sharded input concatenated with an "
+                "interleaved one: move them to one kind first)"
+            )
         for tensor, config in zip(tensors, configs, strict=True):
             if config.memory_layout == TensorMemoryLayout.BLOCK_SHARDED and math.prod(tensor.padded_shape[:-2]) != 1:
                 raise RuntimeError(
