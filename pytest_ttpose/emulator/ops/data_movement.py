@@ -193,6 +193,13 @@ def to_memory_config(
         # ttnn 0.81 returns a tensor already in the target config as it is: dtype is ignored (measured on mocked
         # n150 and p150 for bfloat8_b, bfloat16 and float32, interleaved and sharded); a move takes dtype
         return tensor
+    if dtype not in (None, tensor.dtype) and tensor.layout != Layout.TILE:
+        # ttnn converts the dtype with its copy op, which reads tiles only (copy_device_operation.cpp:135)
+        raise RuntimeError(
+            f"TT_FATAL: to_memory_config: input_tensor_a.layout() == Layout::TILE (changing a ROW_MAJOR tensor's "
+            f"dtype from {tensor.dtype} to {dtype}: convert it with ttnn.to_layout(x, TILE_LAYOUT) or ttnn.typecast "
+            "first)"
+        )
     _check_dram_sharded_read(tensor, memory_config)
     return launch(
         "to_memory_config",
@@ -684,19 +691,50 @@ def _concat_dtype(tensors: Sequence[Tensor], layout: Layout) -> DataType:
     return dtypes[0]
 
 
-def _check_concat_placement(tensors: Sequence[Tensor], retiled: bool, output: MemoryConfig) -> None:
+def _concat_layout(tensors: Sequence[Tensor]) -> Layout:
+    """The layout ttnn 0.81 concatenates mixed layouts in: TILE when the first input is TILE and every ROW_MAJOR one
+    is whole tiles in its last two dimensions, else ROW_MAJOR (measured on mocked n150 and p150)."""
+    first = tensors[0]
+    if first.layout != Layout.TILE:
+        return first.layout
+    whole_tiles = all(
+        t.layout == Layout.TILE or (t.shape[-1] % TILE_SIZE == 0 and len(t.shape) > 1 and t.shape[-2] % TILE_SIZE == 0)
+        for t in tensors
+    )
+    return Layout.TILE if whole_tiles else Layout.ROW_MAJOR
+
+
+def _rows_aligned(tensors: Sequence[Tensor], dtype: DataType) -> bool:
+    """Whether every input's ROW_MAJOR row of ``dtype`` ends on its buffer's alignment; ttnn transposes a last-dim
+    concat of rows that do not before joining them."""
+    device = tensors[0].device()
+    assert device is not None
+    arch = device._arch_spec
+    size = 4 if dtype in (DataType.FLOAT32, DataType.UINT32, DataType.INT32) else 2
+
+    def alignment(tensor: Tensor) -> int:
+        dram = tensor.memory_config().buffer_type == BufferType.DRAM
+        return arch.dram_alignment if dram else arch.l1_alignment
+
+    return all(t.shape[-1] * size % alignment(t) == 0 for t in tensors)
+
+
+def _check_concat_placement(
+    tensors: Sequence[Tensor], retiled: bool, output: MemoryConfig, joined_rows_aligned: bool
+) -> None:
     """Which mixes of sharded and interleaved inputs ttnn 0.81's concat takes (measured on mocked n150 and p150).
 
     Concatenated as they are, the inputs must all be interleaved, or all sharded, or (into an interleaved output)
     follow an L1-sharded first one while every interleaved one is in L1; a sharded output must lie on the first
     input's grid. Untilized first (a tile-padded concat dim), width- and block-sharded inputs mix with interleaved
-    ones but height-sharded ones do not, a block-sharded input must hold a single matrix and all-sharded inputs must
-    share their grid."""
+    ones, height-sharded ones only when rows are joined through a transpose (unaligned rows on the last dim), a
+    block-sharded input must hold a single matrix and all-sharded inputs must share their grid."""
     configs = [t.memory_config() for t in tensors]
     sharded = [c.is_sharded() for c in configs]
     if retiled:
         layouts = {c.memory_layout for c in configs}
-        if TensorMemoryLayout.HEIGHT_SHARDED in layouts and TensorMemoryLayout.INTERLEAVED in layouts:
+        mixed_height = TensorMemoryLayout.HEIGHT_SHARDED in layouts and TensorMemoryLayout.INTERLEAVED in layouts
+        if mixed_height and joined_rows_aligned:
             raise RuntimeError(
                 "TT_FATAL: concat: bad optional access (an untilized height-sharded input concatenated with an "
                 "interleaved one: move them to one kind first)"
@@ -760,22 +798,24 @@ def concat(
     out_shape = list(first.shape)
     out_shape[axis] = sum(t.shape[axis] for t in tensors)
     # A TILE input padded along the concat dim makes ttnn untilize every input (bfloat8_b into bfloat16), concatenate
-    # the rows and tilize the result; otherwise each input takes the first one's layout.
+    # the rows and tilize the result; otherwise the inputs take one layout first (_concat_layout).
     retiled = any(t.layout == Layout.TILE and t.shape[axis] != t.padded_shape[axis] for t in tensors)
     if retiled and any(t.layout != Layout.TILE for t in tensors):
         raise RuntimeError(
             "TT_FATAL: ttnn.concat: expected all input tensors to be in tile layout (a TILE input is padded along the "
             f"concat dim {dim}, so every input is untilized: convert the ROW_MAJOR ones to TILE first)"
         )
-    out_dtype = _concat_dtype(tensors, Layout.ROW_MAJOR if retiled else first.layout)
+    layout = Layout.TILE if retiled else _concat_layout(tensors)
+    out_dtype = _concat_dtype(tensors, Layout.ROW_MAJOR if retiled else layout)
     config = memory_config or DRAM_MEMORY_CONFIG  # ttnn's default, wherever the inputs are
-    _check_concat_placement(tensors, retiled, config)
+    joined_rows_aligned = axis != rank - 1 or _rows_aligned(tensors, out_dtype)
+    _check_concat_placement(tensors, retiled, config, joined_rows_aligned)
     return launch(
         "concat",
         list(tensors),
         lambda v: torch.cat(v, dim=axis),
         dtype=out_dtype,
-        layout=first.layout,
+        layout=layout,
         memory_config=config,
         output_tensor=output_tensor,
         exact=all(

@@ -130,7 +130,15 @@ def _sharded_output_of_interleaved(
     """
     shard = memory_config.shard_spec
     assert shard is not None
+    device = a.device()
+    assert device is not None
+    grid = device.compute_with_storage_grid_size()
     box = shard.grid.bounding_box()
+    if box.end.x >= grid.x or box.end.y >= grid.y:
+        raise RuntimeError(
+            f"TT_FATAL: {op}: bbox.contains(shard_grid): the output's shard grid {shard.grid} leaves the "
+            f"{grid.x}x{grid.y} compute grid"
+        )
     one_row, one_column = box.start.y == box.end.y, box.start.x == box.end.x
     layout = memory_config.memory_layout
     if layout == TensorMemoryLayout.BLOCK_SHARDED and one_row != one_column:
@@ -139,9 +147,6 @@ def _sharded_output_of_interleaved(
     padded = [*out_shape[:-2], _tile_padded(out_shape[-2]), _tile_padded(out_shape[-1])]
     batches = math.prod(padded[:-2])
     m_tiles, n_tiles = padded[-2] // TILE_SIZE, padded[-1] // TILE_SIZE
-    device = a.device()
-    assert device is not None
-    grid = device.compute_with_storage_grid_size()
     if layout == TensorMemoryLayout.BLOCK_SHARDED:
         if max(m_tiles, n_tiles) > _MAX_SINGLE_CORE_TILES or batches > grid.y:
             raise RuntimeError(
@@ -165,6 +170,26 @@ def _sharded_output_of_interleaved(
     shape = [padded[-2], per_core * TILE_SIZE] if along_n else [per_core * TILE_SIZE, padded[-1]]
     spec = ShardSpec(_cores_row_wise(count, grid), shape, ShardOrientation.ROW_MAJOR)
     return MemoryConfig(layout, memory_config.buffer_type, spec)
+
+
+def _check_derived_output(op: str, a: Tensor, memory_config: MemoryConfig | None) -> None:
+    """The config ttnn derives from a sharded input_tensor_a writes a sharded output in a's memory layout, on cores
+    inside a's grid (matmul_program_config.cpp:683, matmul_device_operation.cpp:754; measured)."""
+    if memory_config is None or memory_config.shard_spec is None:
+        return
+    ours = a.memory_config()
+    assert ours.shard_spec is not None
+    if memory_config.memory_layout != ours.memory_layout:
+        raise RuntimeError(
+            f"TT_FATAL: {op}: input_tensor_a.memory_config().memory_layout() == output_mem_config.memory_layout() "
+            f"({ours.memory_layout.name} input, {memory_config.memory_layout.name} output: shard the output like "
+            "the input, or pass a program_config)"
+        )
+    if not CoreRangeSet([ours.shard_spec.grid.bounding_box()]).contains(memory_config.shard_spec.grid.bounding_box()):
+        raise RuntimeError(
+            f"TT_FATAL: {op}: bbox.contains(shard_grid): the output's shard grid {memory_config.shard_spec.grid} "
+            f"leaves input_tensor_a's {ours.shard_spec.grid} (put the output on the input's cores)"
+        )
 
 
 def _check_batches(a_batch: list[int], b_batch: list[int], tuned: bool) -> None:
@@ -216,6 +241,7 @@ def _matmul(
                 "orientation when ttnn derives the program config; reshard it or pass a program_config"
             )
         _check_derived_block_grid(op, a)
+        _check_derived_output(op, a, memory_config)
         if activation is not None:
             raise RuntimeError(
                 f"TT_FATAL: {op}: a fused activation on a sharded input_tensor_a needs a program_config "

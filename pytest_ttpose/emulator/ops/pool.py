@@ -143,10 +143,12 @@ def upsample(
         )
     shard = input_tensor.memory_config().shard_spec
     box = shard.grid.bounding_box() if shard is not None else None
-    if mode == "bilinear" and shard is not None and box is not None and box.end.y > box.start.y:
+    several_rows_and_columns = box is not None and box.end.y > box.start.y and box.end.x > box.start.x
+    if mode == "bilinear" and shard is not None and several_rows_and_columns:
         if shard.orientation != ShardOrientation.ROW_MAJOR:
             # bilinear reads its neighbour rows through a halo, whose sliding window walks the cores row by row
-            # from the origin; a COL_MAJOR grid of several rows puts its second core below the first
+            # from the origin; a COL_MAJOR grid of several rows and columns puts its second core below the first
+            # (on a single row or column both orders walk the same cores, which ttnn takes)
             raise RuntimeError(
                 f"TT_FATAL: upsample: Sliding-window shard grid core 1 is {box.start.x}-{box.start.y + 1} but the "
                 "origin-anchored row walk addresses it as 1-0. Only an origin-anchored, row-filled grid is "
@@ -187,9 +189,9 @@ def upsample(
             out = F.interpolate(x, size=out_shape[1:3], mode="bilinear", align_corners=False)
         return out.permute(0, 2, 3, 1).contiguous()
 
-    # A height-sharded input gives its own sharding with taller shards, by default or when asked for by its config;
-    # an untilized one spreads the output rows evenly over its cores.
-    if padding_kept:
+    # A height-sharded input gives its own sharding, by default or when asked for by its config: nearest makes each
+    # shard taller by the scale, bilinear spreads the output rows evenly over the cores (measured).
+    if mode == "bilinear":
         sharded = pooled_output_config(input_tensor, n * out_shape[1] * out_shape[2], c)
     else:
         sharded = upsampled_output_config(input_tensor, out_shape[1] // h * out_shape[2] // w)
