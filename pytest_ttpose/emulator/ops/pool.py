@@ -144,7 +144,7 @@ def upsample(
     shard = input_tensor.memory_config().shard_spec
     box = shard.grid.bounding_box() if shard is not None else None
     several_rows_and_columns = box is not None and box.end.y > box.start.y and box.end.x > box.start.x
-    if mode == "bilinear" and shard is not None and several_rows_and_columns:
+    if mode == "bilinear" and shard is not None and box is not None and several_rows_and_columns:
         if shard.orientation != ShardOrientation.ROW_MAJOR:
             # bilinear reads its neighbour rows through a halo, whose sliding window walks the cores row by row
             # from the origin; a COL_MAJOR grid of several rows and columns puts its second core below the first
