@@ -195,12 +195,18 @@ def _require_aligned_row_major_shards(op: str, tensor: Tensor, *configs: MemoryC
 def to_memory_config(
     tensor: Tensor, memory_config: MemoryConfig, dtype: DataType | None = None, output_tensor: Tensor | None = None
 ) -> Tensor:
-    if output_tensor is None and memory_config == tensor.memory_config() and dtype in (None, tensor.dtype):
+    if output_tensor is None and memory_config == tensor.memory_config():
+        # ttnn 0.81 returns a tensor already in the target config as it is: dtype is ignored (measured on mocked
+        # n150 and p150 for bfloat8_b, bfloat16 and float32, interleaved and sharded); a move takes dtype
         return tensor
+    if dtype not in (None, tensor.dtype) and tensor.layout != Layout.TILE:
+        # ttnn converts the dtype with its copy op, which reads tiles only (copy_device_operation.cpp:135)
+        raise RuntimeError(
+            f"TT_FATAL: to_memory_config: input_tensor_a.layout() == Layout::TILE (changing a ROW_MAJOR tensor's "
+            f"dtype from {tensor.dtype} to {dtype}: convert it with ttnn.to_layout(x, TILE_LAYOUT) or ttnn.typecast "
+            "first)"
+        )
     _check_dram_sharded_read(tensor, memory_config, "to_memory_config")
-    interleaved_copy = not tensor.memory_config().is_sharded() and not memory_config.is_sharded()
-    if tensor.dtype == DataType.BFLOAT8_B and interleaved_copy:
-        dtype = None  # ttnn 0.81 copies a bfloat8_b tensor between interleaved configs as it is, ignoring dtype
     return launch(
         "to_memory_config",
         [tensor],
@@ -790,6 +796,99 @@ def getitem(input_tensor: Tensor, index: object) -> Tensor:
     return result
 
 
+def _concat_dtype(tensors: Sequence[Tensor], layout: Layout) -> DataType:
+    """The dtype every input has once in ``layout`` (a bfloat8_b tensor leaves TILE as bfloat16), which ttnn's concat
+    device op requires to be one."""
+    dtypes = [DataType.BFLOAT16 if t.dtype in _BLOCK_FORMATS and layout != Layout.TILE else t.dtype for t in tensors]
+    if len(set(dtypes)) > 1:
+        raise RuntimeError(
+            f"TT_FATAL: All Tensors should have same dtypes. (concat: {[t.dtype for t in tensors]}; typecast them to "
+            "one dtype first)"
+        )
+    return dtypes[0]
+
+
+def _concat_layout(tensors: Sequence[Tensor]) -> Layout:
+    """The layout ttnn 0.81 concatenates mixed layouts in: TILE when the first input is TILE and every ROW_MAJOR one
+    is whole tiles in its last two dimensions, else ROW_MAJOR (measured on mocked n150 and p150)."""
+    first = tensors[0]
+    if first.layout != Layout.TILE:
+        return first.layout
+    whole_tiles = all(
+        t.layout == Layout.TILE or (t.shape[-1] % TILE_SIZE == 0 and len(t.shape) > 1 and t.shape[-2] % TILE_SIZE == 0)
+        for t in tensors
+    )
+    return Layout.TILE if whole_tiles else Layout.ROW_MAJOR
+
+
+def _rows_aligned(tensors: Sequence[Tensor], dtype: DataType) -> bool:
+    """Whether every input's ROW_MAJOR row of ``dtype`` ends on its buffer's alignment; ttnn transposes a last-dim
+    concat of rows that do not before joining them."""
+    device = tensors[0].device()
+    assert device is not None
+    arch = device._arch_spec
+    size = 4 if dtype in (DataType.FLOAT32, DataType.UINT32, DataType.INT32) else 2
+
+    def alignment(tensor: Tensor) -> int:
+        dram = tensor.memory_config().buffer_type == BufferType.DRAM
+        return arch.dram_alignment if dram else arch.l1_alignment
+
+    return all(t.shape[-1] * size % alignment(t) == 0 for t in tensors)
+
+
+def _check_concat_placement(
+    tensors: Sequence[Tensor], retiled: bool, output: MemoryConfig, joined_rows_aligned: bool
+) -> None:
+    """Which mixes of sharded and interleaved inputs ttnn 0.81's concat takes (measured on mocked n150 and p150).
+
+    Concatenated as they are, the inputs must all be interleaved, or all sharded, or (into an interleaved output)
+    follow an L1-sharded first one while every interleaved one is in L1; a sharded output must lie on the first
+    input's grid. Untilized first (a tile-padded concat dim), width- and block-sharded inputs mix with interleaved
+    ones, height-sharded ones only when rows are joined through a transpose (unaligned rows on the last dim), a
+    block-sharded input must hold a single matrix and all-sharded inputs must share their grid."""
+    configs = [t.memory_config() for t in tensors]
+    sharded = [c.is_sharded() for c in configs]
+    if retiled:
+        layouts = {c.memory_layout for c in configs}
+        mixed_height = TensorMemoryLayout.HEIGHT_SHARDED in layouts and TensorMemoryLayout.INTERLEAVED in layouts
+        if mixed_height and joined_rows_aligned:
+            raise RuntimeError(
+                "TT_FATAL: concat: bad optional access (an untilized height-sharded input concatenated with an "
+                "interleaved one: move them to one kind first)"
+            )
+        for tensor, config in zip(tensors, configs, strict=True):
+            if config.memory_layout == TensorMemoryLayout.BLOCK_SHARDED and math.prod(tensor.padded_shape[:-2]) != 1:
+                raise RuntimeError(
+                    "TT_FATAL: concat: Can only write unbatched output interleaved (untilize_with_unpadding of a "
+                    f"block-sharded input of shape {list(tensor.shape)}: move it to interleaved memory first)"
+                )
+        grids = {c.shard_spec.grid for c in configs if c.shard_spec is not None}
+        if all(sharded) and len(grids) > 1:
+            raise RuntimeError(
+                "TT_FATAL: concat: Sharded tensors must have the same grid (reshard the inputs onto one grid)"
+            )
+        return
+    first = configs[0]
+    follows_first = (
+        not output.is_sharded()
+        and first.is_sharded()
+        and first.buffer_type == BufferType.L1
+        and all(c.is_sharded() or c.buffer_type == BufferType.L1 for c in configs)
+    )
+    if len(set(sharded)) > 1 and not follows_first:
+        raise RuntimeError(
+            "TT_FATAL: concat: All tensors must be sharded or all must be interleaved (mixing is taken only after an "
+            "L1-sharded first tensor, with every interleaved one in L1, into an interleaved output): move them to one "
+            "kind first"
+        )
+    out_shard, first_shard = output.shard_spec, first.shard_spec
+    if out_shard is not None and first_shard is not None and out_shard.grid != first_shard.grid:
+        raise RuntimeError(
+            f"TT_FATAL: concat: the output's shard grid {out_shard.grid} must be the first input's "
+            f"{first_shard.grid} (give the output the inputs' grid)"
+        )
+
+
 def concat(
     tensors: Sequence[Tensor],
     dim: int = 0,
@@ -813,31 +912,33 @@ def concat(
                 f"TT_FATAL: concat: all tensors must have the same shape except along dim {dim}: "
                 f"{[list(x.shape) for x in tensors]}"
             )
-        if t.dtype != first.dtype:
-            raise RuntimeError(f"TT_FATAL: All Tensors should have same dtypes. (concat: {[x.dtype for x in tensors]})")
-        if t.layout != first.layout:
-            raise RuntimeError("TT_FATAL: concat: all tensors must have the same layout")
     out_shape = list(first.shape)
     out_shape[axis] = sum(t.shape[axis] for t in tensors)
-    if len({t.memory_config().is_sharded() for t in tensors}) > 1:
+    # A TILE input padded along the concat dim makes ttnn untilize every input (bfloat8_b into bfloat16), concatenate
+    # the rows and tilize the result; otherwise the inputs take one layout first (_concat_layout).
+    retiled = any(t.layout == Layout.TILE and t.shape[axis] != t.padded_shape[axis] for t in tensors)
+    if retiled and any(t.layout != Layout.TILE for t in tensors):
         raise RuntimeError(
-            "TT_FATAL: concat: all tensors must be sharded or all must be interleaved; move them to one kind first"
+            "TT_FATAL: ttnn.concat: expected all input tensors to be in tile layout (a TILE input is padded along the "
+            f"concat dim {dim}, so every input is untilized: convert the ROW_MAJOR ones to TILE first)"
         )
-    # Interleaved inputs concatenate into DRAM by default, as in ttnn, wherever they are.
-    default = output_memory_config(first, out_shape) if first.memory_config().is_sharded() else DRAM_MEMORY_CONFIG
-    config = memory_config or default
-    # Block-format tiles cannot be joined inside a tile: ttnn 0.81 concatenates such inputs as bfloat16 rows.
-    joins_inside_a_tile = axis >= rank - 2 and any(t.shape[axis] % TILE_SIZE for t in tensors)
-    out_dtype = DataType.BFLOAT16 if first.dtype in _BLOCK_FORMATS and joins_inside_a_tile else first.dtype
+    layout = Layout.TILE if retiled else _concat_layout(tensors)
+    out_dtype = _concat_dtype(tensors, Layout.ROW_MAJOR if retiled else layout)
+    config = memory_config or DRAM_MEMORY_CONFIG  # ttnn's default, wherever the inputs are
+    joined_rows_aligned = axis != rank - 1 or _rows_aligned(tensors, out_dtype)
+    _check_concat_placement(tensors, retiled, config, joined_rows_aligned)
     return launch(
         "concat",
         list(tensors),
         lambda v: torch.cat(v, dim=axis),
         dtype=out_dtype,
-        layout=first.layout,
+        layout=layout,
         memory_config=config,
         output_tensor=output_tensor,
-        exact=exact_copy(first.dtype, out_dtype, axis != rank - 1 or all(t.shape[-1] % 16 == 0 for t in tensors)),
+        exact=all(
+            exact_copy(t.dtype, out_dtype, axis != rank - 1 or all(x.shape[-1] % 16 == 0 for x in tensors))
+            for t in tensors
+        ),
     )
 
 

@@ -6,6 +6,7 @@ is how the FPU/SFPU results land in a TT buffer; the SFPU's approximations of ex
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 
 import torch
@@ -15,25 +16,85 @@ from ..memory import shard_not_tile_sized
 from ..tensor import Tensor
 from ..types import (
     TILE_SIZE,
+    BufferType,
     CoreRangeSet,
     DataType,
     Layout,
     MemoryConfig,
+    ShardSpec,
     SigmoidMode,
     SoftmaxDefaultProgramConfig,
     UnaryWithParam,
+    padded_shape_for,
     reject_unsupported,
 )
 from .common import apply_unary, check_program_on_shard_grid, dimension_in_range, output_memory_config
 
 
 def _broadcast_shape(a: Sequence[int], b: Sequence[int], op: str) -> list[int]:
-    try:
-        return list(torch.broadcast_shapes(tuple(a), tuple(b)))
-    except RuntimeError as error:
+    """The broadcast output shape, or ttnn's error: the last two dimensions are checked first (binary_ng picks its
+    subtile broadcast from them), the others by its broadcasting rule."""
+    rank = max(len(a), len(b))
+    dims_a, dims_b = [1] * (rank - len(a)) + list(a), [1] * (rank - len(b)) + list(b)
+    fits = [x == y or 1 in (x, y) for x, y in zip(dims_a, dims_b, strict=True)]
+    if not all(fits[-2:]):
         raise RuntimeError(
-            f"TT_THROW: Invalid subtile broadcast type: {op}: shapes {list(a)} and {list(b)} cannot be broadcast"
-        ) from error
+            f"TT_THROW: Invalid subtile broadcast type: {op}: shapes {list(a)} and {list(b)} cannot be broadcast in "
+            "their last two dimensions"
+        )
+    if not all(fits):
+        index = max(i for i, fit in enumerate(fits) if not fit)
+        raise RuntimeError(
+            f"TT_FATAL: {op}: Broadcasting rule violation for rank {index - rank}, dim a: {dims_a[index]}, dim b: "
+            f"{dims_b[index]} (shapes {list(a)} and {list(b)})"
+        )
+    return [x + y - 1 if 1 in (x, y) else x for x, y in zip(dims_a, dims_b, strict=True)]
+
+
+def _shard_scaled_to(shard: ShardSpec, source: Sequence[int], target: Sequence[int]) -> ShardSpec:
+    """ttnn's binary_ng ``adjust_to_shape``: the shard's height and width scaled by how much the padded tensor grows
+    (height: every dimension but the last folded), never below one tile."""
+    height = max(shard.shape[0] * math.prod(target[:-1]) // math.prod(source[:-1]), TILE_SIZE)
+    width = max(shard.shape[1] * target[-1] // source[-1], TILE_SIZE)
+    return ShardSpec(shard.grid, [height, width], shard.orientation)
+
+
+def _binary_memory_config(
+    op: str, a: Tensor, b: Tensor, out_shape: Sequence[int], layout: Layout, memory_config: MemoryConfig | None
+) -> MemoryConfig:
+    """The output memory config ttnn 0.81's binary_ng picks for two tensors (measured on mocked n150 and p150).
+
+    Without ``memory_config``: a sharded ``a``'s config, unless ``b`` is sharded over more cores; an interleaved
+    ``a`` in DRAM yields to a sharded ``b``, one in L1 does not. The chosen input's shard is scaled to the output's
+    padded shape (a broadcast operand's shard grows with the output)."""
+
+    def scaled(source: Tensor) -> MemoryConfig:
+        config = source.memory_config()
+        assert config.shard_spec is not None
+        shard = _shard_scaled_to(
+            config.shard_spec, padded_shape_for(source.shape, layout), padded_shape_for(out_shape, layout)
+        )
+        return MemoryConfig(config.memory_layout, config.buffer_type, shard)
+
+    a_config, b_config = a.memory_config(), b.memory_config()
+    if memory_config is not None:
+        if not memory_config.is_sharded() or memory_config.shard_spec is not None:
+            return memory_config
+        for source in (a, b):  # a sharded config without a shard spec takes the sharded input's, scaled
+            if source.memory_config().shard_spec is not None:
+                inherited = scaled(source)
+                return MemoryConfig(memory_config.memory_layout, memory_config.buffer_type, inherited.shard_spec)
+        raise RuntimeError(
+            f"TT_THROW: {op}: Output memory config is sharded but has no shard spec, and no input tensors are "
+            "sharded (give the memory config a shard spec)"
+        )
+    a_shard, b_shard = a_config.shard_spec, b_config.shard_spec
+    if b_shard is not None:
+        if a_shard is None and a_config.buffer_type == BufferType.DRAM:
+            return scaled(b)
+        if a_shard is not None and b_shard.num_cores() > a_shard.num_cores():
+            return scaled(b)
+    return scaled(a) if a_shard is not None else a_config
 
 
 def _output_layout(inputs: Sequence[Tensor]) -> Layout:
@@ -105,6 +166,10 @@ def _binary(
             )
         out_shape = _broadcast_shape(input_tensor_a.shape, input_tensor_b.shape, op)
         inputs = [input_tensor_a, input_tensor_b]
+        if output_tensor is None or memory_config is not None:
+            memory_config = _binary_memory_config(
+                op, input_tensor_a, input_tensor_b, out_shape, _output_layout(inputs), memory_config
+            )
 
         def compute(v: list[torch.Tensor]) -> torch.Tensor:
             return finish(fn(v[0], v[1]))
@@ -122,7 +187,9 @@ def _binary(
         compute,
         dtype=dtype or input_tensor_a.dtype,
         layout=_output_layout(inputs),
-        memory_config=memory_config or output_memory_config(input_tensor_a, out_shape),
+        # with neither memory_config nor output_tensor a scalar op keeps the input's config; ttnn writes into a given
+        # output_tensor's own config
+        memory_config=memory_config or (output_tensor or input_tensor_a).memory_config(),
         output_tensor=output_tensor,
         fresh=True,
     )

@@ -15,11 +15,15 @@ from ..types import (
     DRAM_MEMORY_CONFIG,
     TILE_SIZE,
     Arch,
+    CoreCoord,
+    CoreRange,
+    CoreRangeSet,
     DataType,
     Layout,
     MathFidelity,
     MemoryConfig,
     ShardOrientation,
+    ShardSpec,
     TensorMemoryLayout,
     UnaryWithParam,
     WormholeComputeKernelConfig,
@@ -96,6 +100,98 @@ def _check_derived_block_grid(op: str, a: Tensor) -> None:
             )
 
 
+def _cores_row_wise(count: int, grid: CoreCoord) -> CoreRangeSet:
+    """``count`` cores of a ``grid.x`` by ``grid.y`` grid taken row by row from the origin (ttnn's
+    num_cores_to_corerangeset)."""
+    rows, rest = divmod(count, grid.x)
+    ranges = [CoreRange(CoreCoord(0, 0), CoreCoord(grid.x - 1, rows - 1))] if rows else []
+    if rest:
+        ranges.append(CoreRange(CoreCoord(0, rows), CoreCoord(rest - 1, rows)))
+    return CoreRangeSet(ranges)
+
+
+# The largest output block, in tiles along M (per batch) and along N, that ttnn 0.81 puts on one core for a
+# block-sharded output of interleaved inputs (measured on mocked n150 and p150: 16 fits, 18 and 24 do not).
+_MAX_SINGLE_CORE_TILES = 16
+
+
+def _sharded_output_of_interleaved(
+    op: str, a: Tensor, out_shape: list[int], memory_config: MemoryConfig
+) -> MemoryConfig:
+    """The output config ttnn 0.81's derived program config gives a sharded ``memory_config`` when both inputs are
+    interleaved (measured on mocked n150 and p150):
+
+    * a block-sharded config on a single row of cores is written width-sharded, on a single column height-sharded,
+      with the caller's shard spec;
+    * on a grid of rows and columns (or one core), each batch's whole M x N output goes to one core, the batches
+      down the first column, ROW_MAJOR (up to 16 tiles along M and along N);
+    * width (height) sharding spreads N (M) over as few cores of the compute grid as hold it, one tile deep where
+      it can, taken row by row, ROW_MAJOR; a batched ``a`` gets no such config.
+    """
+    shard = memory_config.shard_spec
+    assert shard is not None
+    device = a.device()
+    assert device is not None
+    grid = device.compute_with_storage_grid_size()
+    box = shard.grid.bounding_box()
+    if box.end.x >= grid.x or box.end.y >= grid.y:
+        raise RuntimeError(
+            f"TT_FATAL: {op}: bbox.contains(shard_grid): the output's shard grid {shard.grid} leaves the "
+            f"{grid.x}x{grid.y} compute grid"
+        )
+    one_row, one_column = box.start.y == box.end.y, box.start.x == box.end.x
+    layout = memory_config.memory_layout
+    if layout == TensorMemoryLayout.BLOCK_SHARDED and one_row != one_column:
+        relabelled = TensorMemoryLayout.WIDTH_SHARDED if one_row else TensorMemoryLayout.HEIGHT_SHARDED
+        return MemoryConfig(relabelled, memory_config.buffer_type, shard)
+    padded = [*out_shape[:-2], _tile_padded(out_shape[-2]), _tile_padded(out_shape[-1])]
+    batches = math.prod(padded[:-2])
+    m_tiles, n_tiles = padded[-2] // TILE_SIZE, padded[-1] // TILE_SIZE
+    if layout == TensorMemoryLayout.BLOCK_SHARDED:
+        if max(m_tiles, n_tiles) > _MAX_SINGLE_CORE_TILES or batches > grid.y:
+            raise RuntimeError(
+                f"TT_FATAL: {op}: !shard_grid_fit_error (the block-sharded output of interleaved inputs puts each "
+                f"batch's {m_tiles}x{n_tiles}-tile output on one core, which holds at most "
+                f"{_MAX_SINGLE_CORE_TILES}x{_MAX_SINGLE_CORE_TILES}: pass a program_config or an interleaved "
+                "memory_config)"
+            )
+        cores = CoreRangeSet([CoreRange(CoreCoord(0, 0), CoreCoord(0, batches - 1))])
+        spec = ShardSpec(cores, [padded[-2], padded[-1]], ShardOrientation.ROW_MAJOR)
+        return MemoryConfig(layout, memory_config.buffer_type, spec)
+    if batches > 1:
+        raise RuntimeError(
+            f"TT_FATAL: {op}: !shard_grid_fit_error (a {layout.name} output of a batched interleaved input_tensor_a "
+            "gets no shard spec that fits: fold the batch into M, or pass a program_config)"
+        )
+    along_n = layout == TensorMemoryLayout.WIDTH_SHARDED
+    tiles = n_tiles if along_n else m_tiles
+    per_core = -(-tiles // (grid.x * grid.y))
+    count = -(-tiles // per_core)
+    shape = [padded[-2], per_core * TILE_SIZE] if along_n else [per_core * TILE_SIZE, padded[-1]]
+    spec = ShardSpec(_cores_row_wise(count, grid), shape, ShardOrientation.ROW_MAJOR)
+    return MemoryConfig(layout, memory_config.buffer_type, spec)
+
+
+def _check_derived_output(op: str, a: Tensor, memory_config: MemoryConfig | None) -> None:
+    """The config ttnn derives from a sharded input_tensor_a writes a sharded output in a's memory layout, on cores
+    inside a's grid (matmul_program_config.cpp:683, matmul_device_operation.cpp:754; measured)."""
+    if memory_config is None or memory_config.shard_spec is None:
+        return
+    ours = a.memory_config()
+    assert ours.shard_spec is not None
+    if memory_config.memory_layout != ours.memory_layout:
+        raise RuntimeError(
+            f"TT_FATAL: {op}: input_tensor_a.memory_config().memory_layout() == output_mem_config.memory_layout() "
+            f"({ours.memory_layout.name} input, {memory_config.memory_layout.name} output: shard the output like "
+            "the input, or pass a program_config)"
+        )
+    if not CoreRangeSet([ours.shard_spec.grid.bounding_box()]).contains(memory_config.shard_spec.grid.bounding_box()):
+        raise RuntimeError(
+            f"TT_FATAL: {op}: bbox.contains(shard_grid): the output's shard grid {memory_config.shard_spec.grid} "
+            f"leaves input_tensor_a's {ours.shard_spec.grid} (put the output on the input's cores)"
+        )
+
+
 def _check_batches(a_batch: list[int], b_batch: list[int], tuned: bool) -> None:
     """ttnn 0.81 broadcasts a ``b`` without batch dimensions (all 1); otherwise the batch dimensions must agree, except
     an ``a`` without batch dimensions under a caller-chosen 1D program config, which the emulator lets through."""
@@ -145,6 +241,7 @@ def _matmul(
                 "orientation when ttnn derives the program config; reshard it or pass a program_config"
             )
         _check_derived_block_grid(op, a)
+        _check_derived_output(op, a, memory_config)
         if activation is not None:
             raise RuntimeError(
                 f"TT_FATAL: {op}: a fused activation on a sharded input_tensor_a needs a program_config "
@@ -168,6 +265,16 @@ def _matmul(
             f"TT_FATAL: Unsupported bias shape: padded last dimension of bias, {_tile_padded(bias.shape[-1])}, not "
             f"equal to second input's padded last dimension, {_tile_padded(b_shape[-1])}."
         )
+    if (
+        memory_config is not None
+        and memory_config.shard_spec is not None
+        and optional_output_tensor is None
+        and not tuned
+        and not a.memory_config().is_sharded()
+        and not b.memory_config().is_sharded()
+        and all(d == 1 for d in b_shape[:-2])
+    ):
+        memory_config = _sharded_output_of_interleaved(op, a, out_shape, memory_config)
     device = a.device()
     assert device is not None
     fidelity = math_fidelity(compute_kernel_config, default_matmul_fidelity(a, b, device.arch(), tuned))

@@ -143,10 +143,12 @@ def upsample(
         )
     shard = input_tensor.memory_config().shard_spec
     box = shard.grid.bounding_box() if shard is not None else None
-    if mode == "bilinear" and shard is not None and box is not None and box.end.y > box.start.y:
+    several_rows_and_columns = box is not None and box.end.y > box.start.y and box.end.x > box.start.x
+    if mode == "bilinear" and shard is not None and box is not None and several_rows_and_columns:
         if shard.orientation != ShardOrientation.ROW_MAJOR:
             # bilinear reads its neighbour rows through a halo, whose sliding window walks the cores row by row
-            # from the origin; a COL_MAJOR grid of several rows puts its second core below the first
+            # from the origin; a COL_MAJOR grid of several rows and columns puts its second core below the first
+            # (on a single row or column both orders walk the same cores, which ttnn takes)
             raise RuntimeError(
                 f"TT_FATAL: upsample: Sliding-window shard grid core 1 is {box.start.x}-{box.start.y + 1} but the "
                 "origin-anchored row walk addresses it as 1-0. Only an origin-anchored, row-filled grid is "
@@ -159,33 +161,51 @@ def upsample(
         scale_h = scale_w = scale_factor
     else:
         scale_h, scale_w = scale_factor
-    n, h, w, c = input_tensor.shape
-    if tuple(input_tensor.padded_shape) != tuple(input_tensor.shape):
+    tiled = input_tensor.layout == Layout.TILE
+    if tiled and shard is not None and mode == "nearest":
+        raise RuntimeError(
+            "TT_FATAL: upsample: path != UpsamplePath::UNSUPPORTED (nearest upsample of a sharded TILE input: "
+            "convert it to ROW_MAJOR first)"
+        )
+    # ttnn 0.81 untilizes a sharded TILE input for bilinear keeping its tile padding, which the output then holds as
+    # data: [N, H, W, C] upsamples as its padded shape (measured on mocked n150 and p150)
+    padding_kept = tiled and shard is not None and mode == "bilinear"
+    if tuple(input_tensor.padded_shape) != tuple(input_tensor.shape) and not padding_kept:
         raise RuntimeError(
             f"TT_FATAL: upsample: the input's padded shape {list(input_tensor.padded_shape)} must equal its logical "
             f"shape {list(input_tensor.shape)}: convert it to ROW_MAJOR first"
         )
+    n, h, w, c = input_tensor.padded_shape if padding_kept else input_tensor.shape
     out_shape = [n, int(h * scale_h), int(w * scale_w), c]
 
     def compute(v: list[torch.Tensor]) -> torch.Tensor:
-        x = v[0].permute(0, 3, 1, 2)
+        x = v[0]
+        if padding_kept:  # the tile padding the host wrote is zeros
+            x = F.pad(x, (0, c - x.shape[3], 0, w - x.shape[2]))
+        x = x.permute(0, 3, 1, 2)
         if mode == "nearest":
             out = F.interpolate(x, size=out_shape[1:3], mode="nearest")
         else:
             out = F.interpolate(x, size=out_shape[1:3], mode="bilinear", align_corners=False)
         return out.permute(0, 2, 3, 1).contiguous()
 
-    # A height-sharded input gives its own sharding with taller shards, by default or when asked for by its config.
-    sharded = upsampled_output_config(input_tensor, out_shape[1] // h * out_shape[2] // w)
+    # A height-sharded input gives its own sharding, by default or when asked for by its config: nearest makes each
+    # shard taller by the scale, bilinear spreads the output rows evenly over the cores (measured).
+    if mode == "bilinear":
+        sharded = pooled_output_config(input_tensor, n * out_shape[1] * out_shape[2], c)
+    else:
+        sharded = upsampled_output_config(input_tensor, out_shape[1] // h * out_shape[2] // w)
     if sharded is not None and memory_config not in (None, input_tensor.memory_config()):
         _check_upsample_output(input_tensor, memory_config)
     config = sharded or memory_config or output_memory_config(input_tensor, out_shape)
+    # the output is ROW_MAJOR whatever the input's layout (a TILE input is untilized first, bfloat8_b into bfloat16)
+    dtype = DataType.BFLOAT16 if input_tensor.dtype == DataType.BFLOAT8_B else input_tensor.dtype
     return launch(
         "upsample",
         [input_tensor],
         compute,
-        dtype=input_tensor.dtype,
-        layout=input_tensor.layout,
+        dtype=dtype,
+        layout=Layout.ROW_MAJOR,
         memory_config=config,
         exact=mode == "nearest",  # nearest copies whole pixels, so channel blocks stay intact
     )
