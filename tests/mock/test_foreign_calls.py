@@ -32,14 +32,6 @@ KNOWN_SPEC_DIVERGENCES = {
         "conv2d's default output on an L1 interleaved input: ttnn's auto-sharding planner picks a height-sharded L1 "
         "output, the emulator returns DRAM interleaved (not specific to the padded channels)"
     ),
-    "max_pool2d 5x5 of an interleaved 20x20x128 input": (
-        "max_pool2d's default output on an interleaved input: ttnn's auto-sharding planner picks a block-sharded "
-        "L1 output, the emulator keeps the input's memory config"
-    ),
-    "audit: max_pool2d of an input with more rows than batch x height x width": (
-        "max_pool2d's default output on an interleaved input (the auto-sharding planner, as above); the emulator "
-        "also ignores the rows past batch x height x width"
-    ),
 }
 # Calls real ttnn accepts that the emulator refuses with NotImplementedError, because it cannot give their values.
 NOT_MODELLED = {

@@ -24,15 +24,13 @@ from ..types import (
     DRAM_MEMORY_CONFIG,
     BufferType,
     Conv2dConfig,
-    CoreCoord,
-    CoreRange,
-    CoreRangeSet,
     DataType,
     Layout,
     MathFidelity,
     MemoryConfig,
     Op2DSliceConfig,
     ShardOrientation,
+    SliceTypeEnum,
     TensorMemoryLayout,
     WormholeComputeKernelConfig,
     reject_unsupported,
@@ -43,7 +41,14 @@ from .conv_programs import (
     SlidingWindow,
     build_sharded_conv_programs,
     is_l1_height_sharded,
-    sharded_output_config,
+)
+from .sliding_window_plans import (
+    ParallelConfig,
+    conv_input_channel_alignment,
+    conv_input_reshard,
+    conv_output_config,
+    conv_output_parallel_config,
+    plan_parallel_config,
 )
 
 # ttnn's conv2d resolves a missing compute config to HiFi4 (get_conv_default_compute_kernel_config).
@@ -155,23 +160,74 @@ def _conv_weights(
     return cached
 
 
-def _output_memory_config(
-    device: MeshDevice, input_tensor: Tensor, conv_config: Conv2dConfig | None, rows: int, out_channels: int
+def _planned_output_config(
+    device: MeshDevice,
+    input_tensor: Tensor,
+    conv_config: Conv2dConfig | None,
+    slice_config: Op2DSliceConfig | None,
+    *,
+    in_channels: int,
+    out_channels: int,
+    out_rows: int,
+    runs_as_matmul: bool,
+    depthwise: bool,
 ) -> MemoryConfig:
-    shard_layout = conv_config.shard_layout if conv_config is not None else None
-    if shard_layout is None and not input_tensor.memory_config().is_sharded():
-        return DRAM_MEMORY_CONFIG  # ttnn slices an interleaved-input conv through DRAM and returns it there
-    if shard_layout in (None, TensorMemoryLayout.HEIGHT_SHARDED):
-        grid_x, grid_y = device._arch_spec.compute_grid
-        cores = grid_x * grid_y
-        shard_height = math.ceil(math.ceil(rows / cores) / 32) * 32
-        used = math.ceil(rows / shard_height)
-        ranges = [CoreRange(CoreCoord(0, 0), CoreCoord(grid_x - 1, used // grid_x - 1))] if used >= grid_x else []
-        if used % grid_x:
-            row = used // grid_x
-            ranges.append(CoreRange(CoreCoord(0, row), CoreCoord(used % grid_x - 1, row)))
-        return sharded_output_config(CoreRangeSet(ranges), shard_height, out_channels)
-    return MemoryConfig(TensorMemoryLayout.INTERLEAVED, BufferType.L1)
+    """Where ttnn 0.81's conv planner puts a conv's output (before any memory_config move): a conv on a DRAM input
+    is sliced through DRAM and returns there, unless it runs as a matmul; otherwise the conv runs on the input's
+    sharding, or on one the planner derives (refusing a reshard without a shard_layout), and returns sharded in L1.
+    A matmul conv on an interleaved input without a shard_layout runs interleaved and returns in DRAM."""
+    config = conv_config or Conv2dConfig()
+    input_config = input_tensor.memory_config()
+    l1_path = (
+        slice_config.slice_type == SliceTypeEnum.L1Full
+        if slice_config is not None
+        else input_config.buffer_type == BufferType.L1
+    )
+    if not l1_path and not runs_as_matmul:
+        return DRAM_MEMORY_CONFIG
+    grid_size = device._arch_spec.compute_grid
+
+    def plan(scheme: TensorMemoryLayout | None, alignment: int, why: str) -> ParallelConfig:
+        return plan_parallel_config(
+            scheme,
+            op_name="Conv2d",
+            rows=out_rows,
+            in_channels=in_channels,
+            out_channels=out_channels,
+            channel_alignment=alignment,
+            grid_size=grid_size,
+            block_orientation=ShardOrientation.COL_MAJOR if config.transpose_shards else ShardOrientation.ROW_MAJOR,
+            pad_channels=not runs_as_matmul,
+            tile_rows=True,
+            tile_channels=True,
+            act_block_h_override=config.act_block_h_override,
+            depthwise=depthwise,
+            reshard_hint=why,
+        )
+
+    alignment = conv_input_channel_alignment(input_config, input_tensor.layout, runs_as_matmul, depthwise)
+    if input_config.is_sharded():
+        reshard = conv_input_reshard(
+            input_config,
+            input_tensor.layout,
+            in_channels,
+            runs_as_matmul,
+            depthwise,
+            config.reshard_if_not_optimal,
+        )
+        if reshard is None:
+            parallel = ParallelConfig.of(input_config)
+        else:
+            parallel = plan(reshard.scheme or config.shard_layout, alignment, reshard.why)
+    elif config.shard_layout is None:
+        # A matmul conv runs on the interleaved input and returns in DRAM. Any other conv gets the sharding ttnn's
+        # auto-shard picks by its L1 estimate (circular buffers, halo, split-reader cost model), which is not
+        # modelled: the emulator returns DRAM there, a known divergence (tests/emulator/known_divergences.yaml).
+        return DRAM_MEMORY_CONFIG
+    else:
+        parallel = plan(config.shard_layout, alignment, "")
+    output = conv_output_parallel_config(parallel, grid_size, out_channels, runs_as_matmul)
+    return conv_output_config(output, out_rows, out_channels)
 
 
 def conv2d(
@@ -264,7 +320,12 @@ def conv2d(
 
     out_rows = batch_size * out_h * out_w
     l1_sharded_input = is_l1_height_sharded(input_tensor)
-    runs_as_matmul = kernel == (1, 1) and stride_hw == (1, 1) and (top, bottom, left, right) == (0, 0, 0, 0)
+    runs_as_matmul = (
+        kernel == (1, 1)
+        and stride_hw == (1, 1)
+        and dilation_hw == (1, 1)
+        and (top, bottom, left, right) == (0, 0, 0, 0)
+    )
     work = ConvWork(
         batch_size, in_channels, out_channels, kernel, (out_h, out_w), groups, l1_sharded_input and not runs_as_matmul
     )
@@ -272,17 +333,29 @@ def conv2d(
     out_dtype = dtype or in_dtype
     inputs = [input_tensor, weight] + ([bias] if bias is not None else [])
     shard_layout = conv_config.shard_layout if conv_config is not None else None
+    # ttnn runs a width-sharded 1x1 conv through its conv kernels, not as a matmul
+    as_matmul = runs_as_matmul and shard_layout != TensorMemoryLayout.WIDTH_SHARDED
+    planned = _planned_output_config(
+        device,
+        input_tensor,
+        conv_config,
+        slice_config,
+        in_channels=in_channels,
+        out_channels=out_channels,
+        out_rows=out_rows,
+        runs_as_matmul=as_matmul,
+        depthwise=groups == in_channels == out_channels,
+    )
+    # the conv's programs are modelled (circular buffers, halo) for a height-sharded conv on the input's own cores
     input_shard = input_tensor.memory_config().shard_spec
-    col_major_input = input_shard is not None and input_shard.orientation == ShardOrientation.COL_MAJOR
-    if l1_sharded_input and (runs_as_matmul or col_major_input) and shard_layout is None:
-        # ttnn 0.81 plans a 1x1 conv on a sharded input without a shard layout as L1 interleaved, then refuses it;
-        # a COL_MAJOR input it reshards into that same plan (its convs walk the cores row-major).
-        hint = " (set conv_config.shard_layout, or shard the input ROW_MAJOR)" if col_major_input else ""
-        raise RuntimeError(
-            "TT_THROW: Conv2d supports Height, Block or Width Sharded Layouts but got TensorMemoryLayout::INTERLEAVED"
-            + hint
-        )
-    if l1_sharded_input and not runs_as_matmul:
+    on_input_cores = (
+        l1_sharded_input
+        and planned.memory_layout == TensorMemoryLayout.HEIGHT_SHARDED
+        and planned.shard_spec is not None
+        and input_shard is not None
+        and planned.shard_spec.grid == input_shard.grid
+    )
+    if on_input_cores and not as_matmul:
         window = SlidingWindow(
             batch_size,
             (input_height, input_width),
@@ -329,7 +402,7 @@ def conv2d(
         if not in_place:  # ttnn moves the sharded result to the asked-for memory config and frees it
             programs.conv_output.deallocate()
     else:
-        config = memory_config or _output_memory_config(device, input_tensor, conv_config, out_rows, out_channels)
+        config = memory_config or planned
         result = launch(
             "conv2d",
             inputs,
