@@ -18,10 +18,12 @@ from pytest_ttpose.devperf.descriptors import ConvWork
 
 from ..device import MeshDevice
 from ..dispatch import launch
+from ..memory import shard_not_tile_sized
 from ..numerics import fidelity_operands, math_operand, weights_hi
 from ..tensor import Tensor, host_tensor, store_values, to_device
 from ..types import (
     DRAM_MEMORY_CONFIG,
+    TILE_SIZE,
     BufferType,
     Conv2dConfig,
     DataType,
@@ -219,6 +221,20 @@ def _planned_output_config(
             parallel = ParallelConfig.of(input_config)
         else:
             parallel = plan(reshard.scheme or config.shard_layout, alignment, reshard.why)
+            shard = input_config.shard_spec
+            assert shard is not None
+            tiled_shard = shard.shape[0] % TILE_SIZE == 0 and shard.shape[1] % TILE_SIZE == 0
+            if (
+                runs_as_matmul
+                and input_tensor.layout == Layout.ROW_MAJOR
+                and not tiled_shard
+                and (parallel.scheme != TensorMemoryLayout.HEIGHT_SHARDED)
+            ):
+                # ttnn tilizes a row-major matmul input in its own sharding before a width or block reshard
+                raise RuntimeError(
+                    f"TT_FATAL: {shard_not_tile_sized(shard.shape)} (conv2d tilizes this row-major input in its "
+                    "shards before resharding it: shard it in whole tiles, or tilize it first)"
+                )
     elif config.shard_layout is None:
         # A matmul conv runs on the interleaved input and returns in DRAM. Any other conv gets the sharding ttnn's
         # auto-shard picks by its L1 estimate (circular buffers, halo, split-reader cost model), which is not
