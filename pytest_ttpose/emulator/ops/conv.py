@@ -38,6 +38,7 @@ from ..types import (
     reject_unsupported,
 )
 from .common import apply_unary, float_dtype, math_fidelity
+from .conv_auto_shard import ConvPlanInput, auto_shard_parallel_config
 from .conv_programs import (
     ShardedConv,
     SlidingWindow,
@@ -167,18 +168,15 @@ def _planned_output_config(
     input_tensor: Tensor,
     conv_config: Conv2dConfig | None,
     slice_config: Op2DSliceConfig | None,
-    *,
-    in_channels: int,
-    out_channels: int,
-    out_rows: int,
-    runs_as_matmul: bool,
-    depthwise: bool,
+    plan_input: ConvPlanInput,
 ) -> MemoryConfig:
     """Where ttnn 0.81's conv planner puts a conv's output (before any memory_config move): a conv on a DRAM input
     is sliced through DRAM and returns there, unless it runs as a matmul; otherwise the conv runs on the input's
     sharding, or on one the planner derives (refusing a reshard without a shard_layout), and returns sharded in L1.
     A matmul conv on an interleaved input without a shard_layout runs interleaved and returns in DRAM."""
     config = conv_config or Conv2dConfig()
+    in_channels, out_channels = plan_input.in_channels, plan_input.out_channels
+    out_rows, runs_as_matmul, depthwise = plan_input.window.output_rows, plan_input.runs_as_matmul, plan_input.depthwise
     input_config = input_tensor.memory_config()
     l1_path = (
         slice_config.slice_type == SliceTypeEnum.L1Full
@@ -236,10 +234,9 @@ def _planned_output_config(
                     "shards before resharding it: shard it in whole tiles, or tilize it first)"
                 )
     elif config.shard_layout is None:
-        # A matmul conv runs on the interleaved input and returns in DRAM. Any other conv gets the sharding ttnn's
-        # auto-shard picks by its L1 estimate (circular buffers, halo, split-reader cost model), which is not
-        # modelled: the emulator returns DRAM there, a known divergence (tests/emulator/known_divergences.yaml).
-        return DRAM_MEMORY_CONFIG
+        if runs_as_matmul:  # ttnn runs it on the interleaved input, as a matmul into DRAM
+            return DRAM_MEMORY_CONFIG
+        parallel = auto_shard_parallel_config(plan_input, grid_size)
     else:
         parallel = plan(config.shard_layout, alignment, "")
     output = conv_output_parallel_config(parallel, grid_size, out_channels, runs_as_matmul)
@@ -334,7 +331,6 @@ def conv2d(
         out = apply_unary(out, activation, inplace=True)
         return out.permute(0, 2, 3, 1).reshape(1, 1, batch_size * out_h * out_w, out_channels)
 
-    out_rows = batch_size * out_h * out_w
     l1_sharded_input = is_l1_height_sharded(input_tensor)
     runs_as_matmul = (
         kernel == (1, 1)
@@ -351,17 +347,30 @@ def conv2d(
     shard_layout = conv_config.shard_layout if conv_config is not None else None
     # ttnn runs a width-sharded 1x1 conv through its conv kernels, not as a matmul
     as_matmul = runs_as_matmul and shard_layout != TensorMemoryLayout.WIDTH_SHARDED
-    planned = _planned_output_config(
-        device,
-        input_tensor,
-        conv_config,
-        slice_config,
+    window = SlidingWindow(
+        batch_size,
+        (input_height, input_width),
+        (out_h, out_w),
+        kernel,
+        stride_hw,
+        dilation_hw,
+        (top, bottom, left, right),
+    )
+    plan_input = ConvPlanInput(
+        window=window,
         in_channels=in_channels,
         out_channels=out_channels,
-        out_rows=out_rows,
+        input_layout=input_tensor.layout,
+        input_dtype=input_tensor.dtype,
+        weights_dtype=w_dtype,
+        output_dtype=out_dtype,
+        has_bias=bias is not None,
         runs_as_matmul=as_matmul,
         depthwise=groups == in_channels == out_channels,
+        config=conv_config or Conv2dConfig(),
+        compute=compute_config,
     )
+    planned = _planned_output_config(device, input_tensor, conv_config, slice_config, plan_input)
     # the conv's programs are modelled (circular buffers, halo) for a height-sharded conv on the input's own cores
     input_shard = input_tensor.memory_config().shard_spec
     on_input_cores = (
@@ -372,15 +381,6 @@ def conv2d(
         and planned.shard_spec.grid == input_shard.grid
     )
     if on_input_cores and not as_matmul:
-        window = SlidingWindow(
-            batch_size,
-            (input_height, input_width),
-            (out_h, out_w),
-            kernel,
-            stride_hw,
-            dilation_hw,
-            (top, bottom, left, right),
-        )
         conv = ShardedConv(
             window=window,
             in_channels=input_channels,  # the halo moves, and the padded weights cover, every input channel

@@ -155,10 +155,12 @@ def _conv_case(
     layout: LayoutName,
     placement: InputPlacement = InputPlacement(),
     shard_layout: SchemeName | None = None,
+    output_dtype: Literal["bfloat16", "bfloat8_b"] = "bfloat16",
     **config: Any,
 ) -> None:
     g = geometry
     options = "".join(f" {key}={value}" for key, value in config.items())
+    options += "" if output_dtype == "bfloat16" else f" dtype={output_dtype}"
     name = (
         f"conv2d {g.batch}x{g.height}x{g.width} {in_channels}->{out_channels} k{g.kernel}s{g.stride} {layout} "
         f"{placement.scheme or placement.buffer}{placement.shard if placement.scheme else ''}"
@@ -186,6 +188,7 @@ def _conv_case(
             stride=[g.stride, g.stride],
             padding=[pad, pad],
             conv_config=ttnn.Conv2dConfig(weights_dtype=ttnn.bfloat16, **config),
+            dtype=getattr(ttnn, output_dtype),
         )
         bf16 = torch.bfloat16
         expected = torch.nn.functional.conv2d(
@@ -221,3 +224,16 @@ for _kernel, _height, _width, _orientation, _scheme in itertools.product(
 _conv_case(Geometry(1, 16, 16, 1, 1), 32, 32, "ROW_MAJOR", InputPlacement("L1", "HEIGHT_SHARDED", 8, (32, 32)), None)
 _conv_case(Geometry(1, 16, 16, 3, 1), 16, 32, "ROW_MAJOR", InputPlacement("L1", "HEIGHT_SHARDED", 8, (32, 16)), None,
            reshard_if_not_optimal=True)  # fmt: skip
+# no shard_layout on an L1 interleaved input: ttnn's auto-sharding picks by its L1 estimate
+for _geometry, (_cin, _cout), _layout in itertools.product(
+    [Geometry(1, 16, 16, 3, 1), Geometry(2, 8, 20, 3, 2), Geometry(1, 13, 20, 3, 1), Geometry(1, 8, 8, 3, 1)],
+    [(3, 8), (3, 48), (8, 48), (16, 32), (32, 8), (32, 96), (64, 64), (128, 32)],
+    ["ROW_MAJOR", "TILE"],
+):
+    _conv_case(_geometry, _cin, _cout, _layout)
+for _layout in ("ROW_MAJOR", "TILE"):
+    _conv_case(Geometry(1, 13, 20, 3, 1), 16, 32, _layout, output_dtype="bfloat8_b")
+    _conv_case(Geometry(1, 8, 20, 3, 1), 8, 16, _layout, output_dtype="bfloat8_b")
+# few rows, many channels: width sharding needs the least L1
+for _cin, _cout in ((256, 64), (512, 32), (192, 192)):
+    _conv_case(Geometry(1, 4, 4, 3, 1), _cin, _cout, "TILE")
