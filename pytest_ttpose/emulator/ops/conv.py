@@ -164,17 +164,14 @@ def _conv_weights(
 
 
 def _planned_output_config(
-    device: MeshDevice,
-    input_tensor: Tensor,
-    conv_config: Conv2dConfig | None,
-    slice_config: Op2DSliceConfig | None,
-    plan_input: ConvPlanInput,
-) -> MemoryConfig:
-    """Where ttnn 0.81's conv planner puts a conv's output (before any memory_config move): a conv on a DRAM input
-    is sliced through DRAM and returns there, unless it runs as a matmul; otherwise the conv runs on the input's
-    sharding, or on one the planner derives (refusing a reshard without a shard_layout), and returns sharded in L1.
-    A matmul conv on an interleaved input without a shard_layout runs interleaved and returns in DRAM."""
-    config = conv_config or Conv2dConfig()
+    device: MeshDevice, input_tensor: Tensor, slice_config: Op2DSliceConfig | None, plan_input: ConvPlanInput
+) -> tuple[MemoryConfig, bool]:
+    """Where ttnn 0.81's conv planner puts a conv's output (before any memory_config move), and whether the conv
+    runs on the input's own sharding: a conv on a DRAM input is sliced through DRAM and returns there, unless it
+    runs as a matmul; otherwise the conv runs on the input's sharding, or on one the planner derives (refusing a
+    reshard without a shard_layout), and returns sharded in L1. A matmul conv on an interleaved input without a
+    shard_layout runs interleaved and returns in DRAM."""
+    config = plan_input.config
     in_channels, out_channels = plan_input.in_channels, plan_input.out_channels
     out_rows, runs_as_matmul, depthwise = plan_input.window.output_rows, plan_input.runs_as_matmul, plan_input.depthwise
     input_config = input_tensor.memory_config()
@@ -184,10 +181,10 @@ def _planned_output_config(
         else input_config.buffer_type == BufferType.L1
     )
     if not l1_path and not runs_as_matmul:
-        return DRAM_MEMORY_CONFIG
+        return DRAM_MEMORY_CONFIG, False
     grid_size = device._arch_spec.compute_grid
 
-    def plan(scheme: TensorMemoryLayout | None, alignment: int, why: str) -> ParallelConfig:
+    def plan(scheme: TensorMemoryLayout | None, alignment: int, why: str = "") -> ParallelConfig:
         return plan_parallel_config(
             scheme,
             op_name="Conv2d",
@@ -217,30 +214,32 @@ def _planned_output_config(
         )
         if reshard is None:
             parallel = ParallelConfig.of(input_config)
-        else:
-            parallel = plan(reshard.scheme or config.shard_layout, alignment, reshard.why)
-            shard = input_config.shard_spec
-            assert shard is not None
-            tiled_shard = shard.shape[0] % TILE_SIZE == 0 and shard.shape[1] % TILE_SIZE == 0
-            if (
-                runs_as_matmul
-                and input_tensor.layout == Layout.ROW_MAJOR
-                and not tiled_shard
-                and (parallel.scheme != TensorMemoryLayout.HEIGHT_SHARDED)
-            ):
-                # ttnn tilizes a row-major matmul input in its own sharding before a width or block reshard
-                raise RuntimeError(
-                    f"TT_FATAL: {shard_not_tile_sized(shard.shape)} (conv2d tilizes this row-major input in its "
-                    "shards before resharding it: shard it in whole tiles, or tilize it first)"
-                )
+            output = conv_output_parallel_config(parallel, grid_size, out_channels, runs_as_matmul)
+            return conv_output_config(output, out_rows, out_channels), True
+        parallel = plan(reshard.scheme or config.shard_layout, alignment, reshard.why)
+        shard = input_config.shard_spec
+        assert shard is not None
+        tiled_shard = shard.shape[0] % TILE_SIZE == 0 and shard.shape[1] % TILE_SIZE == 0
+        row_major_input = input_tensor.layout == Layout.ROW_MAJOR
+        if (
+            runs_as_matmul
+            and row_major_input
+            and not tiled_shard
+            and parallel.scheme != TensorMemoryLayout.HEIGHT_SHARDED
+        ):
+            # ttnn tilizes a row-major matmul input in its own sharding before a width or block reshard
+            raise RuntimeError(
+                f"TT_FATAL: {shard_not_tile_sized(shard.shape)} (conv2d tilizes this row-major input in its shards "
+                "before resharding it: shard it in whole tiles, or tilize it first)"
+            )
     elif config.shard_layout is None:
         if runs_as_matmul:  # ttnn runs it on the interleaved input, as a matmul into DRAM
-            return DRAM_MEMORY_CONFIG
+            return DRAM_MEMORY_CONFIG, False
         parallel = auto_shard_parallel_config(plan_input, grid_size)
     else:
-        parallel = plan(config.shard_layout, alignment, "")
+        parallel = plan(config.shard_layout, alignment)
     output = conv_output_parallel_config(parallel, grid_size, out_channels, runs_as_matmul)
-    return conv_output_config(output, out_rows, out_channels)
+    return conv_output_config(output, out_rows, out_channels), False
 
 
 def conv2d(
@@ -370,17 +369,9 @@ def conv2d(
         config=conv_config or Conv2dConfig(),
         compute=compute_config,
     )
-    planned = _planned_output_config(device, input_tensor, conv_config, slice_config, plan_input)
-    # the conv's programs are modelled (circular buffers, halo) for a height-sharded conv on the input's own cores
-    input_shard = input_tensor.memory_config().shard_spec
-    on_input_cores = (
-        l1_sharded_input
-        and planned.memory_layout == TensorMemoryLayout.HEIGHT_SHARDED
-        and planned.shard_spec is not None
-        and input_shard is not None
-        and planned.shard_spec.grid == input_shard.grid
-    )
-    if on_input_cores and not as_matmul:
+    planned, on_input_sharding = _planned_output_config(device, input_tensor, slice_config, plan_input)
+    # the conv's programs are modelled (circular buffers, halo) for a conv on the input's own L1 height sharding
+    if on_input_sharding and l1_sharded_input and not as_matmul:
         conv = ShardedConv(
             window=window,
             in_channels=input_channels,  # the halo moves, and the padded weights cover, every input channel
