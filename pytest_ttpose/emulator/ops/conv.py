@@ -51,6 +51,7 @@ from .sliding_window_plans import (
     conv_input_reshard,
     conv_output_config,
     conv_output_parallel_config,
+    cores_to_grid,
     plan_parallel_config,
 )
 
@@ -214,6 +215,12 @@ def _planned_output_config(
         )
         if reshard is None:
             parallel = ParallelConfig.of(input_config)
+            if runs_as_matmul and parallel.scheme == TensorMemoryLayout.HEIGHT_SHARDED:
+                # ttnn's 1D matmul writes its output only on the cores its rows reach
+                rows_per_core = -(-out_rows // (parallel.cores_nhw * TILE_SIZE)) * TILE_SIZE
+                box = parallel.grid.bounding_box().grid_size()
+                used = cores_to_grid(-(-out_rows // rows_per_core), (box.x, box.y))
+                parallel = ParallelConfig(used, parallel.scheme, ShardOrientation.ROW_MAJOR)
             output = conv_output_parallel_config(parallel, grid_size, out_channels, runs_as_matmul)
             return conv_output_config(output, out_rows, out_channels), True
         parallel = plan(reshard.scheme or config.shard_layout, alignment, reshard.why)

@@ -86,7 +86,11 @@ def max_pool2d(
 
     def size(extent: int, lo: int, hi: int, k: int, s: int, d: int) -> int:
         span = extent + lo + hi - d * (k - 1) - 1
-        return (math.ceil(span / s) if ceil_mode else span // s) + 1
+        if not ceil_mode:
+            return span // s + 1
+        count = math.ceil(span / s) + 1
+        # as torch and ttnn do: ceil mode adds no window that would start in the bottom/right padding
+        return count - 1 if (count - 1) * s >= extent + lo else count
 
     out_h = size(input_h, top, bottom, kernel[0], stride_hw[0], dilation_hw[0])
     out_w = size(input_w, left, right, kernel[1], stride_hw[1], dilation_hw[1])
@@ -117,7 +121,8 @@ def max_pool2d(
             dtype,
             output_layout,
         )
-        parallel = plan_pool_parallel_config(window, device._arch_spec.compute_grid, applied_shard_scheme)
+        arch = device._arch_spec
+        parallel = plan_pool_parallel_config(window, arch.compute_grid, arch.dram_alignment, applied_shard_scheme)
         buffer_type = BufferType.L1
     pooled = pool_output_config(parallel, out_shape[2], channels, output_layout == Layout.TILE, buffer_type)
     result = launch(

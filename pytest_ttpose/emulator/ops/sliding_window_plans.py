@@ -328,13 +328,11 @@ def _value_bytes(dtype: DataType) -> int:
     return 2 if dtype in (DataType.BFLOAT8_B, DataType.BFLOAT4_B) else element_bytes(dtype)
 
 
-def _aligned(size: int) -> int:
-    return _round_up(size, 32)
-
-
-def pool_l1_bytes(window: PoolWindow, parallel: ParallelConfig) -> int:
+def pool_l1_bytes(window: PoolWindow, parallel: ParallelConfig, dram_alignment: int) -> int:
     """The per-core circular-buffer bytes a max pool on ``parallel`` takes (ttnn's pool calculate_L1_usage, for
-    max pooling without indices and with the config tensors in L1): what the auto-sharding compares."""
+    max pooling without indices and with the config tensors in L1): what the auto-sharding compares. The output
+    buffer is rounded up to the DRAM alignment (ttnn's sliding_window::align_buffer), 32 B on Wormhole and 64 B on
+    Blackhole, which can tip a choice one way on one arch and the other way on the other."""
     cores_c = parallel.cores_channels
     out_config = sharded_config(parallel, window.out_rows, _round_up(window.channels, cores_c * TILE_SIZE), TILE_SIZE)
     shard = out_config.shard_spec
@@ -358,11 +356,14 @@ def pool_l1_bytes(window: PoolWindow, parallel: ParallelConfig) -> int:
     else:
         out_cb = min(FACE_WIDTH, shard.shape[1]) * value_bytes * shard.shape[0] * out_ntiles_c
         pre_tilize_cb = 0
-    return scalar_cb + clear_value_cb + input_cbs + pre_tilize_cb + _aligned(out_cb)
+    return scalar_cb + clear_value_cb + input_cbs + pre_tilize_cb + _round_up(out_cb, dram_alignment)
 
 
 def plan_pool_parallel_config(
-    window: PoolWindow, grid_size: tuple[int, int], applied_shard_scheme: TensorMemoryLayout | None
+    window: PoolWindow,
+    grid_size: tuple[int, int],
+    dram_alignment: int,
+    applied_shard_scheme: TensorMemoryLayout | None,
 ) -> ParallelConfig:
     """The cores an interleaved input is sharded over before pooling: ``applied_shard_scheme`` if given, else
     whichever of height, width and block sharding needs the least L1 per core (height on a tie, then width)."""
@@ -388,7 +389,7 @@ def plan_pool_parallel_config(
             raise RuntimeError("TT_FATAL: Only height, width, or block sharding strategies are supported.")
         return plan(applied_shard_scheme, TILE_SIZE if tiled_input else ROW_MAJOR_CHANNEL_ALIGNMENT)
     height, width, block = (plan(scheme, TILE_SIZE) for scheme in SHARDED_SCHEMES)
-    usage = {config: pool_l1_bytes(window, config) for config in (height, width, block)}
+    usage = {config: pool_l1_bytes(window, config, dram_alignment) for config in (height, width, block)}
     if usage[height] > usage[width]:
         return block if usage[width] > usage[block] else width
     return block if usage[height] > usage[block] else height

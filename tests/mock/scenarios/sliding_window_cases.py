@@ -90,11 +90,12 @@ def _pool_case(
     placement: InputPlacement = InputPlacement(),
     scheme: SchemeName | None = None,
     output_layout: LayoutName = "ROW_MAJOR",
+    ceil_mode: bool = False,
 ) -> None:
     g = geometry
     name = (
         f"max_pool2d {g.batch}x{g.height}x{g.width}x{channels} k{g.kernel}s{g.stride} {layout} "
-        f"{placement.scheme or placement.buffer} applied={scheme} out={output_layout}"
+        f"{placement.scheme or placement.buffer} applied={scheme} out={output_layout}{' ceil' if ceil_mode else ''}"
     )
 
     def run(ttnn: Any, device: Any, generator: Any) -> Outcome:
@@ -117,9 +118,12 @@ def _pool_case(
             [g.stride, g.stride],
             [pad, pad],
             [1, 1],
+            ceil_mode=ceil_mode,
             **kwargs,
         )
-        expected = torch.nn.functional.max_pool2d(values.to(torch.bfloat16).float(), g.kernel, g.stride, pad)
+        expected = torch.nn.functional.max_pool2d(
+            values.to(torch.bfloat16).float(), g.kernel, g.stride, pad, ceil_mode=ceil_mode
+        )
         return out, _flatten(expected)
 
     CASES.append(SlidingWindowCase(name, run))
@@ -237,3 +241,12 @@ for _layout in ("ROW_MAJOR", "TILE"):
 # few rows, many channels: width sharding needs the least L1
 for _cin, _cout in ((256, 64), (512, 32), (192, 192)):
     _conv_case(Geometry(1, 4, 4, 3, 1), _cin, _cout, "TILE")
+# ceil mode: no window may start in the bottom/right padding (13 rows: ceil would add one there)
+for _geometry in (Geometry(2, 13, 4, 2, 2), Geometry(1, 4, 13, 2, 2), Geometry(1, 16, 13, 3, 2)):
+    _pool_case(_geometry, 16, "ROW_MAJOR", ceil_mode=True)
+# few rows: the L1 estimates of height and width sharding differ by the output buffer's DRAM alignment (32 B on
+# Wormhole, 64 B on Blackhole), so the two arches pick differently
+_pool_case(Geometry(1, 16, 13, 2, 2), 32, "ROW_MAJOR")
+# a 1x1 conv runs as a matmul, whose output takes only the input's cores its rows reach
+_conv_case(Geometry(2, 13, 8, 1, 1), 32, 48, "TILE", InputPlacement("L1", "HEIGHT_SHARDED", 8, (32, 32)))
+_conv_case(Geometry(1, 16, 8, 1, 1), 32, 32, "TILE", InputPlacement("L1", "HEIGHT_SHARDED", 8, (32, 32)))
