@@ -239,12 +239,6 @@ def test_every_divergence_is_known(diff_run: DiffRun, arch: MockArch) -> None:
     assert not stale, f"listed in {KNOWN_DIVERGENCES.name} but agreeing now (remove them): {stale}"
 
 
-# Issue 14 asks for 99 %; the emulator is not there yet (the figure is printed by the test above, and every call
-# that disagrees is listed with its reason). strict: the day it reaches 99 % this fails, and the marker goes.
-@pytest.mark.xfail(
-    strict=True,
-    reason="the emulator agrees with ttnn 0.81.1 on 95.35 % (n150) and 96.7 % (p150) of the calls, not 99 %",
-)
 @pytest.mark.parametrize("arch", list(ARCHS))
 def test_agreement_reaches_99_percent(diff_run: DiffRun, arch: MockArch) -> None:
     agreement = _agreement(diff_run, arch)

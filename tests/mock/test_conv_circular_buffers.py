@@ -124,7 +124,8 @@ def test_the_emulator_fails_exactly_where_ttnn_fails_and_with_its_message(
         assert message is None, f"{arch} {case.name}: real ttnn accepts this conv, the emulator says: {message}"
     else:
         assert message is not None, f"{arch} {case.name}: real ttnn rejects this conv ({expected}), the emulator ran it"
-        assert PROGRAM_NUMBER.sub("in program N", message) == PROGRAM_NUMBER.sub("in program N", expected)
+        # ttnn's message verbatim; the emulator may follow it with a parenthesised hint at the fix
+        assert PROGRAM_NUMBER.sub("in program N", message).startswith(PROGRAM_NUMBER.sub("in program N", expected))
 
 
 def test_the_calibration_covers_a_clash_and_an_overflow(ttnn_cases: tuple[str, dict[str, Any]]) -> None:

@@ -25,22 +25,6 @@ pytestmark = pytest.mark.requires_ttnn
 EMULATED_ARCH = {"n150": "wormhole_b0", "p150": "blackhole"}
 MIN_PCC = 0.999  # bfloat16 inputs and outputs; every case's values are O(1) random numbers
 
-# Calls real ttnn accepts where the emulator gives another output spec, with the reason. Each is asserted to still
-# differ, so a fix shows up here.
-KNOWN_SPEC_DIVERGENCES = {
-    "conv2d in_channels=3 on a L1 interleaved input padded to 8 channels": (
-        "conv2d's default output on an L1 interleaved input: ttnn's auto-sharding planner picks a height-sharded L1 "
-        "output, the emulator returns DRAM interleaved (not specific to the padded channels)"
-    ),
-    "max_pool2d 5x5 of an interleaved 20x20x128 input": (
-        "max_pool2d's default output on an interleaved input: ttnn's auto-sharding planner picks a block-sharded "
-        "L1 output, the emulator keeps the input's memory config"
-    ),
-    "audit: max_pool2d of an input with more rows than batch x height x width": (
-        "max_pool2d's default output on an interleaved input (the auto-sharding planner, as above); the emulator "
-        "also ignores the rows past batch x height x width"
-    ),
-}
 # Calls real ttnn accepts that the emulator refuses with NotImplementedError, because it cannot give their values.
 NOT_MODELLED = {
     "slice tile end into the tile padding": "the values would be whatever the tile padding holds",
@@ -90,10 +74,7 @@ def test_the_emulator_answers_as_ttnn_does(
         f"{arch} {case.name}: real ttnn rejects this call ({ttnn['error']}), the emulator ran it"
     )
     assert case.name not in NOT_MODELLED, f"{arch} {case.name}: the emulator now models this call; update NOT_MODELLED"
-    if case.name in KNOWN_SPEC_DIVERGENCES:
-        assert spec_of(output) != ttnn["spec"], f"{case.name} now agrees with ttnn: drop it from KNOWN_SPEC_DIVERGENCES"
-    else:
-        assert spec_of(output) == ttnn["spec"], f"{arch} {case.name}"
+    assert spec_of(output) == ttnn["spec"], f"{arch} {case.name}"
     if expected is not None:
         values = emulator.to_torch(output).float()
         assert values.shape == expected.shape, f"{arch} {case.name}"

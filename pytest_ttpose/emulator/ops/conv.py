@@ -18,32 +18,41 @@ from pytest_ttpose.devperf.descriptors import ConvWork
 
 from ..device import MeshDevice
 from ..dispatch import launch
+from ..memory import shard_not_tile_sized
 from ..numerics import fidelity_operands, math_operand, weights_hi
 from ..tensor import Tensor, host_tensor, store_values, to_device
 from ..types import (
     DRAM_MEMORY_CONFIG,
+    TILE_SIZE,
     BufferType,
     Conv2dConfig,
-    CoreCoord,
-    CoreRange,
-    CoreRangeSet,
     DataType,
     Layout,
     MathFidelity,
     MemoryConfig,
     Op2DSliceConfig,
     ShardOrientation,
+    SliceTypeEnum,
     TensorMemoryLayout,
     WormholeComputeKernelConfig,
     reject_unsupported,
 )
 from .common import apply_unary, float_dtype, math_fidelity
+from .conv_auto_shard import ConvPlanInput, auto_shard_parallel_config
 from .conv_programs import (
     ShardedConv,
     SlidingWindow,
     build_sharded_conv_programs,
     is_l1_height_sharded,
-    sharded_output_config,
+)
+from .sliding_window_plans import (
+    ParallelConfig,
+    conv_input_channel_alignment,
+    conv_input_reshard,
+    conv_output_config,
+    conv_output_parallel_config,
+    cores_to_grid,
+    plan_parallel_config,
 )
 
 # ttnn's conv2d resolves a missing compute config to HiFi4 (get_conv_default_compute_kernel_config).
@@ -155,23 +164,89 @@ def _conv_weights(
     return cached
 
 
-def _output_memory_config(
-    device: MeshDevice, input_tensor: Tensor, conv_config: Conv2dConfig | None, rows: int, out_channels: int
-) -> MemoryConfig:
-    shard_layout = conv_config.shard_layout if conv_config is not None else None
-    if shard_layout is None and not input_tensor.memory_config().is_sharded():
-        return DRAM_MEMORY_CONFIG  # ttnn slices an interleaved-input conv through DRAM and returns it there
-    if shard_layout in (None, TensorMemoryLayout.HEIGHT_SHARDED):
-        grid_x, grid_y = device._arch_spec.compute_grid
-        cores = grid_x * grid_y
-        shard_height = math.ceil(math.ceil(rows / cores) / 32) * 32
-        used = math.ceil(rows / shard_height)
-        ranges = [CoreRange(CoreCoord(0, 0), CoreCoord(grid_x - 1, used // grid_x - 1))] if used >= grid_x else []
-        if used % grid_x:
-            row = used // grid_x
-            ranges.append(CoreRange(CoreCoord(0, row), CoreCoord(used % grid_x - 1, row)))
-        return sharded_output_config(CoreRangeSet(ranges), shard_height, out_channels)
-    return MemoryConfig(TensorMemoryLayout.INTERLEAVED, BufferType.L1)
+def _planned_output_config(
+    device: MeshDevice, input_tensor: Tensor, slice_config: Op2DSliceConfig | None, plan_input: ConvPlanInput
+) -> tuple[MemoryConfig, bool]:
+    """Where ttnn 0.81's conv planner puts a conv's output (before any memory_config move), and whether the conv
+    runs on the input's own sharding: a conv on a DRAM input is sliced through DRAM and returns there, unless it
+    runs as a matmul; otherwise the conv runs on the input's sharding, or on one the planner derives (refusing a
+    reshard without a shard_layout), and returns sharded in L1. A matmul conv on an interleaved input without a
+    shard_layout runs interleaved and returns in DRAM."""
+    config = plan_input.config
+    in_channels, out_channels = plan_input.in_channels, plan_input.out_channels
+    out_rows, runs_as_matmul, depthwise = plan_input.window.output_rows, plan_input.runs_as_matmul, plan_input.depthwise
+    input_config = input_tensor.memory_config()
+    l1_path = (
+        slice_config.slice_type == SliceTypeEnum.L1Full
+        if slice_config is not None
+        else input_config.buffer_type == BufferType.L1
+    )
+    if not l1_path and not runs_as_matmul:
+        return DRAM_MEMORY_CONFIG, False
+    grid_size = device._arch_spec.compute_grid
+
+    def plan(scheme: TensorMemoryLayout | None, alignment: int, why: str = "") -> ParallelConfig:
+        return plan_parallel_config(
+            scheme,
+            op_name="Conv2d",
+            rows=out_rows,
+            in_channels=in_channels,
+            out_channels=out_channels,
+            channel_alignment=alignment,
+            grid_size=grid_size,
+            block_orientation=ShardOrientation.COL_MAJOR if config.transpose_shards else ShardOrientation.ROW_MAJOR,
+            pad_channels=not runs_as_matmul,
+            tile_rows=True,
+            tile_channels=True,
+            act_block_h_override=config.act_block_h_override,
+            depthwise=depthwise,
+            reshard_hint=why,
+        )
+
+    alignment = conv_input_channel_alignment(input_config, input_tensor.layout, runs_as_matmul, depthwise)
+    if input_config.is_sharded():
+        reshard = conv_input_reshard(
+            input_config,
+            input_tensor.layout,
+            in_channels,
+            runs_as_matmul,
+            depthwise,
+            config.reshard_if_not_optimal,
+        )
+        if reshard is None:
+            parallel = ParallelConfig.of(input_config)
+            if runs_as_matmul and parallel.scheme == TensorMemoryLayout.HEIGHT_SHARDED:
+                # ttnn's 1D matmul writes its output only on the cores its rows reach
+                rows_per_core = -(-out_rows // (parallel.cores_nhw * TILE_SIZE)) * TILE_SIZE
+                box = parallel.grid.bounding_box().grid_size()
+                used = cores_to_grid(-(-out_rows // rows_per_core), (box.x, box.y))
+                parallel = ParallelConfig(used, parallel.scheme, ShardOrientation.ROW_MAJOR)
+            output = conv_output_parallel_config(parallel, grid_size, out_channels, runs_as_matmul)
+            return conv_output_config(output, out_rows, out_channels), True
+        parallel = plan(reshard.scheme or config.shard_layout, alignment, reshard.why)
+        shard = input_config.shard_spec
+        assert shard is not None
+        tiled_shard = shard.shape[0] % TILE_SIZE == 0 and shard.shape[1] % TILE_SIZE == 0
+        row_major_input = input_tensor.layout == Layout.ROW_MAJOR
+        if (
+            runs_as_matmul
+            and row_major_input
+            and not tiled_shard
+            and parallel.scheme != TensorMemoryLayout.HEIGHT_SHARDED
+        ):
+            # ttnn tilizes a row-major matmul input in its own sharding before a width or block reshard
+            raise RuntimeError(
+                f"TT_FATAL: {shard_not_tile_sized(shard.shape)} (conv2d tilizes this row-major input in its shards "
+                "before resharding it: shard it in whole tiles, or tilize it first)"
+            )
+    elif config.shard_layout is None:
+        if runs_as_matmul:  # ttnn runs it on the interleaved input, as a matmul into DRAM
+            return DRAM_MEMORY_CONFIG, False
+        parallel = auto_shard_parallel_config(plan_input, grid_size)
+    else:
+        parallel = plan(config.shard_layout, alignment)
+    output = conv_output_parallel_config(parallel, grid_size, out_channels, runs_as_matmul)
+    return conv_output_config(output, out_rows, out_channels), False
 
 
 def conv2d(
@@ -262,9 +337,13 @@ def conv2d(
         out = apply_unary(out, activation, inplace=True)
         return out.permute(0, 2, 3, 1).reshape(1, 1, batch_size * out_h * out_w, out_channels)
 
-    out_rows = batch_size * out_h * out_w
     l1_sharded_input = is_l1_height_sharded(input_tensor)
-    runs_as_matmul = kernel == (1, 1) and stride_hw == (1, 1) and (top, bottom, left, right) == (0, 0, 0, 0)
+    runs_as_matmul = (
+        kernel == (1, 1)
+        and stride_hw == (1, 1)
+        and dilation_hw == (1, 1)
+        and (top, bottom, left, right) == (0, 0, 0, 0)
+    )
     work = ConvWork(
         batch_size, in_channels, out_channels, kernel, (out_h, out_w), groups, l1_sharded_input and not runs_as_matmul
     )
@@ -272,26 +351,34 @@ def conv2d(
     out_dtype = dtype or in_dtype
     inputs = [input_tensor, weight] + ([bias] if bias is not None else [])
     shard_layout = conv_config.shard_layout if conv_config is not None else None
-    input_shard = input_tensor.memory_config().shard_spec
-    col_major_input = input_shard is not None and input_shard.orientation == ShardOrientation.COL_MAJOR
-    if l1_sharded_input and (runs_as_matmul or col_major_input) and shard_layout is None:
-        # ttnn 0.81 plans a 1x1 conv on a sharded input without a shard layout as L1 interleaved, then refuses it;
-        # a COL_MAJOR input it reshards into that same plan (its convs walk the cores row-major).
-        hint = " (set conv_config.shard_layout, or shard the input ROW_MAJOR)" if col_major_input else ""
-        raise RuntimeError(
-            "TT_THROW: Conv2d supports Height, Block or Width Sharded Layouts but got TensorMemoryLayout::INTERLEAVED"
-            + hint
-        )
-    if l1_sharded_input and not runs_as_matmul:
-        window = SlidingWindow(
-            batch_size,
-            (input_height, input_width),
-            (out_h, out_w),
-            kernel,
-            stride_hw,
-            dilation_hw,
-            (top, bottom, left, right),
-        )
+    # ttnn runs a width-sharded 1x1 conv through its conv kernels, not as a matmul
+    as_matmul = runs_as_matmul and shard_layout != TensorMemoryLayout.WIDTH_SHARDED
+    window = SlidingWindow(
+        batch_size,
+        (input_height, input_width),
+        (out_h, out_w),
+        kernel,
+        stride_hw,
+        dilation_hw,
+        (top, bottom, left, right),
+    )
+    plan_input = ConvPlanInput(
+        window=window,
+        in_channels=in_channels,
+        out_channels=out_channels,
+        input_layout=input_tensor.layout,
+        input_dtype=input_tensor.dtype,
+        weights_dtype=w_dtype,
+        output_dtype=out_dtype,
+        has_bias=bias is not None,
+        runs_as_matmul=as_matmul,
+        depthwise=groups == in_channels == out_channels,
+        config=conv_config or Conv2dConfig(),
+        compute=compute_config,
+    )
+    planned, on_input_sharding = _planned_output_config(device, input_tensor, slice_config, plan_input)
+    # the conv's programs are modelled (circular buffers, halo) for a conv on the input's own L1 height sharding
+    if on_input_sharding and l1_sharded_input and not as_matmul:
         conv = ShardedConv(
             window=window,
             in_channels=input_channels,  # the halo moves, and the padded weights cover, every input channel
@@ -329,7 +416,7 @@ def conv2d(
         if not in_place:  # ttnn moves the sharded result to the asked-for memory config and frees it
             programs.conv_output.deallocate()
     else:
-        config = memory_config or _output_memory_config(device, input_tensor, conv_config, out_rows, out_channels)
+        config = memory_config or planned
         result = launch(
             "conv2d",
             inputs,

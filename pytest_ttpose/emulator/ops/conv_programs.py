@@ -94,7 +94,7 @@ def sharded_output_config(grid: CoreRangeSet, rows_per_core: int, out_channels: 
     return MemoryConfig(TensorMemoryLayout.HEIGHT_SHARDED, BufferType.L1, spec)
 
 
-def _act_block_h_tiles(conv_config: Conv2dConfig | None, tiles_per_core: int) -> int:
+def act_block_h_tiles(conv_config: Conv2dConfig | None, tiles_per_core: int) -> int:
     """One block per core's output rows, or the largest block of at most ``act_block_h_override`` rows that divides
     them (ttnn picks "the closest valid option" for an override that does not divide)."""
     override = conv_config.act_block_h_override // TILE_SIZE if conv_config is not None else 0
@@ -151,7 +151,7 @@ def conv_circular_buffers(conv: ShardedConv, tiles_per_core: int) -> list[Circul
     output_tile = tile_bytes(conv.output_dtype)
     weights_tile = tile_bytes(conv.weights_dtype)
     act_block_w = math.ceil(conv.in_channels * kernel_w / TILE_SIZE)  # one kernel row of channels per block
-    act_block_h = _act_block_h_tiles(conv.conv_config, tiles_per_core)
+    act_block_h = act_block_h_tiles(conv.conv_config, tiles_per_core)
     out_width_tiles = math.ceil(conv.out_channels / TILE_SIZE)
     act_blocks_h = tiles_per_core // act_block_h
     act_blocks_w = kernel_h
@@ -264,6 +264,7 @@ __all__ = [
     "build_sharded_conv_programs",
     "plan_sharded_conv",
     "conv_circular_buffers",
+    "act_block_h_tiles",
     "halo_circular_buffers",
     "is_l1_height_sharded",
     "sharded_output_config",

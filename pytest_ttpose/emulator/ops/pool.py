@@ -12,6 +12,7 @@ from ..dispatch import launch
 from ..tensor import Tensor
 from ..types import (
     TILE_SIZE,
+    BufferType,
     DataType,
     Layout,
     MemoryConfig,
@@ -21,7 +22,8 @@ from ..types import (
 )
 from .common import exact_copy, output_memory_config
 from .conv import _pair
-from .sharded_outputs import pooled_output_config, upsampled_output_config
+from .sharded_outputs import rows_spread_output_config, upsampled_output_config
+from .sliding_window_plans import ParallelConfig, PoolWindow, plan_pool_parallel_config, pool_output_config
 
 
 def max_pool2d(
@@ -67,7 +69,13 @@ def max_pool2d(
             f"x channels={channels}"
         )
 
-    input_shard = input_tensor.memory_config().shard_spec if input_tensor.memory_config().is_sharded() else None
+    input_config = input_tensor.memory_config()
+    input_shard = input_config.shard_spec if input_config.is_sharded() else None
+    if input_shard is not None and applied_shard_scheme is not None:
+        raise RuntimeError(
+            "TT_FATAL: A sharding scheme should not be specified for a sharded input tensor. (max_pool2d: drop "
+            "applied_shard_scheme, or pass an interleaved input)"
+        )
     if input_shard is not None and input_shard.orientation != ShardOrientation.ROW_MAJOR:
         # ttnn derives the pool's output shard from the input's, whatever memory_config asks for, and its pool
         # kernels walk the cores in row-major order only (generic_pools.cpp:265)
@@ -78,7 +86,11 @@ def max_pool2d(
 
     def size(extent: int, lo: int, hi: int, k: int, s: int, d: int) -> int:
         span = extent + lo + hi - d * (k - 1) - 1
-        return (math.ceil(span / s) if ceil_mode else span // s) + 1
+        if not ceil_mode:
+            return span // s + 1
+        count = math.ceil(span / s) + 1
+        # as torch and ttnn do: ceil mode adds no window that would start in the bottom/right padding
+        return count - 1 if (count - 1) * s >= extent + lo else count
 
     out_h = size(input_h, top, bottom, kernel[0], stride_hw[0], dilation_hw[0])
     out_w = size(input_w, left, right, kernel[1], stride_hw[1], dilation_hw[1])
@@ -90,15 +102,36 @@ def max_pool2d(
         return out.permute(0, 2, 3, 1).reshape(1, 1, batch_size * out_h * out_w, channels)
 
     out_shape = [1, 1, batch_size * out_h * out_w, channels]
+    # ttnn pools on an L1 sharding: the input's own, else one its pool planner picks for the interleaved input;
+    # the output stays there unless memory_config asks for another placement.
+    if input_shard is not None:
+        parallel = ParallelConfig.of(input_config)
+        buffer_type = input_config.buffer_type
+    else:
+        device = input_tensor.device()
+        assert device is not None
+        window = PoolWindow(
+            batch_size,
+            (input_h, input_w),
+            (out_h, out_w),
+            kernel,
+            channels,
+            input_tensor.dtype,
+            input_tensor.layout,
+            dtype,
+            output_layout,
+        )
+        arch = device._arch_spec
+        parallel = plan_pool_parallel_config(window, arch.compute_grid, arch.dram_alignment, applied_shard_scheme)
+        buffer_type = BufferType.L1
+    pooled = pool_output_config(parallel, out_shape[2], channels, output_layout == Layout.TILE, buffer_type)
     result = launch(
         "max_pool2d",
         [input_tensor],
         compute,
         dtype=dtype,
         layout=output_layout,
-        memory_config=memory_config
-        or pooled_output_config(input_tensor, out_shape[2], channels)
-        or output_memory_config(input_tensor, out_shape),
+        memory_config=memory_config or pooled,
         exact=exact_copy(input_tensor.dtype, dtype, False),  # a max picks stored values; new bfloat8_b blocks form
     )
     if deallocate_input:
@@ -192,7 +225,7 @@ def upsample(
     # A height-sharded input gives its own sharding, by default or when asked for by its config: nearest makes each
     # shard taller by the scale, bilinear spreads the output rows evenly over the cores (measured).
     if mode == "bilinear":
-        sharded = pooled_output_config(input_tensor, n * out_shape[1] * out_shape[2], c)
+        sharded = rows_spread_output_config(input_tensor, n * out_shape[1] * out_shape[2], c)
     else:
         sharded = upsampled_output_config(input_tensor, out_shape[1] // h * out_shape[2] // w)
     if sharded is not None and memory_config not in (None, input_tensor.memory_config()):

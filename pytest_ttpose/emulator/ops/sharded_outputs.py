@@ -13,7 +13,6 @@ ttnn keeps a sharded input's sharding through data movement rather than falling 
   keeps the input's config, whatever ``memory_config`` says. Otherwise ttnn moves the data into the target config
   with a shard derived from its grid (``reshaped_output_config``);
 * untilizing keeps the shard height; the shard takes the row-major width;
-* max_pool2d spreads its output rows evenly over the input's cores;
 * upsample multiplies the shard height by the number of output rows each input row becomes.
 """
 
@@ -215,19 +214,20 @@ def untilized_output_config(tensor: Tensor) -> MemoryConfig | None:
     return _with_shard(tensor, TensorMemoryLayout.HEIGHT_SHARDED, shard, (shard.shape[0], width))
 
 
+def rows_spread_output_config(tensor: Tensor, out_rows: int, channels: int) -> MemoryConfig | None:
+    """A height-sharded input's cores sharing ``out_rows`` output rows of ``channels`` evenly (bilinear upsample),
+    or None for another input."""
+    shard = _height_sharded(tensor)
+    if shard is None:
+        return None
+    shape = (-(-out_rows // shard.num_cores()), channels)
+    return _with_shard(tensor, TensorMemoryLayout.HEIGHT_SHARDED, shard, shape)
+
+
 def upsampled_output_config(tensor: Tensor, rows_per_input_row: int) -> MemoryConfig | None:
     """upsample's output config for a height-sharded input, or None."""
     shard = _height_sharded(tensor)
     if shard is None:
         return None
     shape = (shard.shape[0] * rows_per_input_row, shard.shape[1])
-    return _with_shard(tensor, TensorMemoryLayout.HEIGHT_SHARDED, shard, shape)
-
-
-def pooled_output_config(tensor: Tensor, out_rows: int, channels: int) -> MemoryConfig | None:
-    """max_pool2d's output config for a height-sharded input: its cores share the output rows evenly, or None."""
-    shard = _height_sharded(tensor)
-    if shard is None:
-        return None
-    shape = (-(-out_rows // shard.num_cores()), channels)
     return _with_shard(tensor, TensorMemoryLayout.HEIGHT_SHARDED, shard, shape)
