@@ -124,6 +124,7 @@ def to_layout(
 # are read without staging. Measured exception: Blackhole's to_memory_config takes another path for shards past the
 # capacity and accepts them (ttnn.reshard refuses the same call).
 _DFB_MAX_CAPACITY = 65535
+L1_ALIGNMENT = 16  # bytes, Wormhole and Blackhole
 
 
 def _block_untilize_unpads_slices(tensor: Tensor) -> bool:
@@ -184,11 +185,12 @@ def _require_aligned_row_major_shards(op: str, tensor: Tensor, *configs: MemoryC
         if config.shard_spec is None:
             continue
         row_bytes = config.shard_spec.shape[1] * element_bytes(tensor.dtype)
-        if row_bytes % 16:
+        if row_bytes % L1_ALIGNMENT:
+            whole_units = L1_ALIGNMENT // math.gcd(L1_ALIGNMENT, element_bytes(tensor.dtype))
             raise RuntimeError(
                 f"TT_FATAL: {op}: {ttnn_words}a ROW_MAJOR shard row of {config.shard_spec.shape[1]} {tensor.dtype} "
-                f"values is {row_bytes} bytes, not a multiple of the 16-byte L1 alignment; choose a shard width "
-                f"that is a multiple of {16 // math.gcd(16, element_bytes(tensor.dtype))} values"
+                f"values is {row_bytes} bytes, not a multiple of the {L1_ALIGNMENT}-byte L1 alignment; choose a shard "
+                f"width that is a multiple of {whole_units} values"
             )
 
 
@@ -299,6 +301,33 @@ def reshard(input_tensor: Tensor, output_memory_config: MemoryConfig, output_ten
     )
 
 
+def _check_row_major_sharded_typecast(input_tensor: Tensor, output_config: MemoryConfig) -> None:
+    """ttnn 0.81's typecast copies a ROW_MAJOR sharded tensor page by page (a page is a shard row): the input's
+    pages must be whole L1 alignment units, and the output must hold as many pages of as many elements (measured on
+    mocked n150 and p150, with ttnn's words)."""
+    input_config = input_tensor.memory_config()
+    if input_tensor.layout != Layout.ROW_MAJOR or input_config.shard_spec is None:
+        return
+    page_elements = int(input_config.shard_spec.shape[1])
+    page_bytes = page_elements * element_bytes(input_tensor.dtype)
+    if page_bytes % L1_ALIGNMENT:
+        raise RuntimeError(
+            f"TT_FATAL: Typecast operation requires sharded input tensor page size ({page_bytes} bytes) to be aligned "
+            f"to L1 ({L1_ALIGNMENT} bytes)"
+        )
+    output_shard = output_config.shard_spec
+    if output_shard is None or int(output_shard.shape[1]) == page_elements:
+        return
+    rows = math.prod(int(d) for d in input_tensor.padded_shape[:-1])
+    width = int(input_tensor.padded_shape[-1])
+    out_elements = int(output_shard.shape[1])
+    raise RuntimeError(
+        "TT_FATAL: Row-major typecast requires matching page geometry, got input "
+        f"{rows * -(-width // page_elements)} pages of {page_elements} elements and output "
+        f"{rows * -(-width // out_elements)} pages of {out_elements} elements"
+    )
+
+
 def typecast(
     input_tensor: Tensor,
     dtype: DataType,
@@ -318,6 +347,7 @@ def typecast(
             "TT_FATAL: Typecast operation requires Input and Output memory layout to match. Input layout: "
             f"{input_tensor.memory_config().memory_layout}, Output layout: {config.memory_layout}"
         )
+    _check_row_major_sharded_typecast(input_tensor, config)
     return launch(
         "typecast",
         [input_tensor],

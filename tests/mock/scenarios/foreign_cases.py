@@ -1182,3 +1182,34 @@ def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
     config = _sharded(ttnn, "WIDTH", (8, 8), (64, 32))
     values, x = _sharded_input(ttnn, device, generator, (1, 1, 64, 45), "ROW_MAJOR", config)
     return ttnn.sigmoid(x, memory_config=ttnn.L1_MEMORY_CONFIG), values.sigmoid()
+
+
+def _row_major_sharded(ttnn: Any, kind: str, grid: tuple[int, int], shard: tuple[int, int]) -> Any:
+    cores = ttnn.CoreRangeSet([ttnn.CoreRange(ttnn.CoreCoord(0, 0), ttnn.CoreCoord(grid[0] - 1, grid[1] - 1))])
+    spec = ttnn.ShardSpec(cores, list(shard), ttnn.ShardOrientation.ROW_MAJOR)
+    return ttnn.MemoryConfig(getattr(ttnn.TensorMemoryLayout, kind), ttnn.BufferType.L1, spec)
+
+
+# typecast copies a ROW_MAJOR sharded tensor page by page: pages (shard rows) whole L1 units, as many elements out
+@case("audit: typecast of ROW_MAJOR width shards of 4-byte rows")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    values = _randn(generator, 1, 1, 32, 16)
+    config = _row_major_sharded(ttnn, "WIDTH_SHARDED", (8, 1), (32, 2))
+    return ttnn.typecast(_device_tensor(ttnn, device, values, "ROW_MAJOR", config=config), ttnn.float32), values
+
+
+@case("audit: typecast of ROW_MAJOR width shards of 16-byte rows")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    values = _randn(generator, 1, 1, 32, 64)
+    config = _row_major_sharded(ttnn, "WIDTH_SHARDED", (8, 1), (32, 8))
+    return ttnn.typecast(_device_tensor(ttnn, device, values, "ROW_MAJOR", config=config), ttnn.float32), values
+
+
+@case("audit: typecast of ROW_MAJOR block shards into shards of other widths")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    values = _randn(generator, 1, 1, 64, 96)
+    tensor = _device_tensor(
+        ttnn, device, values, "ROW_MAJOR", config=_row_major_sharded(ttnn, "BLOCK_SHARDED", (1, 8), (8, 96))
+    )
+    output = _row_major_sharded(ttnn, "BLOCK_SHARDED", (8, 1), (64, 12))
+    return ttnn.typecast(tensor, ttnn.float32, memory_config=output), values
