@@ -852,6 +852,7 @@ def split(
         sizes[-1] = total - int(split_size) * (len(sizes) - 1)
     if sum(sizes) != total:
         raise RuntimeError(f"TT_FATAL: split sizes {sizes} do not add up to dimension {dim} of size {total}")
+    _check_two_piece_split(input_tensor, sizes, axis)
     if memory_config is None:
         memory_config = split_output_config(input_tensor, sizes, axis)
     pieces, offset = [], 0
@@ -862,6 +863,32 @@ def split(
         pieces.append(_slice(input_tensor, start, end, [1] * rank, memory_config, None))
         offset += size
     return pieces
+
+
+def _check_two_piece_split(input_tensor: Tensor, sizes: Sequence[int], axis: int) -> None:
+    """ttnn 0.81 cuts a second piece that starts inside a tile out of a TILE tensor through ROW_MAJOR. Split into
+    exactly two pieces, it untilizes the sharded input itself (more pieces go through an interleaved copy); a block-
+    or width-sharded tensor with tile padding is untilized only when it holds a single [H, W] slice (measured on
+    mocked n150 and p150 chips)."""
+    config = input_tensor.memory_config()
+    rank = len(input_tensor.shape)
+    if (
+        len(sizes) != 2
+        or input_tensor.layout != Layout.TILE
+        or config.memory_layout not in (TensorMemoryLayout.BLOCK_SHARDED, TensorMemoryLayout.WIDTH_SHARDED)
+        or axis < rank - 2
+        or sizes[0] % TILE_SIZE == 0
+        or list(input_tensor.shape) == list(input_tensor.padded_shape)
+    ):
+        return
+    slices = math.prod(input_tensor.padded_shape[:-2])
+    if slices > 1:
+        raise RuntimeError(
+            "TT_FATAL: Can only write unbatched output interleaved (split untilizes this "
+            f"{config.memory_layout.name} tensor of shape {list(input_tensor.shape)} to cut its second piece inside "
+            f"a tile, and it holds {slices} [H, W] slices; move it to an interleaved config first, or fold the "
+            "leading dims into the height)"
+        )
 
 
 def reallocate(tensor: Tensor, memory_config: MemoryConfig | None = None) -> Tensor:
