@@ -396,9 +396,7 @@ def _reshape_on_device(
     so a view of a ROW_MAJOR tensor padded to whole shards stays possible."""
     target = memory_config or input_tensor.memory_config()
     if reshape_is_view(input_tensor, dims, target):
-        if not keeps_padded_rows:
-            _require_whole_row_shards_for_view(input_tensor, dims)
-        output_config = input_tensor.memory_config()
+        output_config = input_tensor.memory_config() if keeps_padded_rows else _view_config(input_tensor, dims)
     else:
         # a reshape that moves data copies a sharded input out of its shards and the result into its own
         _require_aligned_row_major_shards(
@@ -425,18 +423,42 @@ def _reshape_on_device(
     )
 
 
-def _require_whole_row_shards_for_view(tensor: Tensor, dims: Sequence[int]) -> None:
-    """ttnn 0.81 refuses to view a sharded tensor whose padded rows change (a ROW_MAJOR tensor's rows are padded
-    to whole shards, a view's are not) unless one shard holds a whole padded row (measured on mocked n150/p150)."""
-    shard = tensor.memory_config().shard_spec
+def _view_config(tensor: Tensor, dims: Sequence[int]) -> MemoryConfig:
+    """The config of a view of ``tensor`` as ``dims``: the input's, unless its padded rows change (a ROW_MAJOR
+    tensor's rows are padded to whole shards, a view's are not). ttnn 0.81 then refuses unless one shard holds a
+    whole padded row, and views that shard as rows of the new width, keeping its size: the buffer must read as
+    whole rows of the new width, and a width-sharded shard's new height must still be the tensor's height (measured
+    on mocked n150/p150)."""
+    config = tensor.memory_config()
+    shard = config.shard_spec
     padded_width = tensor.padded_shape[-1]
-    if shard is None or padded_width == padded_shape_for(dims, tensor.layout)[-1] or shard.shape[1] == padded_width:
-        return
-    raise RuntimeError(
-        "TT_FATAL: Changing the last dimension of a sharded tensor is not supported unless the shard width matches "
-        f"the input last dimension. Input shape: Shape({list(tensor.padded_shape)}), New shape: Shape({list(dims)}), "
-        f"Shard width: {shard.shape[1]} (a view cannot keep the rows padded to whole shards; choose a shard width "
-        f"that divides {tensor.shape[-1]})"
+    width = padded_shape_for(dims, tensor.layout)[-1]
+    if shard is None or padded_width == width:
+        return config
+    if shard.shape[1] != padded_width:
+        raise RuntimeError(
+            "TT_FATAL: Changing the last dimension of a sharded tensor is not supported unless the shard width "
+            f"matches the input last dimension. Input shape: Shape({list(tensor.padded_shape)}), New shape: "
+            f"Shape({list(dims)}), Shard width: {shard.shape[1]} (a view cannot keep the rows padded to whole shards; "
+            f"choose a shard width that divides {tensor.shape[-1]})"
+        )
+    fix = f"(the view drops the padding of rows {padded_width} wide to {width}; choose a shard width of {width})"
+    shard_height = shard.shape[0] * padded_width // width
+    if config.memory_layout == TensorMemoryLayout.WIDTH_SHARDED:
+        height = math.prod(dims[:-1])
+        if shard_height != height:
+            raise RuntimeError(
+                f"TT_FATAL: Shard height {shard_height} must match physical height {height} for width sharded {fix}"
+            )
+    else:
+        size, page = math.prod(tensor.padded_shape) * element_bytes(tensor.dtype), width * element_bytes(tensor.dtype)
+        if size % page:
+            raise RuntimeError(
+                f"TT_FATAL: For valid non-interleaved buffers page size {page} must equal buffer size {size}. For "
+                f"interleaved-buffers, buffer size should be divisible by the page size {fix}"
+            )
+    return MemoryConfig(
+        config.memory_layout, config.buffer_type, ShardSpec(shard.grid, [shard_height, width], shard.orientation)
     )
 
 

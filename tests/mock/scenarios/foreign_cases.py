@@ -1182,3 +1182,66 @@ def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
     config = _sharded(ttnn, "WIDTH", (8, 8), (64, 32))
     values, x = _sharded_input(ttnn, device, generator, (1, 1, 64, 45), "ROW_MAJOR", config)
     return ttnn.sigmoid(x, memory_config=ttnn.L1_MEMORY_CONFIG), values.sigmoid()
+
+
+@case("split in two of a batched block-sharded TILE input with tile padding, the second piece inside a tile")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    config = _sharded(ttnn, "BLOCK", (1, 2), (32, 32))
+    values, x = _sharded_input(ttnn, device, generator, (2, 1, 31, 32), "TILE", config)
+    return ttnn.split(x, 16, 3)[1], values[..., 16:32]
+
+
+@case("split in two of a batched width-sharded TILE input with tile padding, the second piece inside a tile")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    config = _sharded(ttnn, "WIDTH", (1, 1), (96, 32))
+    values, x = _sharded_input(ttnn, device, generator, (1, 3, 32, 16), "TILE", config)
+    return ttnn.split(x, 16, 2)[1], values[..., 16:32, :]
+
+
+@case("split in two of a batched block-sharded TILE input without tile padding lands in DRAM")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    config = _sharded(ttnn, "BLOCK", (1, 2), (32, 32))
+    values, x = _sharded_input(ttnn, device, generator, (2, 1, 32, 32), "TILE", config)
+    return ttnn.split(x, 16, 3)[1], values[..., 16:32]
+
+
+@case("split in three of a batched block-sharded TILE input with tile padding lands in DRAM")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    config = _sharded(ttnn, "BLOCK", (1, 2), (32, 32))
+    values, x = _sharded_input(ttnn, device, generator, (2, 1, 31, 32), "TILE", config)
+    return ttnn.split(x, 11, 3)[1], values[..., 11:22]
+
+
+@case("slice of a row-major block-sharded input over a COL_MAJOR grid shares the output over the grid's rows")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    config = _sharded(ttnn, "BLOCK", (4, 2), (16, 1), "COL_MAJOR")
+    values, x = _sharded_input(ttnn, device, generator, (2, 1, 32, 1), "ROW_MAJOR", config)
+    return ttnn.slice(x, [0, 0, 25, 0], [2, 1, 30, 1], [1, 1, 2, 1]), values[:, :, 25:30:2, :]
+
+
+@case("slice of a row-major block-sharded input that overfills its COL_MAJOR grid's columns")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    config = _sharded(ttnn, "BLOCK", (2, 4), (50, 16), "COL_MAJOR")
+    values, x = _sharded_input(ttnn, device, generator, (1, 1, 100, 64), "ROW_MAJOR", config)
+    return ttnn.slice(x, [0, 0, 73, 26], [1, 1, 90, 63]), values[:, :, 73:90, 26:63]
+
+
+@case("unsqueeze of a row-major width-sharded input padded to its one shard's width")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    config = _sharded(ttnn, "WIDTH", (5, 3), (96, 48))
+    values, x = _sharded_input(ttnn, device, generator, (3, 32, 1), "ROW_MAJOR", config)
+    return ttnn.unsqueeze(x, 2), values.unsqueeze(2)
+
+
+@case("unsqueeze of a row-major block-sharded input padded to its one shard's width, rows no longer whole")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    config = _sharded(ttnn, "BLOCK", (5, 3), (100, 50))
+    values, x = _sharded_input(ttnn, device, generator, (3, 100, 32), "ROW_MAJOR", config)
+    return ttnn.unsqueeze(x, 0), values.unsqueeze(0)
+
+
+@case("reshape of a row-major height-sharded input padded to its shard's width into whole rows")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    config = _sharded(ttnn, "HEIGHT", (8, 1), (1, 32))
+    values, x = _sharded_input(ttnn, device, generator, (2, 1, 1, 16), "ROW_MAJOR", config)
+    return ttnn.reshape(x, (2, 1, 16)), values.reshape(2, 1, 16)
