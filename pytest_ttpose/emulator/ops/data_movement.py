@@ -306,6 +306,7 @@ def typecast(
     target = output_dtype if output_dtype is not None else dtype
     if target in _BLOCK_FORMATS and input_tensor.layout != Layout.TILE:
         raise RuntimeError(f"TT_FATAL: Only TILE layout is supported for {target.name} dtype! (typecast)")
+    _check_typecast_row_pages(input_tensor)
     config = memory_config or output_memory_config(input_tensor)
     if config.memory_layout != input_tensor.memory_config().memory_layout:
         raise RuntimeError(
@@ -322,6 +323,26 @@ def typecast(
         output_tensor=output_tensor,
         exact=exact_copy(input_tensor.dtype, target, True),
     )
+
+
+def _check_typecast_row_pages(input_tensor: Tensor) -> None:
+    """ttnn 0.81's typecast reads a sharded ROW_MAJOR tensor one shard row per page, which must be the buffer's page:
+    the shard row must be whole alignment units, as the buffer pads its pages to them (measured on mocked n150 and
+    p150)."""
+    config = input_tensor.memory_config()
+    shard = config.shard_spec
+    if input_tensor.layout != Layout.ROW_MAJOR or shard is None:
+        return
+    arch = _device_of(input_tensor)._arch_spec
+    alignment = arch.dram_alignment if config.buffer_type == BufferType.DRAM else arch.l1_alignment
+    row = shard.shape[1] * element_bytes(input_tensor.dtype)
+    if row % alignment:
+        where = "DRAM" if config.buffer_type == BufferType.DRAM else "L1"
+        raise RuntimeError(
+            f"TT_FATAL: Typecast operation requires sharded input tensor page size ({row} bytes) to be aligned to "
+            f"{where} ({alignment} bytes) (a ROW_MAJOR shard row is a page: choose a shard width of whole "
+            f"{max(1, alignment // element_bytes(input_tensor.dtype))}-value units, or typecast it interleaved)"
+        )
 
 
 def clone(

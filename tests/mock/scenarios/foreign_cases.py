@@ -1245,3 +1245,35 @@ def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
     config = _sharded(ttnn, "HEIGHT", (8, 1), (1, 32))
     values, x = _sharded_input(ttnn, device, generator, (2, 1, 1, 16), "ROW_MAJOR", config)
     return ttnn.reshape(x, (2, 1, 16)), values.reshape(2, 1, 16)
+
+
+@case("typecast of a row-major height-sharded input whose shard rows are not whole L1 alignment units")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    values, x = _sharded_input(
+        ttnn, device, generator, (1, 1, 64, 45), "ROW_MAJOR", _sharded(ttnn, "HEIGHT", (2, 1), (32, 45))
+    )
+    return ttnn.typecast(x, ttnn.float32), values
+
+
+@case("typecast of a row-major height-sharded input whose shard rows are whole L1 alignment units")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    values, x = _sharded_input(
+        ttnn, device, generator, (1, 1, 64, 48), "ROW_MAJOR", _sharded(ttnn, "HEIGHT", (2, 1), (32, 48))
+    )
+    return ttnn.typecast(x, ttnn.float32), values
+
+
+@case("softmax of a row-major height-sharded input whose shards are not whole tiles")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    values, x = _sharded_input(
+        ttnn, device, generator, (1, 1, 64, 32), "ROW_MAJOR", _sharded(ttnn, "HEIGHT", (4, 1), (16, 32))
+    )
+    return ttnn.softmax(x, dim=-1, memory_config=ttnn.L1_MEMORY_CONFIG), values.softmax(-1)
+
+
+@case("softmax of a row-major height-sharded input in whole-tile shards")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    values, x = _sharded_input(
+        ttnn, device, generator, (1, 1, 64, 32), "ROW_MAJOR", _sharded(ttnn, "HEIGHT", (2, 1), (32, 32))
+    )
+    return ttnn.softmax(x, dim=-1, memory_config=ttnn.L1_MEMORY_CONFIG), values.softmax(-1)
