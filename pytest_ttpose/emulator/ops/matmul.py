@@ -145,6 +145,16 @@ def _matmul(
                 "orientation when ttnn derives the program config; reshard it or pass a program_config"
             )
         _check_derived_block_grid(op, a)
+        a_layout = a.memory_config().memory_layout
+        if memory_config is not None and memory_config.is_sharded() and memory_config.memory_layout != a_layout:
+            derived = "MatmulMultiCoreReuseMultiCast" + ("" if a_layout == TensorMemoryLayout.BLOCK_SHARDED else "1D")
+            raise RuntimeError(
+                f"TT_FATAL: {op}: {derived}ProgramConfig: input A and output memory layouts must match, got input: "
+                f"TensorMemoryLayout::{a_layout.name} vs output: "
+                f"TensorMemoryLayout::{memory_config.memory_layout.name} "
+                "(the program config ttnn derives from a sharded input_tensor_a writes the output sharded the same "
+                "way; ask for that sharding, or an interleaved output)"
+            )
         if activation is not None:
             raise RuntimeError(
                 f"TT_FATAL: {op}: a fused activation on a sharded input_tensor_a needs a program_config "

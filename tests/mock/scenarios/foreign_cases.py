@@ -1277,3 +1277,14 @@ def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
         ttnn, device, generator, (1, 1, 64, 32), "ROW_MAJOR", _sharded(ttnn, "HEIGHT", (2, 1), (32, 32))
     )
     return ttnn.softmax(x, dim=-1, memory_config=ttnn.L1_MEMORY_CONFIG), values.softmax(-1)
+
+
+@case("matmul of a block-sharded input into a height-sharded output")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    a_values, a = _sharded_input(
+        ttnn, device, generator, (2, 1, 64, 64), "TILE", _sharded(ttnn, "BLOCK", (1, 1), (128, 64))
+    )
+    b_values = _randn(generator, 1, 1, 64, 32)
+    b = _device_tensor(ttnn, device, b_values, config=ttnn.DRAM_MEMORY_CONFIG)
+    out = ttnn.matmul(a, b, memory_config=_sharded(ttnn, "HEIGHT", (1, 1), (128, 32), "COL_MAJOR"))
+    return out, a_values @ b_values
