@@ -195,8 +195,21 @@ def _require_aligned_row_major_shards(op: str, tensor: Tensor, *configs: MemoryC
 def to_memory_config(
     tensor: Tensor, memory_config: MemoryConfig, dtype: DataType | None = None, output_tensor: Tensor | None = None
 ) -> Tensor:
-    if output_tensor is None and memory_config == tensor.memory_config() and dtype in (None, tensor.dtype):
-        return tensor
+    converts = dtype not in (None, tensor.dtype)
+    row_major = tensor.layout == Layout.ROW_MAJOR
+    if output_tensor is None and memory_config == tensor.memory_config() and (not converts or row_major):
+        return tensor  # ttnn 0.81 hands a ROW_MAJOR tensor already in place back as it is, ignoring dtype
+    if row_major and dtype is not None and converts:
+        # the copy converts dtypes only tile by tile (measured on mocked n150 and p150)
+        reason = (
+            "Only TILE layout is supported for BFLOAT8_B dtype!"
+            if dtype in _BLOCK_FORMATS
+            else "Only tile layout supports dtype conversion"
+        )
+        raise RuntimeError(
+            f"TT_FATAL: to_memory_config: {reason} (a ROW_MAJOR {tensor.dtype.name} tensor moved to another memory "
+            f"config as {dtype.name}: convert it with ttnn.typecast, or move it in TILE layout)"
+        )
     _check_dram_sharded_read(tensor, memory_config, "to_memory_config")
     interleaved_copy = not tensor.memory_config().is_sharded() and not memory_config.is_sharded()
     if tensor.dtype == DataType.BFLOAT8_B and interleaved_copy:

@@ -1288,3 +1288,17 @@ def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
     b = _device_tensor(ttnn, device, b_values, config=ttnn.DRAM_MEMORY_CONFIG)
     out = ttnn.matmul(a, b, memory_config=_sharded(ttnn, "HEIGHT", (1, 1), (128, 32), "COL_MAJOR"))
     return out, a_values @ b_values
+
+
+@case("to_memory_config of a row-major tensor to another memory config with another dtype")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    values = _randn(generator, 1, 1, 32, 64)
+    x = _device_tensor(ttnn, device, values, "ROW_MAJOR", config=ttnn.DRAM_MEMORY_CONFIG)
+    return ttnn.to_memory_config(x, ttnn.L1_MEMORY_CONFIG, dtype=ttnn.float32), values
+
+
+@case("to_memory_config of a row-major tensor to its own memory config with another dtype")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    values = _randn(generator, 1, 1, 32, 64)
+    x = _device_tensor(ttnn, device, values, "ROW_MAJOR", config=ttnn.L1_MEMORY_CONFIG)
+    return ttnn.to_memory_config(x, ttnn.L1_MEMORY_CONFIG, dtype=ttnn.float32), values
