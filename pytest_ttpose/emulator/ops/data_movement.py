@@ -521,6 +521,17 @@ def permute(
             f"TT_FATAL: permute: dims {list(dims)} are not a permutation of rank {len(input_tensor.shape)}"
         )
     out_shape = [input_tensor.shape[d] for d in order]
+    shard = memory_config.shard_spec if memory_config is not None else None
+    if input_tensor.layout == Layout.ROW_MAJOR and shard is not None:
+        # ttnn 0.81 writes a sharded ROW_MAJOR output one shard row per page (measured on mocked n150 and p150)
+        alignment = _device_of(input_tensor)._arch_spec.l1_alignment
+        row = shard.shape[1] * element_bytes(input_tensor.dtype)
+        if row % alignment:
+            raise RuntimeError(
+                f"TT_FATAL: permute: Shard page size must be aligned to {alignment}B for L1 Tensor (a shard row of "
+                f"{row} bytes: choose a shard width of whole "
+                f"{max(1, alignment // element_bytes(input_tensor.dtype))}-value units)"
+            )
     if memory_config is None and input_tensor.is_sharded() and len(order) <= 4:
         if _permute_moves_data(input_tensor, order):
             extra = 4 - len(order)

@@ -1302,3 +1302,11 @@ def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
     values = _randn(generator, 1, 1, 32, 64)
     x = _device_tensor(ttnn, device, values, "ROW_MAJOR", config=ttnn.L1_MEMORY_CONFIG)
     return ttnn.to_memory_config(x, ttnn.L1_MEMORY_CONFIG, dtype=ttnn.float32), values
+
+
+@case("permute of a row-major tensor into a height-sharded output whose shard rows are not whole alignment units")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    values = _randn(generator, 2, 1, 8, 24)
+    x = _device_tensor(ttnn, device, values, "ROW_MAJOR", config=ttnn.DRAM_MEMORY_CONFIG)
+    out = ttnn.permute(x, (0, 2, 1, 3), memory_config=_sharded(ttnn, "HEIGHT", (2, 1), (8, 25)))
+    return out, values.permute(0, 2, 1, 3)
