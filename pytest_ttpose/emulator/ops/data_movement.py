@@ -520,10 +520,10 @@ def permute(
         raise RuntimeError(
             f"TT_FATAL: permute: dims {list(dims)} are not a permutation of rank {len(input_tensor.shape)}"
         )
-    out_shape = [input_tensor.shape[d] for d in order]
     shard = memory_config.shard_spec if memory_config is not None else None
     if input_tensor.layout == Layout.ROW_MAJOR and shard is not None:
-        # ttnn 0.81 writes a sharded ROW_MAJOR output one shard row per page (measured on mocked n150 and p150)
+        # ttnn 0.81's permute writes a requested sharded ROW_MAJOR output one shard row per page (measured on
+        # mocked n150 and p150; transpose derives its own output config and does not check it)
         alignment = _device_of(input_tensor)._arch_spec.l1_alignment
         row = shard.shape[1] * element_bytes(input_tensor.dtype)
         if row % alignment:
@@ -532,6 +532,11 @@ def permute(
                 f"{row} bytes: choose a shard width of whole "
                 f"{max(1, alignment // element_bytes(input_tensor.dtype))}-value units)"
             )
+    return _permute(input_tensor, order, memory_config)
+
+
+def _permute(input_tensor: Tensor, order: list[int], memory_config: MemoryConfig | None) -> Tensor:
+    out_shape = [input_tensor.shape[d] for d in order]
     if memory_config is None and input_tensor.is_sharded() and len(order) <= 4:
         if _permute_moves_data(input_tensor, order):
             extra = 4 - len(order)
@@ -594,7 +599,7 @@ def transpose(
             (first + extra, second + extra),
             _device_of(input_tensor).compute_with_storage_grid_size(),
         )
-    return permute(input_tensor, order, memory_config=memory_config)
+    return _permute(input_tensor, order, memory_config)
 
 
 def pad(
