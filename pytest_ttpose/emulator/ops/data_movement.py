@@ -88,11 +88,17 @@ def to_layout(
                 f"TT_FATAL: to_layout: {shard_not_tile_sized(shard.shape)} To tilize a ROW_MAJOR sharded tensor, "
                 "reshard it to tile-multiple shards or make it interleaved first"
             )
-    if layout == Layout.ROW_MAJOR and tensor.layout == Layout.TILE and _block_untilize_unpads_slices(tensor):
+    interleaved_output = memory_config is not None and not memory_config.is_sharded()
+    if (
+        layout == Layout.ROW_MAJOR
+        and tensor.layout == Layout.TILE
+        and _untilize_unpads_slices(tensor, interleaved_output)
+    ):
+        written = "interleaved" if interleaved_output else "for BLOCK_SHARDED -> BLOCK_SHARDED"
         raise RuntimeError(
-            "TT_FATAL: to_layout: Can only write unbatched output for BLOCK_SHARDED -> BLOCK_SHARDED (untilizing a "
-            f"block-sharded {list(tensor.shape)} tensor strips tile padding from one [H, W] slice only: fold the "
-            "leading dims into the height, or untilize it interleaved)"
+            f"TT_FATAL: to_layout: Can only write unbatched output {written} (untilizing a "
+            f"{tensor.memory_config().memory_layout.name} {list(tensor.shape)} tensor strips tile padding from one "
+            "[H, W] slice only: fold the leading dims into the height, or untilize it interleaved)"
         )
     requested = memory_config.shard_spec if memory_config is not None else None
     if layout == Layout.ROW_MAJOR and tensor.layout == Layout.TILE and requested is not None:
@@ -126,10 +132,15 @@ def to_layout(
 _DFB_MAX_CAPACITY = 65535
 
 
-def _block_untilize_unpads_slices(tensor: Tensor) -> bool:
-    """Whether untilizing ``tensor`` needs ttnn's block-sharded untilize_with_unpadding over more than one [H, W]
-    slice, which it refuses (untilize_with_unpadding_device_operation.cpp:184; height and width sharding pass)."""
-    if tensor.memory_config().memory_layout != TensorMemoryLayout.BLOCK_SHARDED:
+def _untilize_unpads_slices(tensor: Tensor, interleaved_output: bool) -> bool:
+    """Whether untilizing ``tensor`` needs ttnn's sharded untilize_with_unpadding over more than one [H, W] slice,
+    which it refuses for a block-sharded input and for a width-sharded one written interleaved
+    (untilize_with_unpadding_device_operation.cpp; height sharding passes)."""
+    memory_layout = tensor.memory_config().memory_layout
+    if not (
+        memory_layout == TensorMemoryLayout.BLOCK_SHARDED
+        or (memory_layout == TensorMemoryLayout.WIDTH_SHARDED and interleaved_output)
+    ):
         return False
     unpads = list(tensor.shape[-2:]) != list(tensor.padded_shape[-2:])
     return unpads and math.prod(tensor.shape[:-2]) > 1
@@ -372,6 +383,13 @@ def clone(
         raise RuntimeError(
             f"TT_FATAL: Clone: the output memory layout {config.memory_layout} must be the input's "
             f"{input.memory_config().memory_layout}: use to_memory_config to change it"
+        )
+    if config.is_sharded() and config.shard_spec != input.memory_config().shard_spec:
+        # ttnn 0.81's clone copies shard by shard (measured on mocked n150 and p150)
+        raise RuntimeError(
+            "TT_FATAL: Clone: input and output shard specs must be identical (same grid, shape, and orientation) "
+            f"(output {config.shard_spec}, input {input.memory_config().shard_spec}: use to_memory_config to reshard "
+            "it)"
         )
     return launch(
         "clone",
@@ -942,24 +960,18 @@ def _check_two_piece_split(input_tensor: Tensor, sizes: Sequence[int], axis: int
     exactly two pieces, it untilizes the sharded input itself (more pieces go through an interleaved copy); a block-
     or width-sharded tensor with tile padding is untilized only when it holds a single [H, W] slice (measured on
     mocked n150 and p150 chips)."""
-    config = input_tensor.memory_config()
-    rank = len(input_tensor.shape)
     if (
-        len(sizes) != 2
-        or input_tensor.layout != Layout.TILE
-        or config.memory_layout not in (TensorMemoryLayout.BLOCK_SHARDED, TensorMemoryLayout.WIDTH_SHARDED)
-        or axis < rank - 2
-        or sizes[0] % TILE_SIZE == 0
-        or list(input_tensor.shape) == list(input_tensor.padded_shape)
+        len(sizes) == 2
+        and input_tensor.layout == Layout.TILE
+        and axis >= len(input_tensor.shape) - 2
+        and sizes[0] % TILE_SIZE
+        and _untilize_unpads_slices(input_tensor, interleaved_output=True)
     ):
-        return
-    slices = math.prod(input_tensor.padded_shape[:-2])
-    if slices > 1:
         raise RuntimeError(
             "TT_FATAL: Can only write unbatched output interleaved (split untilizes this "
-            f"{config.memory_layout.name} tensor of shape {list(input_tensor.shape)} to cut its second piece inside "
-            f"a tile, and it holds {slices} [H, W] slices; move it to an interleaved config first, or fold the "
-            "leading dims into the height)"
+            f"{input_tensor.memory_config().memory_layout.name} tensor of shape {list(input_tensor.shape)} to cut "
+            "its second piece inside a tile, and it holds more than one [H, W] slice; move it to an interleaved "
+            "config first, or fold the leading dims into the height)"
         )
 
 

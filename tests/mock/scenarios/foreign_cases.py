@@ -1310,3 +1310,34 @@ def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
     x = _device_tensor(ttnn, device, values, "ROW_MAJOR", config=ttnn.DRAM_MEMORY_CONFIG)
     out = ttnn.permute(x, (0, 2, 1, 3), memory_config=_sharded(ttnn, "HEIGHT", (2, 1), (8, 25)))
     return out, values.permute(0, 2, 1, 3)
+
+
+@case("clone of a height-sharded input into another height-sharded config")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    values, x = _sharded_input(
+        ttnn, device, generator, (1, 3, 32, 32), "TILE", _sharded(ttnn, "HEIGHT", (3, 1), (32, 32))
+    )
+    return ttnn.clone(x, memory_config=_sharded(ttnn, "HEIGHT", (1, 1), (96, 32))), values
+
+
+@case("clone of a height-sharded input into its own config")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    config = _sharded(ttnn, "HEIGHT", (3, 1), (32, 32))
+    values, x = _sharded_input(ttnn, device, generator, (1, 3, 32, 32), "TILE", config)
+    return ttnn.clone(x, memory_config=config), values
+
+
+@case("to_layout row-major of a batched width-sharded TILE input with tile padding, written interleaved")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    values, x = _sharded_input(
+        ttnn, device, generator, (2, 1, 64, 1), "TILE", _sharded(ttnn, "WIDTH", (1, 1), (128, 32))
+    )
+    return ttnn.to_layout(x, ttnn.ROW_MAJOR_LAYOUT, memory_config=ttnn.DRAM_MEMORY_CONFIG), values
+
+
+@case("to_layout row-major of a batched width-sharded TILE input with tile padding, kept sharded")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    values, x = _sharded_input(
+        ttnn, device, generator, (2, 1, 64, 1), "TILE", _sharded(ttnn, "WIDTH", (1, 1), (128, 32))
+    )
+    return ttnn.to_layout(x, ttnn.ROW_MAJOR_LAYOUT), values
