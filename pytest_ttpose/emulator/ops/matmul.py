@@ -115,6 +115,30 @@ def _check_batches(a_batch: list[int], b_batch: list[int], tuned: bool) -> None:
     )
 
 
+def _check_batched_1d_sharded_output(
+    op: str, a_shape: list[int], b_shape: list[int], memory_config: MemoryConfig | None
+) -> None:
+    """ttnn 0.81 derives a height- or width-sharded output of an interleaved, batched input_tensor_a (times an
+    unbatched input_tensor_b) from one batch's rows: a width shard one batch high, or one core per tile row of a
+    batch, neither of which holds the whole batched output (measured on mocked n150 and p150)."""
+    batch = math.prod(a_shape[:-2])
+    if memory_config is None or batch == 1 or math.prod(b_shape[:-2]) != 1:
+        return
+    shard = memory_config.shard_spec
+    rows = _tile_padded(a_shape[-2])
+    fix = "(fold the batch into the rows, ask for block sharding, or write it interleaved)"
+    if memory_config.memory_layout == TensorMemoryLayout.WIDTH_SHARDED:
+        raise RuntimeError(
+            f"TT_FATAL: {op}: Shard height {rows} must match physical height {batch * rows} for width sharded {fix}"
+        )
+    if memory_config.memory_layout == TensorMemoryLayout.HEIGHT_SHARDED and shard is not None:
+        shards, cores = math.ceil(batch * rows / shard.shape[0]), rows // TILE_SIZE
+        if shards > cores:
+            raise RuntimeError(
+                f"TT_FATAL: {op}: Number of shards along height {shards} must not exceed number of cores {cores} {fix}"
+            )
+
+
 def _matmul(
     op: str,
     a: Tensor,
@@ -178,6 +202,8 @@ def _matmul(
             f"TT_FATAL: Unsupported bias shape: padded last dimension of bias, {_tile_padded(bias.shape[-1])}, not "
             f"equal to second input's padded last dimension, {_tile_padded(b_shape[-1])}."
         )
+    if not tuned and a_shard is None:
+        _check_batched_1d_sharded_output(op, a_shape, b_shape, memory_config)
     device = a.device()
     assert device is not None
     fidelity = math_fidelity(compute_kernel_config, default_matmul_fidelity(a, b, device.arch(), tuned))

@@ -1341,3 +1341,27 @@ def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
         ttnn, device, generator, (2, 1, 64, 1), "TILE", _sharded(ttnn, "WIDTH", (1, 1), (128, 32))
     )
     return ttnn.to_layout(x, ttnn.ROW_MAJOR_LAYOUT), values
+
+
+@case("matmul of a batched interleaved input into a width-sharded output")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    a_values, b_values = _randn(generator, 2, 1, 32, 32), _randn(generator, 1, 1, 32, 32)
+    a = _device_tensor(ttnn, device, a_values, config=ttnn.L1_MEMORY_CONFIG)
+    b = _device_tensor(ttnn, device, b_values, config=ttnn.DRAM_MEMORY_CONFIG)
+    return ttnn.matmul(a, b, memory_config=_sharded(ttnn, "WIDTH", (1, 1), (64, 32))), a_values @ b_values
+
+
+@case("matmul of a batched interleaved input into a height-sharded output over more cores than a batch's tiles")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    a_values, b_values = _randn(generator, 2, 1, 64, 32), _randn(generator, 1, 1, 32, 64)
+    a = _device_tensor(ttnn, device, a_values, config=ttnn.L1_MEMORY_CONFIG)
+    b = _device_tensor(ttnn, device, b_values, config=ttnn.DRAM_MEMORY_CONFIG)
+    return ttnn.matmul(a, b, memory_config=_sharded(ttnn, "HEIGHT", (4, 1), (32, 64))), a_values @ b_values
+
+
+@case("matmul of a batched interleaved input into a block-sharded output")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    a_values, b_values = _randn(generator, 2, 1, 64, 32), _randn(generator, 1, 1, 32, 64)
+    a = _device_tensor(ttnn, device, a_values, config=ttnn.L1_MEMORY_CONFIG)
+    b = _device_tensor(ttnn, device, b_values, config=ttnn.DRAM_MEMORY_CONFIG)
+    return ttnn.matmul(a, b, memory_config=_sharded(ttnn, "BLOCK", (2, 2), (64, 32))), a_values @ b_values
