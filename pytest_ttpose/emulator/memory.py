@@ -225,16 +225,21 @@ def validate_memory_config(spec: TensorSpec, compute_grid: tuple[int, int], dram
         if shard.grid.size() != 1:
             raise RuntimeError("TT_FATAL: Block sharding requires a single rectangular core range")
         size = bbox.grid_size()
+        # ttnn's words: a COL_MAJOR grid's columns take the height shards, its rows the width shards
         rows, cols = size.y, size.x
+        along_height, along_width, orientation = "rows", "columns", "row major"
         if shard.orientation == ShardOrientation.COL_MAJOR:
             rows, cols = cols, rows
+            along_height, along_width, orientation = "columns", "rows", "column major"
         if shards_h > rows:
             raise RuntimeError(
-                f"TT_FATAL: Number of shards along height {shards_h} must not exceed number of rows {rows}"
+                f"TT_FATAL: Number of shards along height {shards_h} must not exceed number of {along_height} {rows} "
+                f"for {orientation} orientation!"
             )
         if shards_w > cols:
             raise RuntimeError(
-                f"TT_FATAL: Number of shards along width {shards_w} must not exceed number of columns {cols}"
+                f"TT_FATAL: Number of shards along width {shards_w} must not exceed number of {along_width} {cols} "
+                f"for {orientation} orientation!"
             )
     _check_shard_cores_have_banks(
         config, shards_h, shards_w, dram_grid if config.buffer_type == BufferType.DRAM else compute_grid

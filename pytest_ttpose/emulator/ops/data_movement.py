@@ -88,11 +88,17 @@ def to_layout(
                 f"TT_FATAL: to_layout: {shard_not_tile_sized(shard.shape)} To tilize a ROW_MAJOR sharded tensor, "
                 "reshard it to tile-multiple shards or make it interleaved first"
             )
-    if layout == Layout.ROW_MAJOR and tensor.layout == Layout.TILE and _block_untilize_unpads_slices(tensor):
+    interleaved_output = memory_config is not None and not memory_config.is_sharded()
+    if (
+        layout == Layout.ROW_MAJOR
+        and tensor.layout == Layout.TILE
+        and _untilize_unpads_slices(tensor, interleaved_output)
+    ):
+        written = "interleaved" if interleaved_output else "for BLOCK_SHARDED -> BLOCK_SHARDED"
         raise RuntimeError(
-            "TT_FATAL: to_layout: Can only write unbatched output for BLOCK_SHARDED -> BLOCK_SHARDED (untilizing a "
-            f"block-sharded {list(tensor.shape)} tensor strips tile padding from one [H, W] slice only: fold the "
-            "leading dims into the height, or untilize it interleaved)"
+            f"TT_FATAL: to_layout: Can only write unbatched output {written} (untilizing a "
+            f"{tensor.memory_config().memory_layout.name} {list(tensor.shape)} tensor strips tile padding from one "
+            "[H, W] slice only: fold the leading dims into the height, or untilize it interleaved)"
         )
     requested = memory_config.shard_spec if memory_config is not None else None
     if layout == Layout.ROW_MAJOR and tensor.layout == Layout.TILE and requested is not None:
@@ -124,13 +130,17 @@ def to_layout(
 # are read without staging. Measured exception: Blackhole's to_memory_config takes another path for shards past the
 # capacity and accepts them (ttnn.reshard refuses the same call).
 _DFB_MAX_CAPACITY = 65535
-L1_ALIGNMENT = 16  # bytes, Wormhole and Blackhole
 
 
-def _block_untilize_unpads_slices(tensor: Tensor) -> bool:
-    """Whether untilizing ``tensor`` needs ttnn's block-sharded untilize_with_unpadding over more than one [H, W]
-    slice, which it refuses (untilize_with_unpadding_device_operation.cpp:184; height and width sharding pass)."""
-    if tensor.memory_config().memory_layout != TensorMemoryLayout.BLOCK_SHARDED:
+def _untilize_unpads_slices(tensor: Tensor, interleaved_output: bool) -> bool:
+    """Whether untilizing ``tensor`` needs ttnn's sharded untilize_with_unpadding over more than one [H, W] slice,
+    which it refuses for a block-sharded input and for a width-sharded one written interleaved
+    (untilize_with_unpadding_device_operation.cpp; height sharding passes)."""
+    memory_layout = tensor.memory_config().memory_layout
+    if not (
+        memory_layout == TensorMemoryLayout.BLOCK_SHARDED
+        or (memory_layout == TensorMemoryLayout.WIDTH_SHARDED and interleaved_output)
+    ):
         return False
     unpads = list(tensor.shape[-2:]) != list(tensor.padded_shape[-2:])
     return unpads and math.prod(tensor.shape[:-2]) > 1
@@ -185,11 +195,12 @@ def _require_aligned_row_major_shards(op: str, tensor: Tensor, *configs: MemoryC
         if config.shard_spec is None:
             continue
         row_bytes = config.shard_spec.shape[1] * element_bytes(tensor.dtype)
-        if row_bytes % L1_ALIGNMENT:
-            whole_units = L1_ALIGNMENT // math.gcd(L1_ALIGNMENT, element_bytes(tensor.dtype))
+        alignment = _device_of(tensor)._arch_spec.l1_alignment
+        if row_bytes % alignment:
+            whole_units = alignment // math.gcd(alignment, element_bytes(tensor.dtype))
             raise RuntimeError(
                 f"TT_FATAL: {op}: {ttnn_words}a ROW_MAJOR shard row of {config.shard_spec.shape[1]} {tensor.dtype} "
-                f"values is {row_bytes} bytes, not a multiple of the {L1_ALIGNMENT}-byte L1 alignment; choose a shard "
+                f"values is {row_bytes} bytes, not a multiple of the {alignment}-byte L1 alignment; choose a shard "
                 f"width that is a multiple of {whole_units} values"
             )
 
@@ -202,11 +213,15 @@ def to_memory_config(
         # n150 and p150 for bfloat8_b, bfloat16 and float32, interleaved and sharded); a move takes dtype
         return tensor
     if dtype not in (None, tensor.dtype) and tensor.layout != Layout.TILE:
-        # ttnn converts the dtype with its copy op, which reads tiles only (copy_device_operation.cpp:135)
+        # the copy converts dtypes only tile by tile (copy_device_operation.cpp:135; measured on mocked n150, p150)
+        reason = (
+            "Only TILE layout is supported for BFLOAT8_B dtype!"
+            if dtype in _BLOCK_FORMATS
+            else "Only tile layout supports dtype conversion"
+        )
         raise RuntimeError(
-            f"TT_FATAL: to_memory_config: input_tensor_a.layout() == Layout::TILE (changing a ROW_MAJOR tensor's "
-            f"dtype from {tensor.dtype} to {dtype}: convert it with ttnn.to_layout(x, TILE_LAYOUT) or ttnn.typecast "
-            "first)"
+            f"TT_FATAL: to_memory_config: {reason} (a ROW_MAJOR {tensor.dtype.name} tensor moved to another memory "
+            f"config as {dtype.name}: convert it with ttnn.typecast, or move it in TILE layout)"
         )
     _check_dram_sharded_read(tensor, memory_config, "to_memory_config")
     return launch(
@@ -302,25 +317,17 @@ def reshard(input_tensor: Tensor, output_memory_config: MemoryConfig, output_ten
 
 
 def _check_row_major_sharded_typecast(input_tensor: Tensor, output_config: MemoryConfig) -> None:
-    """ttnn 0.81's typecast copies a ROW_MAJOR sharded tensor page by page (a page is a shard row): the input's
-    pages must be whole L1 alignment units, and the output must hold as many pages of as many elements (measured on
-    mocked n150 and p150, with ttnn's words)."""
-    input_config = input_tensor.memory_config()
-    if input_tensor.layout != Layout.ROW_MAJOR or input_config.shard_spec is None:
-        return
-    page_elements = int(input_config.shard_spec.shape[1])
-    page_bytes = page_elements * element_bytes(input_tensor.dtype)
-    if page_bytes % L1_ALIGNMENT:
-        raise RuntimeError(
-            f"TT_FATAL: Typecast operation requires sharded input tensor page size ({page_bytes} bytes) to be aligned "
-            f"to L1 ({L1_ALIGNMENT} bytes)"
-        )
+    """ttnn 0.81's typecast copies a ROW_MAJOR sharded tensor page by page (a page is a shard row): a sharded output
+    must hold as many pages of as many elements (measured on mocked n150 and p150, with ttnn's words)."""
+    input_shard = input_tensor.memory_config().shard_spec
     output_shard = output_config.shard_spec
-    if output_shard is None or int(output_shard.shape[1]) == page_elements:
+    if input_tensor.layout != Layout.ROW_MAJOR or input_shard is None or output_shard is None:
+        return
+    page_elements, out_elements = int(input_shard.shape[1]), int(output_shard.shape[1])
+    if out_elements == page_elements:
         return
     rows = math.prod(int(d) for d in input_tensor.padded_shape[:-1])
     width = int(input_tensor.padded_shape[-1])
-    out_elements = int(output_shard.shape[1])
     raise RuntimeError(
         "TT_FATAL: Row-major typecast requires matching page geometry, got input "
         f"{rows * -(-width // page_elements)} pages of {page_elements} elements and output "
@@ -341,6 +348,7 @@ def typecast(
     target = output_dtype if output_dtype is not None else dtype
     if target in _BLOCK_FORMATS and input_tensor.layout != Layout.TILE:
         raise RuntimeError(f"TT_FATAL: Only TILE layout is supported for {target.name} dtype! (typecast)")
+    _check_typecast_row_pages(input_tensor)
     config = memory_config or output_memory_config(input_tensor)
     if config.memory_layout != input_tensor.memory_config().memory_layout:
         raise RuntimeError(
@@ -360,6 +368,26 @@ def typecast(
     )
 
 
+def _check_typecast_row_pages(input_tensor: Tensor) -> None:
+    """ttnn 0.81's typecast reads a sharded ROW_MAJOR tensor one shard row per page, which must be the buffer's page:
+    the shard row must be whole alignment units, as the buffer pads its pages to them (measured on mocked n150 and
+    p150)."""
+    config = input_tensor.memory_config()
+    shard = config.shard_spec
+    if input_tensor.layout != Layout.ROW_MAJOR or shard is None:
+        return
+    arch = _device_of(input_tensor)._arch_spec
+    alignment = arch.dram_alignment if config.buffer_type == BufferType.DRAM else arch.l1_alignment
+    row = shard.shape[1] * element_bytes(input_tensor.dtype)
+    if row % alignment:
+        where = "DRAM" if config.buffer_type == BufferType.DRAM else "L1"
+        raise RuntimeError(
+            f"TT_FATAL: Typecast operation requires sharded input tensor page size ({row} bytes) to be aligned to "
+            f"{where} ({alignment} bytes) (a ROW_MAJOR shard row is a page: choose a shard width of whole "
+            f"{max(1, alignment // element_bytes(input_tensor.dtype))}-value units, or typecast it interleaved)"
+        )
+
+
 def clone(
     input: Tensor,
     *,
@@ -374,6 +402,13 @@ def clone(
         raise RuntimeError(
             f"TT_FATAL: Clone: the output memory layout {config.memory_layout} must be the input's "
             f"{input.memory_config().memory_layout}: use to_memory_config to change it"
+        )
+    if config.is_sharded() and config.shard_spec != input.memory_config().shard_spec:
+        # ttnn 0.81's clone copies shard by shard (measured on mocked n150 and p150)
+        raise RuntimeError(
+            "TT_FATAL: Clone: input and output shard specs must be identical (same grid, shape, and orientation) "
+            f"(output {config.shard_spec}, input {input.memory_config().shard_spec}: use to_memory_config to reshard "
+            "it)"
         )
     return launch(
         "clone",
@@ -432,9 +467,7 @@ def _reshape_on_device(
     so a view of a ROW_MAJOR tensor padded to whole shards stays possible."""
     target = memory_config or input_tensor.memory_config()
     if reshape_is_view(input_tensor, dims, target):
-        if not keeps_padded_rows:
-            _require_whole_row_shards_for_view(input_tensor, dims)
-        output_config = input_tensor.memory_config()
+        output_config = input_tensor.memory_config() if keeps_padded_rows else _view_config(input_tensor, dims)
     else:
         # a reshape that moves data copies a sharded input out of its shards and the result into its own
         _require_aligned_row_major_shards(
@@ -461,18 +494,42 @@ def _reshape_on_device(
     )
 
 
-def _require_whole_row_shards_for_view(tensor: Tensor, dims: Sequence[int]) -> None:
-    """ttnn 0.81 refuses to view a sharded tensor whose padded rows change (a ROW_MAJOR tensor's rows are padded
-    to whole shards, a view's are not) unless one shard holds a whole padded row (measured on mocked n150/p150)."""
-    shard = tensor.memory_config().shard_spec
+def _view_config(tensor: Tensor, dims: Sequence[int]) -> MemoryConfig:
+    """The config of a view of ``tensor`` as ``dims``: the input's, unless its padded rows change (a ROW_MAJOR
+    tensor's rows are padded to whole shards, a view's are not). ttnn 0.81 then refuses unless one shard holds a
+    whole padded row, and views that shard as rows of the new width, keeping its size: the buffer must read as
+    whole rows of the new width, and a width-sharded shard's new height must still be the tensor's height (measured
+    on mocked n150/p150)."""
+    config = tensor.memory_config()
+    shard = config.shard_spec
     padded_width = tensor.padded_shape[-1]
-    if shard is None or padded_width == padded_shape_for(dims, tensor.layout)[-1] or shard.shape[1] == padded_width:
-        return
-    raise RuntimeError(
-        "TT_FATAL: Changing the last dimension of a sharded tensor is not supported unless the shard width matches "
-        f"the input last dimension. Input shape: Shape({list(tensor.padded_shape)}), New shape: Shape({list(dims)}), "
-        f"Shard width: {shard.shape[1]} (a view cannot keep the rows padded to whole shards; choose a shard width "
-        f"that divides {tensor.shape[-1]})"
+    width = padded_shape_for(dims, tensor.layout)[-1]
+    if shard is None or padded_width == width:
+        return config
+    if shard.shape[1] != padded_width:
+        raise RuntimeError(
+            "TT_FATAL: Changing the last dimension of a sharded tensor is not supported unless the shard width "
+            f"matches the input last dimension. Input shape: Shape({list(tensor.padded_shape)}), New shape: "
+            f"Shape({list(dims)}), Shard width: {shard.shape[1]} (a view cannot keep the rows padded to whole shards; "
+            f"choose a shard width that divides {tensor.shape[-1]})"
+        )
+    fix = f"(the view drops the padding of rows {padded_width} wide to {width}; choose a shard width of {width})"
+    shard_height = shard.shape[0] * padded_width // width
+    if config.memory_layout == TensorMemoryLayout.WIDTH_SHARDED:
+        height = math.prod(dims[:-1])
+        if shard_height != height:
+            raise RuntimeError(
+                f"TT_FATAL: Shard height {shard_height} must match physical height {height} for width sharded {fix}"
+            )
+    else:
+        size, page = math.prod(tensor.padded_shape) * element_bytes(tensor.dtype), width * element_bytes(tensor.dtype)
+        if size % page:
+            raise RuntimeError(
+                f"TT_FATAL: For valid non-interleaved buffers page size {page} must equal buffer size {size}. For "
+                f"interleaved-buffers, buffer size should be divisible by the page size {fix}"
+            )
+    return MemoryConfig(
+        config.memory_layout, config.buffer_type, ShardSpec(shard.grid, [shard_height, width], shard.orientation)
     )
 
 
@@ -500,6 +557,22 @@ def permute(
         raise RuntimeError(
             f"TT_FATAL: permute: dims {list(dims)} are not a permutation of rank {len(input_tensor.shape)}"
         )
+    shard = memory_config.shard_spec if memory_config is not None else None
+    if input_tensor.layout == Layout.ROW_MAJOR and shard is not None:
+        # ttnn 0.81's permute writes a requested sharded ROW_MAJOR output one shard row per page (measured on
+        # mocked n150 and p150; transpose derives its own output config and does not check it)
+        alignment = _device_of(input_tensor)._arch_spec.l1_alignment
+        row = shard.shape[1] * element_bytes(input_tensor.dtype)
+        if row % alignment:
+            raise RuntimeError(
+                f"TT_FATAL: permute: Shard page size must be aligned to {alignment}B for L1 Tensor (a shard row of "
+                f"{row} bytes: choose a shard width of whole "
+                f"{max(1, alignment // element_bytes(input_tensor.dtype))}-value units)"
+            )
+    return _permute(input_tensor, order, memory_config)
+
+
+def _permute(input_tensor: Tensor, order: list[int], memory_config: MemoryConfig | None) -> Tensor:
     out_shape = [input_tensor.shape[d] for d in order]
     if memory_config is None and input_tensor.is_sharded() and len(order) <= 4:
         if _permute_moves_data(input_tensor, order):
@@ -563,7 +636,7 @@ def transpose(
             (first + extra, second + extra),
             _device_of(input_tensor).compute_with_storage_grid_size(),
         )
-    return permute(input_tensor, order, memory_config=memory_config)
+    return _permute(input_tensor, order, memory_config)
 
 
 def pad(
@@ -983,6 +1056,7 @@ def split(
         sizes[-1] = total - int(split_size) * (len(sizes) - 1)
     if sum(sizes) != total:
         raise RuntimeError(f"TT_FATAL: split sizes {sizes} do not add up to dimension {dim} of size {total}")
+    _check_two_piece_split(input_tensor, sizes, axis)
     if memory_config is None:
         memory_config = split_output_config(input_tensor, sizes, axis)
     pieces, offset = [], 0
@@ -993,6 +1067,26 @@ def split(
         pieces.append(_slice(input_tensor, start, end, [1] * rank, memory_config, None))
         offset += size
     return pieces
+
+
+def _check_two_piece_split(input_tensor: Tensor, sizes: Sequence[int], axis: int) -> None:
+    """ttnn 0.81 cuts a second piece that starts inside a tile out of a TILE tensor through ROW_MAJOR. Split into
+    exactly two pieces, it untilizes the sharded input itself (more pieces go through an interleaved copy); a block-
+    or width-sharded tensor with tile padding is untilized only when it holds a single [H, W] slice (measured on
+    mocked n150 and p150 chips)."""
+    if (
+        len(sizes) == 2
+        and input_tensor.layout == Layout.TILE
+        and axis >= len(input_tensor.shape) - 2
+        and sizes[0] % TILE_SIZE
+        and _untilize_unpads_slices(input_tensor, interleaved_output=True)
+    ):
+        raise RuntimeError(
+            "TT_FATAL: Can only write unbatched output interleaved (split untilizes this "
+            f"{input_tensor.memory_config().memory_layout.name} tensor of shape {list(input_tensor.shape)} to cut "
+            "its second piece inside a tile, and it holds more than one [H, W] slice; move it to an interleaved "
+            "config first, or fold the leading dims into the height)"
+        )
 
 
 def reallocate(tensor: Tensor, memory_config: MemoryConfig | None = None) -> Tensor:

@@ -140,13 +140,8 @@ def _binary(
             activations,
         )
     for operand in (input_tensor_a, input_tensor_b):
-        shard = operand.memory_config().shard_spec if isinstance(operand, Tensor) else None
-        if shard is not None and operand.layout == Layout.ROW_MAJOR and any(d % TILE_SIZE for d in shard.shape):  # type: ignore[union-attr]
-            # ttnn tilizes a ROW_MAJOR operand in place, keeping its shard spec, which a TILE tensor cannot have
-            raise RuntimeError(
-                f"TT_FATAL: {op}: {shard_not_tile_sized(shard.shape)} (a ROW_MAJOR "
-                "sharded operand is tilized with its shard spec: use tile-multiple shards or an interleaved operand)"
-            )
+        if isinstance(operand, Tensor):
+            _require_tile_sized_shards_to_tilize(op, operand)
     chain = list(activations or [])
 
     def finish(values: torch.Tensor) -> torch.Tensor:
@@ -405,6 +400,17 @@ def sigmoid(
     return _launch_unary("sigmoid", input_tensor, torch.sigmoid, memory_config, output_tensor)
 
 
+def _require_tile_sized_shards_to_tilize(op: str, tensor: Tensor) -> None:
+    """ttnn tilizes a sharded ROW_MAJOR input of a compute op in place, keeping its shard spec, which a TILE tensor
+    can have only in whole tiles."""
+    shard = tensor.memory_config().shard_spec
+    if shard is not None and tensor.layout == Layout.ROW_MAJOR and any(d % TILE_SIZE for d in shard.shape):
+        raise RuntimeError(
+            f"TT_FATAL: {op}: {shard_not_tile_sized(shard.shape)} (a ROW_MAJOR sharded input is tilized with its "
+            "shard spec: use tile-multiple shards or an interleaved input)"
+        )
+
+
 def _check_sharded_softmax_width(op: str, input_tensor: Tensor) -> None:
     """ttnn's softmax views a tensor whose last dimension is not tile aligned at its padded width, which a sharded
     tensor allows only when one shard spans that width (tensor_ops.cpp:380)."""
@@ -436,6 +442,7 @@ def softmax(
             f"TT_FATAL: softmax: Inputs to softmax must be tilized (a ROW_MAJOR input's softmax over dim {dim}: "
             "convert it with ttnn.to_layout(x, TILE_LAYOUT) first)"
         )
+    _require_tile_sized_shards_to_tilize("softmax", input_tensor)
     _check_sharded_softmax_width("softmax", input_tensor)
     return launch(
         "softmax",

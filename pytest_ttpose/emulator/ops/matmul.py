@@ -180,10 +180,14 @@ def _check_derived_output(op: str, a: Tensor, memory_config: MemoryConfig | None
     ours = a.memory_config()
     assert ours.shard_spec is not None
     if memory_config.memory_layout != ours.memory_layout:
+        derived = "MatmulMultiCoreReuseMultiCast" + (
+            "" if ours.memory_layout == TensorMemoryLayout.BLOCK_SHARDED else "1D"
+        )
         raise RuntimeError(
-            f"TT_FATAL: {op}: input_tensor_a.memory_config().memory_layout() == output_mem_config.memory_layout() "
-            f"({ours.memory_layout.name} input, {memory_config.memory_layout.name} output: shard the output like "
-            "the input, or pass a program_config)"
+            f"TT_FATAL: {op}: {derived}ProgramConfig: input A and output memory layouts must match, got input: "
+            f"TensorMemoryLayout::{ours.memory_layout.name} vs output: "
+            f"TensorMemoryLayout::{memory_config.memory_layout.name} (the program config ttnn derives from a sharded "
+            "input_tensor_a writes the output sharded the same way; ask for that sharding, or an interleaved output)"
         )
     if not CoreRangeSet([ours.shard_spec.grid.bounding_box()]).contains(memory_config.shard_spec.grid.bounding_box()):
         raise RuntimeError(
@@ -209,6 +213,30 @@ def _check_batches(a_batch: list[int], b_batch: list[int], tuned: bool) -> None:
         "dimensions of a are size 1 and using MatmulMultiCoreReuseMultiCast1DProgramConfig with fuse_batch=false, "
         "fused_activation=none, mcast_in0=false, and non-sharded inputs for in0 reuse optimization)"
     )
+
+
+def _check_batched_1d_sharded_output(
+    op: str, a_shape: list[int], b_shape: list[int], memory_config: MemoryConfig | None
+) -> None:
+    """ttnn 0.81 derives a height- or width-sharded output of an interleaved, batched input_tensor_a (times an
+    unbatched input_tensor_b) from one batch's rows: a width shard one batch high, or one core per tile row of a
+    batch, neither of which holds the whole batched output (measured on mocked n150 and p150)."""
+    batch = math.prod(a_shape[:-2])
+    if memory_config is None or batch == 1 or math.prod(b_shape[:-2]) != 1:
+        return
+    shard = memory_config.shard_spec
+    rows = _tile_padded(a_shape[-2])
+    fix = "(fold the batch into the rows, ask for block sharding, or write it interleaved)"
+    if memory_config.memory_layout == TensorMemoryLayout.WIDTH_SHARDED:
+        raise RuntimeError(
+            f"TT_FATAL: {op}: Shard height {rows} must match physical height {batch * rows} for width sharded {fix}"
+        )
+    if memory_config.memory_layout == TensorMemoryLayout.HEIGHT_SHARDED and shard is not None:
+        shards, cores = math.ceil(batch * rows / shard.shape[0]), rows // TILE_SIZE
+        if shards > cores:
+            raise RuntimeError(
+                f"TT_FATAL: {op}: Number of shards along height {shards} must not exceed number of cores {cores} {fix}"
+            )
 
 
 def _matmul(
@@ -265,6 +293,8 @@ def _matmul(
             f"TT_FATAL: Unsupported bias shape: padded last dimension of bias, {_tile_padded(bias.shape[-1])}, not "
             f"equal to second input's padded last dimension, {_tile_padded(b_shape[-1])}."
         )
+    if not tuned and not a.memory_config().is_sharded():
+        _check_batched_1d_sharded_output(op, a_shape, b_shape, memory_config)
     if (
         memory_config is not None
         and memory_config.shard_spec is not None

@@ -6,8 +6,9 @@ ttnn keeps a sharded input's sharding through data movement rather than falling 
 
 * pad keeps the grid and the shard height of a height-sharded input; the shard takes the padded width (a taller
   tensor needs more shards, which may exceed the cores); a width- or block-sharded input keeps its whole config;
-* slice (and split, getitem) keeps the input's sharding with as many shards along the height and the width, each
-  the matching share of the output (``rescaled_config``);
+* slice (and split, getitem) keeps the input's sharding, each shard the matching share of the output: as many
+  shards along the height and the width as the input has, or, block sharded, as the grid has rows and columns
+  (``rescaled_config``);
 * reshape is a view when the last dimension stays, the second last stays or is tile aligned before and after (TILE),
   and the target config (``memory_config`` or the input's) is as sharded and as much in L1 as the input: the view
   keeps the input's config, whatever ``memory_config`` says. Otherwise ttnn moves the data into the target config
@@ -187,18 +188,26 @@ def rescaled_output_config(tensor: Tensor, out_shape: Sequence[int]) -> MemoryCo
 def rescaled_config(
     shape: Sequence[int], layout: Layout, config: MemoryConfig, out_shape: Sequence[int]
 ) -> MemoryConfig | None:
-    """The config ttnn gives an output of another shape moved out of a sharded tensor (slice, a device permute),
-    or None for an interleaved one: the input's sharding kind, grid and orientation and as many shards along the
-    height and the width as the input has, each shard the matching share of the output's physical height and width,
-    rounded up to whole tiles for TILE."""
+    """The config ttnn gives an output of another shape cut out of a sharded tensor (slice), or None for an
+    interleaved one: the input's sharding kind, grid and orientation, each shard the matching share of the output's
+    physical height and width, rounded up to whole tiles for TILE. Height and width sharding share the output
+    among as many shards as the input has along that side; block sharding shares its height among the grid's rows
+    and its width among the grid's columns whatever the orientation, so a COL_MAJOR grid (whose columns take the
+    height shards) can be left with more shards along a side than it has cores there, which ttnn then refuses
+    (measured on mocked n150 and p150 chips)."""
     shard = config.shard_spec
     if not config.is_sharded() or shard is None:
         return None
     height, width = _physical(shape, layout)
     out_height, out_width = _physical(out_shape, layout)
     align = TILE_SIZE if layout == Layout.TILE else 1
-    rows = _share(out_height, math.ceil(height / shard.shape[0]), align)
-    cols = _share(out_width, math.ceil(width / shard.shape[1]), align)
+    if config.memory_layout == TensorMemoryLayout.BLOCK_SHARDED:
+        box = shard.grid.bounding_box()
+        along_height, along_width = box.end.y - box.start.y + 1, box.end.x - box.start.x + 1
+    else:
+        along_height, along_width = math.ceil(height / shard.shape[0]), math.ceil(width / shard.shape[1])
+    rows = _share(out_height, along_height, align)
+    cols = _share(out_width, along_width, align)
     return MemoryConfig(
         config.memory_layout, config.buffer_type, ShardSpec(shard.grid, [rows, cols], shard.orientation)
     )

@@ -1213,3 +1213,186 @@ def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
     )
     output = _row_major_sharded(ttnn, "BLOCK_SHARDED", (8, 1), (64, 12))
     return ttnn.typecast(tensor, ttnn.float32, memory_config=output), values
+
+
+@case("split in two of a batched block-sharded TILE input with tile padding, the second piece inside a tile")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    config = _sharded(ttnn, "BLOCK", (1, 2), (32, 32))
+    values, x = _sharded_input(ttnn, device, generator, (2, 1, 31, 32), "TILE", config)
+    return ttnn.split(x, 16, 3)[1], values[..., 16:32]
+
+
+@case("split in two of a batched width-sharded TILE input with tile padding, the second piece inside a tile")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    config = _sharded(ttnn, "WIDTH", (1, 1), (96, 32))
+    values, x = _sharded_input(ttnn, device, generator, (1, 3, 32, 16), "TILE", config)
+    return ttnn.split(x, 16, 2)[1], values[..., 16:32, :]
+
+
+@case("split in two of a batched block-sharded TILE input without tile padding lands in DRAM")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    config = _sharded(ttnn, "BLOCK", (1, 2), (32, 32))
+    values, x = _sharded_input(ttnn, device, generator, (2, 1, 32, 32), "TILE", config)
+    return ttnn.split(x, 16, 3)[1], values[..., 16:32]
+
+
+@case("split in three of a batched block-sharded TILE input with tile padding lands in DRAM")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    config = _sharded(ttnn, "BLOCK", (1, 2), (32, 32))
+    values, x = _sharded_input(ttnn, device, generator, (2, 1, 31, 32), "TILE", config)
+    return ttnn.split(x, 11, 3)[1], values[..., 11:22]
+
+
+@case("slice of a row-major block-sharded input over a COL_MAJOR grid shares the output over the grid's rows")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    config = _sharded(ttnn, "BLOCK", (4, 2), (16, 1), "COL_MAJOR")
+    values, x = _sharded_input(ttnn, device, generator, (2, 1, 32, 1), "ROW_MAJOR", config)
+    return ttnn.slice(x, [0, 0, 25, 0], [2, 1, 30, 1], [1, 1, 2, 1]), values[:, :, 25:30:2, :]
+
+
+@case("slice of a row-major block-sharded input that overfills its COL_MAJOR grid's columns")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    config = _sharded(ttnn, "BLOCK", (2, 4), (50, 16), "COL_MAJOR")
+    values, x = _sharded_input(ttnn, device, generator, (1, 1, 100, 64), "ROW_MAJOR", config)
+    return ttnn.slice(x, [0, 0, 73, 26], [1, 1, 90, 63]), values[:, :, 73:90, 26:63]
+
+
+@case("unsqueeze of a row-major width-sharded input padded to its one shard's width")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    config = _sharded(ttnn, "WIDTH", (5, 3), (96, 48))
+    values, x = _sharded_input(ttnn, device, generator, (3, 32, 1), "ROW_MAJOR", config)
+    return ttnn.unsqueeze(x, 2), values.unsqueeze(2)
+
+
+@case("unsqueeze of a row-major block-sharded input padded to its one shard's width, rows no longer whole")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    config = _sharded(ttnn, "BLOCK", (5, 3), (100, 50))
+    values, x = _sharded_input(ttnn, device, generator, (3, 100, 32), "ROW_MAJOR", config)
+    return ttnn.unsqueeze(x, 0), values.unsqueeze(0)
+
+
+@case("reshape of a row-major height-sharded input padded to its shard's width into whole rows")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    config = _sharded(ttnn, "HEIGHT", (8, 1), (1, 32))
+    values, x = _sharded_input(ttnn, device, generator, (2, 1, 1, 16), "ROW_MAJOR", config)
+    return ttnn.reshape(x, (2, 1, 16)), values.reshape(2, 1, 16)
+
+
+@case("typecast of a row-major height-sharded input whose shard rows are not whole L1 alignment units")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    values, x = _sharded_input(
+        ttnn, device, generator, (1, 1, 64, 45), "ROW_MAJOR", _sharded(ttnn, "HEIGHT", (2, 1), (32, 45))
+    )
+    return ttnn.typecast(x, ttnn.float32), values
+
+
+@case("typecast of a row-major height-sharded input whose shard rows are whole L1 alignment units")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    values, x = _sharded_input(
+        ttnn, device, generator, (1, 1, 64, 48), "ROW_MAJOR", _sharded(ttnn, "HEIGHT", (2, 1), (32, 48))
+    )
+    return ttnn.typecast(x, ttnn.float32), values
+
+
+@case("softmax of a row-major height-sharded input whose shards are not whole tiles")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    values, x = _sharded_input(
+        ttnn, device, generator, (1, 1, 64, 32), "ROW_MAJOR", _sharded(ttnn, "HEIGHT", (4, 1), (16, 32))
+    )
+    return ttnn.softmax(x, dim=-1, memory_config=ttnn.L1_MEMORY_CONFIG), values.softmax(-1)
+
+
+@case("softmax of a row-major height-sharded input in whole-tile shards")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    values, x = _sharded_input(
+        ttnn, device, generator, (1, 1, 64, 32), "ROW_MAJOR", _sharded(ttnn, "HEIGHT", (2, 1), (32, 32))
+    )
+    return ttnn.softmax(x, dim=-1, memory_config=ttnn.L1_MEMORY_CONFIG), values.softmax(-1)
+
+
+@case("matmul of a block-sharded input into a height-sharded output")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    a_values, a = _sharded_input(
+        ttnn, device, generator, (2, 1, 64, 64), "TILE", _sharded(ttnn, "BLOCK", (1, 1), (128, 64))
+    )
+    b_values = _randn(generator, 1, 1, 64, 32)
+    b = _device_tensor(ttnn, device, b_values, config=ttnn.DRAM_MEMORY_CONFIG)
+    out = ttnn.matmul(a, b, memory_config=_sharded(ttnn, "HEIGHT", (1, 1), (128, 32), "COL_MAJOR"))
+    return out, a_values @ b_values
+
+
+@case("to_memory_config of a row-major tensor to another memory config with another dtype")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    values = _randn(generator, 1, 1, 32, 64)
+    x = _device_tensor(ttnn, device, values, "ROW_MAJOR", config=ttnn.DRAM_MEMORY_CONFIG)
+    return ttnn.to_memory_config(x, ttnn.L1_MEMORY_CONFIG, dtype=ttnn.float32), values
+
+
+@case("to_memory_config of a row-major tensor to its own memory config with another dtype")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    values = _randn(generator, 1, 1, 32, 64)
+    x = _device_tensor(ttnn, device, values, "ROW_MAJOR", config=ttnn.L1_MEMORY_CONFIG)
+    return ttnn.to_memory_config(x, ttnn.L1_MEMORY_CONFIG, dtype=ttnn.float32), values
+
+
+@case("permute of a row-major tensor into a height-sharded output whose shard rows are not whole alignment units")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    values = _randn(generator, 2, 1, 8, 24)
+    x = _device_tensor(ttnn, device, values, "ROW_MAJOR", config=ttnn.DRAM_MEMORY_CONFIG)
+    out = ttnn.permute(x, (0, 2, 1, 3), memory_config=_sharded(ttnn, "HEIGHT", (2, 1), (8, 25)))
+    return out, values.permute(0, 2, 1, 3)
+
+
+@case("clone of a height-sharded input into another height-sharded config")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    values, x = _sharded_input(
+        ttnn, device, generator, (1, 3, 32, 32), "TILE", _sharded(ttnn, "HEIGHT", (3, 1), (32, 32))
+    )
+    return ttnn.clone(x, memory_config=_sharded(ttnn, "HEIGHT", (1, 1), (96, 32))), values
+
+
+@case("clone of a height-sharded input into its own config")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    config = _sharded(ttnn, "HEIGHT", (3, 1), (32, 32))
+    values, x = _sharded_input(ttnn, device, generator, (1, 3, 32, 32), "TILE", config)
+    return ttnn.clone(x, memory_config=config), values
+
+
+@case("to_layout row-major of a batched width-sharded TILE input with tile padding, written interleaved")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    values, x = _sharded_input(
+        ttnn, device, generator, (2, 1, 64, 1), "TILE", _sharded(ttnn, "WIDTH", (1, 1), (128, 32))
+    )
+    return ttnn.to_layout(x, ttnn.ROW_MAJOR_LAYOUT, memory_config=ttnn.DRAM_MEMORY_CONFIG), values
+
+
+@case("to_layout row-major of a batched width-sharded TILE input with tile padding, kept sharded")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    values, x = _sharded_input(
+        ttnn, device, generator, (2, 1, 64, 1), "TILE", _sharded(ttnn, "WIDTH", (1, 1), (128, 32))
+    )
+    return ttnn.to_layout(x, ttnn.ROW_MAJOR_LAYOUT), values
+
+
+@case("matmul of a batched interleaved input into a width-sharded output")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    a_values, b_values = _randn(generator, 2, 1, 32, 32), _randn(generator, 1, 1, 32, 32)
+    a = _device_tensor(ttnn, device, a_values, config=ttnn.L1_MEMORY_CONFIG)
+    b = _device_tensor(ttnn, device, b_values, config=ttnn.DRAM_MEMORY_CONFIG)
+    return ttnn.matmul(a, b, memory_config=_sharded(ttnn, "WIDTH", (1, 1), (64, 32))), a_values @ b_values
+
+
+@case("matmul of a batched interleaved input into a height-sharded output over more cores than a batch's tiles")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    a_values, b_values = _randn(generator, 2, 1, 64, 32), _randn(generator, 1, 1, 32, 64)
+    a = _device_tensor(ttnn, device, a_values, config=ttnn.L1_MEMORY_CONFIG)
+    b = _device_tensor(ttnn, device, b_values, config=ttnn.DRAM_MEMORY_CONFIG)
+    return ttnn.matmul(a, b, memory_config=_sharded(ttnn, "HEIGHT", (4, 1), (32, 64))), a_values @ b_values
+
+
+@case("matmul of a batched interleaved input into a block-sharded output")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    a_values, b_values = _randn(generator, 2, 1, 64, 32), _randn(generator, 1, 1, 32, 64)
+    a = _device_tensor(ttnn, device, a_values, config=ttnn.L1_MEMORY_CONFIG)
+    b = _device_tensor(ttnn, device, b_values, config=ttnn.DRAM_MEMORY_CONFIG)
+    return ttnn.matmul(a, b, memory_config=_sharded(ttnn, "BLOCK", (2, 2), (64, 32))), a_values @ b_values
