@@ -1,10 +1,10 @@
 """Input checks and input memory configs of the pose runners.
 
 The device sees the image as an NCHW bf16 row-major tensor of its 3 RGB channels, as tt-metal's YOLOv11 runners
-send it (the model pads the channels and makes it NHWC on the device). The model
-reads it from an L1 height-sharded config over the device's whole compute grid, built from what the device reports,
-never from a hard-coded grid, so the same code fits an 8x8 Wormhole and a 13x10 Blackhole. (The traced runner's
-staging buffer is plain DRAM interleaved, ``ttnn.DRAM_MEMORY_CONFIG``; see ``pytest_ttpose.runner.performant``.)
+send it (the model pads the channels and makes it NHWC on the device). The model reads it from an L1 height-sharded
+config over the device's whole compute grid, built from what the device reports, never from a hard-coded grid, so the
+same code fits an 8x8 Wormhole and a 13x10 Blackhole. (The traced runner stages it in DRAM the same way, over the
+DRAM grid: ``pytest_ttpose.runner.staging``.)
 """
 
 from __future__ import annotations

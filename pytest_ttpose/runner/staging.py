@@ -10,20 +10,16 @@ that reshard overflows the dataflow buffer there (``tests/emulator/test_blackhol
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
+
+from pytest_ttpose.runner.inputs import height_sharded_config
 
 
 def staging_memory_config(ttnn: Any, device: Any, input_shape: Sequence[int]) -> Any:
     """The DRAM height-sharded memory config of the staging buffer for one chip's row-major input of
     ``input_shape`` (rows: all dims but the last), split over every DRAM bank."""
-    grid = device.dram_grid_size()
-    rows = math.prod(int(d) for d in input_shape[:-1])
-    banks = grid.x * grid.y
-    cores = ttnn.CoreRangeSet({ttnn.CoreRange(ttnn.CoreCoord(0, 0), ttnn.CoreCoord(grid.x - 1, grid.y - 1))})
-    shard = ttnn.ShardSpec(cores, [-(-rows // banks), int(input_shape[-1])], ttnn.ShardOrientation.ROW_MAJOR)
-    return ttnn.MemoryConfig(ttnn.TensorMemoryLayout.HEIGHT_SHARDED, ttnn.BufferType.DRAM, shard)
+    return height_sharded_config(ttnn, input_shape, device.dram_grid_size(), ttnn.BufferType.DRAM)
 
 
 __all__ = ["staging_memory_config"]

@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,3 +43,22 @@ def run_scenario(name: str, *args: str, timeout: float = 600) -> ScenarioRun:
         pytest.fail(f"scenario {name} {' '.join(args)} exited with {proc.returncode}:\n{tail}")
     print(f"[ttnn-mock] scenario {name} {' '.join(args)}: {seconds:.1f} s")  # shown with -s / in reports
     return ScenarioRun(json.loads(lines[-1]), seconds)
+
+
+# The emulated machine that answers for each mocked cluster the scenarios run on.
+EMULATED_ARCH = {"n150": "wormhole_b0", "p150": "blackhole"}
+
+
+@contextmanager
+def open_emulated_device(cluster: str) -> Iterator[Any]:
+    """An emulated device of ``cluster``'s arch, opened as the scenarios open theirs; the default machine after."""
+    import pytest_ttpose.emulator as emulator
+    from pytest_ttpose.emulator import machine
+
+    machine.set_machine(EMULATED_ARCH[cluster], 1)
+    device = emulator.open_device(device_id=0, l1_small_size=24576, trace_region_size=6434816, num_command_queues=2)
+    try:
+        yield device
+    finally:
+        emulator.close_device(device)
+        machine.set_machine("wormhole_b0", 1)

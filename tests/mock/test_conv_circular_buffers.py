@@ -14,18 +14,16 @@ from typing import Any
 
 import pytest
 import torch
-from scenario_runner import run_scenario
+from scenario_runner import EMULATED_ARCH, open_emulated_device, run_scenario
 from scenarios.conv_cases import CASES, ConvCase, run_conv
 
 import pytest_ttpose.emulator as emulator
-from pytest_ttpose.emulator import machine
 from pytest_ttpose.emulator.circular_buffers import static_region_end
 from pytest_ttpose.emulator.memory import ARCHS
 from pytest_ttpose.emulator.ops.conv_programs import ShardedConv, ShardedConvPlan, SlidingWindow, plan_sharded_conv
 
 pytestmark = pytest.mark.requires_ttnn
 
-EMULATED_ARCH = {"n150": "wormhole_b0", "p150": "blackhole"}
 PROGRAM_NUMBER = re.compile(r"in program \d+")  # tt-metal numbers every program it creates; only the rest must match
 
 
@@ -71,12 +69,8 @@ def conv_program(ttnn_case: dict[str, Any]) -> list[dict[str, Any]]:
 
 @pytest.fixture
 def emulated_device(ttnn_cases: tuple[str, dict[str, Any]]) -> Iterator[emulator.MeshDevice]:
-    arch, _ = ttnn_cases
-    machine.set_machine(EMULATED_ARCH[arch], 1)
-    device = emulator.open_device(device_id=0, l1_small_size=24576, trace_region_size=6434816, num_command_queues=2)
-    yield device
-    emulator.close_device(device)
-    machine.set_machine("wormhole_b0", 1)
+    with open_emulated_device(ttnn_cases[0]) as device:
+        yield device
 
 
 SLIDING_WINDOW_CASES = [case for case in CASES if not case.is_matmul]

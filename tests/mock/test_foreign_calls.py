@@ -14,15 +14,13 @@ from typing import Any
 
 import pytest
 import torch
-from scenario_runner import run_scenario
+from scenario_runner import EMULATED_ARCH, open_emulated_device, run_scenario
 from scenarios.foreign_cases import CASES, ForeignCase, spec_of
 
 import pytest_ttpose.emulator as emulator
-from pytest_ttpose.emulator import machine
 
 pytestmark = pytest.mark.requires_ttnn
 
-EMULATED_ARCH = {"n150": "wormhole_b0", "p150": "blackhole"}
 MIN_PCC = 0.999  # bfloat16 inputs and outputs; every case's values are O(1) random numbers
 
 # Calls real ttnn accepts that the emulator refuses with NotImplementedError, because it cannot give their values.
@@ -39,12 +37,8 @@ def ttnn_answers(request: pytest.FixtureRequest) -> tuple[str, dict[str, dict[st
 
 @pytest.fixture
 def emulated_device(ttnn_answers: tuple[str, dict[str, Any]]) -> Iterator[emulator.MeshDevice]:
-    arch, _ = ttnn_answers
-    machine.set_machine(EMULATED_ARCH[arch], 1)
-    device = emulator.open_device(device_id=0, l1_small_size=24576, trace_region_size=6434816, num_command_queues=2)
-    yield device
-    emulator.close_device(device)
-    machine.set_machine("wormhole_b0", 1)
+    with open_emulated_device(ttnn_answers[0]) as device:
+        yield device
 
 
 def pcc(actual: torch.Tensor, expected: torch.Tensor) -> float:

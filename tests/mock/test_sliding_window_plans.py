@@ -11,17 +11,15 @@ from typing import Any
 
 import pytest
 import torch
-from scenario_runner import run_scenario
+from scenario_runner import EMULATED_ARCH, open_emulated_device, run_scenario
 from scenarios.foreign_cases import spec_of
 from scenarios.sliding_window_cases import CASES, SlidingWindowCase
 
 import pytest_ttpose.emulator as emulator
-from pytest_ttpose.emulator import machine
 from pytest_ttpose.pose.metrics import comp_pcc
 
 pytestmark = pytest.mark.requires_ttnn
 
-EMULATED_ARCH = {"n150": "wormhole_b0", "p150": "blackhole"}
 MIN_PCC = 0.999  # bfloat16 inputs and weights, the reference computed on the same rounded values
 
 
@@ -32,12 +30,8 @@ def ttnn_answers(request: pytest.FixtureRequest) -> tuple[str, dict[str, dict[st
 
 @pytest.fixture
 def emulated_device(ttnn_answers: tuple[str, dict[str, Any]]) -> Iterator[emulator.MeshDevice]:
-    arch, _ = ttnn_answers
-    machine.set_machine(EMULATED_ARCH[arch], 1)
-    device = emulator.open_device(device_id=0, l1_small_size=24576, trace_region_size=6434816, num_command_queues=2)
-    yield device
-    emulator.close_device(device)
-    machine.set_machine("wormhole_b0", 1)
+    with open_emulated_device(ttnn_answers[0]) as device:
+        yield device
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])

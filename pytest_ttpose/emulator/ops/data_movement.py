@@ -5,6 +5,7 @@ from __future__ import annotations
 import builtins
 import math
 from collections.abc import Sequence
+from typing import Literal
 
 import torch
 
@@ -146,7 +147,10 @@ def _untilize_unpads_slices(tensor: Tensor, interleaved_output: bool) -> bool:
     return unpads and math.prod(tensor.shape[:-2]) > 1
 
 
-def _check_dram_sharded_read(input_tensor: Tensor, output_config: MemoryConfig, op: str) -> None:
+ReshardingOp = Literal["to_memory_config", "reshard"]
+
+
+def _check_dram_sharded_read(input_tensor: Tensor, output_config: MemoryConfig, op: ReshardingOp) -> None:
     """Raise ttnn's ``TT_FATAL`` when ``op`` cannot reshard a DRAM height-sharded row-major input with unaligned rows
     into ``output_config`` (the staged shard rows overflow the dataflow buffer's capacity or the core's L1)."""
     device = input_tensor.device()

@@ -24,10 +24,15 @@ class ForeignCase:
     run: Callable[[Any, Any, Any], Outcome]  # (ttnn namespace, device, torch.Generator) -> Outcome
 
 
-def height_sharded(ttnn: Any, cores_x: int, cores_y: int, shard: tuple[int, int]) -> Any:
+def l1_sharded(ttnn: Any, kind: str, cores_x: int, cores_y: int, shard: tuple[int, int]) -> Any:
+    """An L1 ``kind`` (a TensorMemoryLayout name) config of ``shard`` over the first cores_x x cores_y cores."""
     grid = ttnn.CoreRangeSet([ttnn.CoreRange(ttnn.CoreCoord(0, 0), ttnn.CoreCoord(cores_x - 1, cores_y - 1))])
     spec = ttnn.ShardSpec(grid, list(shard), ttnn.ShardOrientation.ROW_MAJOR)
-    return ttnn.MemoryConfig(ttnn.TensorMemoryLayout.HEIGHT_SHARDED, ttnn.BufferType.L1, spec)
+    return ttnn.MemoryConfig(getattr(ttnn.TensorMemoryLayout, kind), ttnn.BufferType.L1, spec)
+
+
+def height_sharded(ttnn: Any, cores_x: int, cores_y: int, shard: tuple[int, int]) -> Any:
+    return l1_sharded(ttnn, "HEIGHT_SHARDED", cores_x, cores_y, shard)
 
 
 def spec_of(tensor: Any) -> dict[str, Any]:
@@ -944,9 +949,7 @@ def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
 
 def _wide_grid_block_sharded(ttnn: Any, kind: str) -> Any:
     """A 10x8-core L1 config of 32x32 shards: wider than a Wormhole's 8x8 compute grid, inside a Blackhole's."""
-    grid = ttnn.CoreRangeSet([ttnn.CoreRange(ttnn.CoreCoord(0, 0), ttnn.CoreCoord(9, 7))])
-    spec = ttnn.ShardSpec(grid, [32, 32], ttnn.ShardOrientation.ROW_MAJOR)
-    return ttnn.MemoryConfig(getattr(ttnn.TensorMemoryLayout, kind), ttnn.BufferType.L1, spec)
+    return l1_sharded(ttnn, kind, 10, 8, (32, 32))
 
 
 @case("audit: block shards on the first 2x2 cores of a 10x8 grid")
@@ -1184,34 +1187,26 @@ def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
     return ttnn.sigmoid(x, memory_config=ttnn.L1_MEMORY_CONFIG), values.sigmoid()
 
 
-def _row_major_sharded(ttnn: Any, kind: str, grid: tuple[int, int], shard: tuple[int, int]) -> Any:
-    cores = ttnn.CoreRangeSet([ttnn.CoreRange(ttnn.CoreCoord(0, 0), ttnn.CoreCoord(grid[0] - 1, grid[1] - 1))])
-    spec = ttnn.ShardSpec(cores, list(shard), ttnn.ShardOrientation.ROW_MAJOR)
-    return ttnn.MemoryConfig(getattr(ttnn.TensorMemoryLayout, kind), ttnn.BufferType.L1, spec)
-
-
 # typecast copies a ROW_MAJOR sharded tensor page by page: pages (shard rows) whole L1 units, as many elements out
 @case("audit: typecast of ROW_MAJOR width shards of 4-byte rows")
 def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
     values = _randn(generator, 1, 1, 32, 16)
-    config = _row_major_sharded(ttnn, "WIDTH_SHARDED", (8, 1), (32, 2))
+    config = l1_sharded(ttnn, "WIDTH_SHARDED", 8, 1, (32, 2))
     return ttnn.typecast(_device_tensor(ttnn, device, values, "ROW_MAJOR", config=config), ttnn.float32), values
 
 
 @case("audit: typecast of ROW_MAJOR width shards of 16-byte rows")
 def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
     values = _randn(generator, 1, 1, 32, 64)
-    config = _row_major_sharded(ttnn, "WIDTH_SHARDED", (8, 1), (32, 8))
+    config = l1_sharded(ttnn, "WIDTH_SHARDED", 8, 1, (32, 8))
     return ttnn.typecast(_device_tensor(ttnn, device, values, "ROW_MAJOR", config=config), ttnn.float32), values
 
 
 @case("audit: typecast of ROW_MAJOR block shards into shards of other widths")
 def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
     values = _randn(generator, 1, 1, 64, 96)
-    tensor = _device_tensor(
-        ttnn, device, values, "ROW_MAJOR", config=_row_major_sharded(ttnn, "BLOCK_SHARDED", (1, 8), (8, 96))
-    )
-    output = _row_major_sharded(ttnn, "BLOCK_SHARDED", (8, 1), (64, 12))
+    tensor = _device_tensor(ttnn, device, values, "ROW_MAJOR", config=l1_sharded(ttnn, "BLOCK_SHARDED", 1, 8, (8, 96)))
+    output = l1_sharded(ttnn, "BLOCK_SHARDED", 8, 1, (64, 12))
     return ttnn.typecast(tensor, ttnn.float32, memory_config=output), values
 
 
