@@ -17,7 +17,7 @@ from pytest_ttpose.devperf.descriptors import ConvWork, DeviceOp, MatmulWork, Op
 
 from . import perf_log
 from .device import Buffer, MeshDevice
-from .numerics import round_to_dtype
+from .numerics import pack_to_dtype
 from .tensor import Tensor
 from .types import BufferType, DataType, Layout, MathFidelity, MemoryConfig, make_spec
 
@@ -80,17 +80,18 @@ def launch(
     fidelity: MathFidelity | None = None,
     work: ConvWork | MatmulWork | None = None,
 ) -> Tensor:
-    """Run ``compute`` per device and store its result. ``exact`` says the result already holds values ``dtype``
-    stores unchanged (pure data movement that keeps bfloat8_b blocks intact), so rounding can be skipped. ``fresh``
-    says ``compute`` returns a new float32 tensor that shares memory with nothing, so rounding may overwrite it.
-    ``fidelity`` and ``work`` (conv/matmul geometry) are what the performance model needs beyond the specs."""
+    """Run ``compute`` per device and store its result as the packer does (``pack_to_dtype``). ``exact`` says the
+    result already holds values ``dtype`` stores unchanged (pure data movement that keeps bfloat8_b blocks intact), so
+    rounding can be skipped. ``fresh`` says ``compute`` returns a new float32 tensor that shares memory with nothing,
+    so rounding may overwrite it. ``fidelity`` and ``work`` (conv/matmul geometry) are what the performance model
+    needs beyond the specs."""
     device = device_of(op, inputs)
     device.queues.check_cq(cq_id)
     buffers = [t._buffer for t in inputs]
     for buffer in buffers:
         assert buffer is not None
         buffer.require_allocated(op)
-    finish = (lambda values: values) if exact else (lambda values: round_to_dtype(values, dtype, inplace=fresh))
+    finish = (lambda values: values) if exact else (lambda values: pack_to_dtype(values, dtype, inplace=fresh))
     results = [finish(compute([b.data[d] for b in buffers])) for d in range(device.get_num_devices())]  # type: ignore[union-attr]
     spec = make_spec(results[0].shape, dtype, layout, memory_config)
     device.queues.issue(cq_id)
