@@ -326,8 +326,8 @@ def conv2d(
     def compute_by_kernel_rows(v: list[torch.Tensor]) -> torch.Tensor:
         """The conv as its program runs it: kernel row by kernel row, each a matmul on the unit with the Dst
         format, the partial sums carried between rows as the program carries them."""
-        x = v[0].reshape(-1, in_channels)[:rows].reshape(batch_size, input_height, input_width, in_channels)
-        x = math_operand(x, in_dtype)
+        x = v[0].reshape(-1, input_channels)[:rows, :in_channels]
+        x = math_operand(x.reshape(batch_size, input_height, input_width, in_channels), in_dtype)
         if top or bottom or left or right:
             x = F.pad(x, (0, 0, left, right, top, bottom))
         (dh, dw), (sh, sw) = dilation_hw, stride_hw
