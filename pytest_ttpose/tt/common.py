@@ -40,8 +40,7 @@ class ModelContext:
     act_dtype: Any
     weight_dtype: Any
     compute_config: Any  # convs and attention matmuls: LoFi for bfloat8_b weights, HiFi4 otherwise (or as asked)
-    sensitive_compute_config: Any  # at least HiFi2: the stem, SPPF, C2PSA and its attention matmuls (small, fragile)
-    score_compute_config: Any  # the sensitive fidelity with a float32 Dst: the person-score branch of the head
+    sensitive_compute_config: Any  # at least HiFi2: attention matmuls and the person-score branch (small, fragile)
     round_weights_for_lofi: bool  # LoFi reads 5 significant bits of each weight: round to them on the host
     precise_compute_config: Any  # HiFi4, fp32 accumulation: the first conv (bfloat16 image) and the head decode
     weights_mesh_mapper: Any  # replicate weights and constants over a mesh; None on one chip

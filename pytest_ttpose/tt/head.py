@@ -169,7 +169,7 @@ class PoseHead:
                     ]
                 )
             )
-            score_config = ctx.score_compute_config
+            score_config = ctx.sensitive_compute_config
             self.score.append(
                 _Branch(
                     [

@@ -252,17 +252,6 @@ def make_context(device: Any, *, act_dtype: Any, weight_dtype: Any, math_fidelit
         fp32_dest_acc_en=False,
         packer_l1_acc=True,
     )
-    # The person-score branch ends in one channel whose logits over every anchor are compared raw: a bfloat16 Dst
-    # rounding each 16-wide K slice is its largest per-block loss (isolated PCC of score.0 at scale s, bfloat8_b:
-    # 0.9979 with a bfloat16 Dst, under the 0.998 per-block bar). Its convs are 1x1 and depthwise, a small share of
-    # the head's math, so a float32 Dst costs little.
-    score_compute_config = ttnn.init_device_compute_kernel_config(
-        device.arch(),
-        math_fidelity=sensitive_fidelity,
-        math_approx_mode=False,
-        fp32_dest_acc_en=True,
-        packer_l1_acc=True,
-    )
     precise_compute_config = ttnn.init_device_compute_kernel_config(
         device.arch(),
         math_fidelity=ttnn.MathFidelity.HiFi4,
@@ -277,7 +266,6 @@ def make_context(device: Any, *, act_dtype: Any, weight_dtype: Any, math_fidelit
         weight_dtype=weight_dtype,
         compute_config=compute_config,
         sensitive_compute_config=sensitive_compute_config,
-        score_compute_config=score_compute_config,
         round_weights_for_lofi=math_fidelity == ttnn.MathFidelity.LoFi,
         precise_compute_config=precise_compute_config,
         weights_mesh_mapper=ttnn.ReplicateTensorToMesh(device) if _is_mesh(device) else None,
