@@ -11,9 +11,10 @@ Circular buffers are modelled where they can collide with tensors: a conv2d on a
 its halo output and sharded output as ttnn does, and its programs' static circular buffers must stay below every
 live L1 tensor, or it fails with tt-metal's own error (``circular_buffers``, ``ops/conv_programs``).
 
-Not modelled (results are therefore a little optimistic): fp32_dest_acc_en=False (partial sums stay float32 instead
-of being rounded to bfloat16 between K blocks), the SFPU's approximations of exp/sigmoid/silu (computed in float32,
-then rounded to the output dtype), and the circular buffers of every other op (ttnn slices a conv or pool on a DRAM
+Device numerics are modelled (``matrix_unit``, ``numerics``): a bfloat16 ``Dst`` without fp32_dest_acc_en, a conv's
+partial sums between kernel rows, the packer's bfloat8_b rounding. Not modelled (results are therefore a little
+optimistic): the SFPU's approximations of exp/sigmoid/silu (computed in float32, then rounded to the output dtype),
+and the circular buffers of every other op (ttnn slices a conv or pool on a DRAM
 input to fit the L1 it finds free), the auto-sharding planner of conv2d and max_pool2d on an interleaved input
 (ttnn may shard their default output; the emulator keeps the input's memory config), and reads of tile padding
 (a TILE slice ending inside the padding is refused with NotImplementedError). Allocating during a trace capture is

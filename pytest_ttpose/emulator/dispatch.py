@@ -17,7 +17,7 @@ from pytest_ttpose.devperf.descriptors import ConvWork, DeviceOp, MatmulWork, Op
 
 from . import perf_log
 from .device import Buffer, MeshDevice
-from .numerics import round_to_dtype
+from .numerics import pack_to_dtype
 from .tensor import Tensor
 from .types import BufferType, DataType, Layout, MathFidelity, MemoryConfig, make_spec
 
@@ -81,18 +81,19 @@ def launch(
     work: ConvWork | MatmulWork | None = None,
     padded_shape: Sequence[int] | None = None,
 ) -> Tensor:
-    """Run ``compute`` per device and store its result (``padded_shape``: the output's, when not the natural one of
-    its shape, layout and memory config). ``exact`` says the result already holds values ``dtype``
-    stores unchanged (pure data movement that keeps bfloat8_b blocks intact), so rounding can be skipped. ``fresh``
-    says ``compute`` returns a new float32 tensor that shares memory with nothing, so rounding may overwrite it.
-    ``fidelity`` and ``work`` (conv/matmul geometry) are what the performance model needs beyond the specs."""
+    """Run ``compute`` per device and store its result as the packer does (``pack_to_dtype``; ``padded_shape``: the
+    output's, when not the natural one of its shape, layout and memory config). ``exact`` says the result already holds
+    values ``dtype`` stores unchanged (pure data movement that keeps bfloat8_b blocks intact), so rounding can be
+    skipped. ``fresh`` says ``compute`` returns a new float32 tensor that shares memory with nothing, so rounding may
+    overwrite it. ``fidelity`` and ``work`` (conv/matmul geometry) are what the performance model needs beyond the
+    specs."""
     device = device_of(op, inputs)
     device.queues.check_cq(cq_id)
     buffers = [t._buffer for t in inputs]
     for buffer in buffers:
         assert buffer is not None
         buffer.require_allocated(op)
-    finish = (lambda values: values) if exact else (lambda values: round_to_dtype(values, dtype, inplace=fresh))
+    finish = (lambda values: values) if exact else (lambda values: pack_to_dtype(values, dtype, inplace=fresh))
     results = [finish(compute([b.data[d] for b in buffers])) for d in range(device.get_num_devices())]  # type: ignore[union-attr]
     spec = make_spec(results[0].shape, dtype, layout, memory_config, padded_shape=padded_shape)
     device.queues.issue(cq_id)

@@ -11,6 +11,10 @@ Math fidelity follows tt-llk's FidelityMasking for Wormhole/Blackhole. The matmu
 slice by a SrcB mantissa slice per phase. The right operand (weights) sits in SrcA, split after 4 bf16 mantissa bits;
 the left operand (activations) sits in SrcB, split after 6 bits. LoFi runs phase 0 (hiA*hiB); HiFi2 adds loA*hiB;
 HiFi3 adds hiA*loB; HiFi4 is the exact bf16 product.
+
+The device side (what an op's output holds, unlike the host conversion above) follows tt-isa-documentation
+(WormholeB0/TensixTile/TensixCoprocessor): ``round_dst_bfloat16_`` is the BF16 ``Dst`` write of the matrix unit
+(MatrixUnit.md, MVMUL.md), ``pack_bfloat8_b`` the packer's conversion to BFP8 (Packers/FormatConversion.md).
 """
 
 from __future__ import annotations
@@ -171,6 +175,78 @@ def round_to_dtype(values: torch.Tensor, dtype: DataType, inplace: bool = False)
     raise NotImplementedError(f"data type {dtype} is not supported by the emulator")
 
 
+def round_dst_bfloat16_(values: torch.Tensor) -> torch.Tensor:
+    """Round float32 ``values`` in place to bfloat16 as a BF16 ``Dst`` write does: to nearest, ties to even.
+
+    MatrixUnit.md's ``WriteDstBF16`` says only that real hardware rounds, not how; the emulator takes round to nearest
+    even, which is also what torch's bfloat16 arithmetic does, so a BF16 accumulator can run as bfloat16 matmuls (a tie
+    needs the 16 dropped bits to be exactly 0x8000, rare in a sum of products). Works on any view."""
+    return values.copy_(values.to(torch.bfloat16))
+
+
+_E8M6_HALF = 1 << 16  # half of the 17 float32 mantissa bits an e8m6 value drops
+# Scaling a block by 2^(133 - shared) * (1 + 2^-15) before a round-half-even gives round-half-away of the unscaled
+# quotient: a tie (k + 1/2, k < 128) moves away from zero, and every other quotient stays more than 2^-7 (at most
+# 7 significant bits at a shift of at most 7) or 2^-8 (below 1/2) from a rounding boundary, which the nudge of at most
+# 128 * 2^-15 cannot cross. The products stay exact or keep their side of 1/2.
+_TIES_AWAY_NUDGE = 1.0 + 2.0**-15
+
+
+def pack_bfloat8_b(values: torch.Tensor, inplace: bool = False) -> torch.Tensor:
+    """What the device packer stores for ``values`` (Dst contents) in a bfloat8_b buffer. ``inplace=True`` lets it
+    overwrite ``values`` (a float32 tensor the caller owns and no longer needs).
+
+    Packers/FormatConversion.md: the early conversion rounds each datum to E8M6 (sign, 8-bit exponent, implicit 1
+    and 6 mantissa bits: 7 significant bits); the late conversion then rounds each datum to a 7-bit magnitude at the
+    largest exponent of its 16-datum block. Both roundings are deterministic round-to-nearest with ties away from
+    zero, so a value can be rounded twice (unlike the host's single round-half-even from the full float32 mantissa,
+    ``round_bfloat8_b``). Blocks run along the last dimension, padded with zeros to a multiple of 16. A negative
+    value that rounds to zero may keep its sign (equal in every computation, as ``round_bfloat8_b(unsigned_zero=
+    False)``). Denormals become zero. A tensor with inf, NaN, or a block below 2^-103 takes the host's block rule
+    after the early conversion (not characterised here).
+    """
+    x = values.to(torch.float32)
+    if x.dim() == 0:
+        return pack_bfloat8_b(x.reshape(1)).reshape(())
+    owned = inplace or x is not values
+    shape = x.shape
+    width = shape[-1]
+    pad = (-width) % BFP_BLOCK
+    if pad:
+        x, owned = torch.nn.functional.pad(x, (0, pad)), True
+    if not x.is_contiguous():
+        x, owned = x.contiguous(), True
+    if not owned:
+        x = x.clone()
+    blocks = x.view(-1, BFP_BLOCK)
+    if not blocks.numel():
+        return values.to(torch.float32)
+    bits = blocks.view(torch.int32)
+    bits.add_(_E8M6_HALF).bitwise_and_(-(_E8M6_HALF << 1))  # early: E8M6, ties away (sign-magnitude bits)
+    magnitudes = torch.bitwise_and(bits, 0x7FFFFFFF, out=_int32_workspace(blocks.shape))
+    max_bits = magnitudes.amax(dim=1, keepdim=True)
+    lowest, highest = (int(bound) for bound in torch.aminmax(max_bits))
+    tiny = lowest < _COMMON_MIN_BITS and bool(((max_bits > 0) & (max_bits < _COMMON_MIN_BITS)).any())
+    if highest >= _INF_BITS or tiny:
+        # inf, NaN, or a block below 2^-103: the late conversion by the host's block rule
+        early = x.view(*shape[:-1], width + pad)
+        return round_bfloat8_b(early[..., :width] if pad else early, unsigned_zero=False)
+    max_bits.clamp_(min=_COMMON_MIN_BITS)  # only all-zero blocks are below: they stay zero at any scale
+    shared = max_bits & _INF_BITS
+    inverse_step = ((260 << 23) - shared).view(torch.float32) * _TIES_AWAY_NUDGE  # 2^(133 - shared), nudged
+    step = (shared - (6 << 23)).view(torch.float32)  # 2^(shared - 133)
+    result = blocks.mul_(inverse_step).round_().mul_(step).view(*shape[:-1], width + pad)
+    return result[..., :width] if pad else result
+
+
+def pack_to_dtype(values: torch.Tensor, dtype: DataType, inplace: bool = False) -> torch.Tensor:
+    """The float32 tensor holding what a device op's packer stores for ``values`` in a buffer of ``dtype``: the
+    packer's own bfloat8_b rounding (``pack_bfloat8_b``), the host rules (``round_to_dtype``) otherwise."""
+    if dtype == DataType.BFLOAT8_B:
+        return pack_bfloat8_b(values, inplace)
+    return round_to_dtype(values, dtype, inplace)
+
+
 def _keep_bits(values: torch.Tensor, mask: int) -> torch.Tensor:
     """Keep the bits of ``mask`` in every float32 (works on any strides: the layout of ``values`` is kept)."""
     return values.view(torch.int32).bitwise_and(mask).view(torch.float32)
@@ -212,6 +288,46 @@ def fidelity_operands(
     if fidelity == MathFidelity.HiFi3:
         return [(act_hi, weights), (activations - act_hi, w_hi)]
     raise ValueError(f"unsupported math fidelity {fidelity}")
+
+
+_SRC_A_LO_REST_MASK = -0x7C001  # 0xfff83fff: everything but the five SrcA bits of an odd phase
+_SRC_B_LO_REST_MASK = -0x1E001  # 0xfffe1fff: everything but the four SrcB bits of phase 2 and 3
+
+# The fidelity phases each math fidelity runs (FidelityPhase 0 to 3 of MVMUL.md)
+_FIDELITY_PHASES = {MathFidelity.LoFi: 1, MathFidelity.HiFi2: 2, MathFidelity.HiFi3: 3, MathFidelity.HiFi4: 4}
+
+
+def fidelity_phase_operands(
+    activations: torch.Tensor,
+    weights: torch.Tensor,
+    fidelity: MathFidelity,
+    w_hi: torch.Tensor | None = None,
+    activations_dtype: DataType | None = None,
+) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """The (SrcB activation part, SrcA weight part) pair of each fidelity phase, in phase order, one MVMUL each.
+
+    Unlike ``fidelity_operands`` no two phases are merged: with a BF16 ``Dst`` every phase's product is rounded into
+    ``Dst`` on its own. Phase p takes SrcA's high bits when p is even and its next five bits when odd, SrcB's high bits
+    when p < 2 and its next four bits otherwise (``SrcAFidelityBits`` / ``SrcBFidelityBits`` of MatrixUnit.md).
+    ``activations_dtype=BFLOAT8_B`` (stored bfloat8_b values, which may come as a bfloat16 tensor) leaves out phases 2
+    and 3, whose products are zero: adding zero to a BF16 ``Dst`` changes nothing.
+    """
+    phases = _FIDELITY_PHASES.get(fidelity)
+    if phases is None:
+        raise ValueError(f"unsupported math fidelity {fidelity}")
+    fits_src_b_hi = activations_dtype == DataType.BFLOAT8_B
+    act_hi = activations if fits_src_b_hi else _keep_bits(activations, _SRC_B_HI_MASK)
+    w_hi = weights_hi(weights) if w_hi is None else w_hi
+    pairs = [(act_hi, w_hi)]
+    if phases > 1:
+        w_lo = weights - _keep_bits(weights, _SRC_A_LO_REST_MASK)
+        pairs.append((act_hi, w_lo))
+    if phases > 2 and not fits_src_b_hi:  # stored bfloat8_b activations have no SrcB low bits: zero products
+        act_lo = activations - _keep_bits(activations, _SRC_B_LO_REST_MASK)
+        pairs.append((act_lo, w_hi))
+    if phases > 3 and not fits_src_b_hi:
+        pairs.append((act_lo, w_lo))
+    return pairs
 
 
 def fidelity_product(

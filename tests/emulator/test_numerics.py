@@ -162,7 +162,8 @@ def test_higher_fidelity_is_more_accurate(device: ttnn.MeshDevice) -> None:
     exact = round_bfloat16(a).double() @ round_bfloat16(b).double()
     errors = []
     for fidelity in (ttnn.MathFidelity.LoFi, ttnn.MathFidelity.HiFi2, ttnn.MathFidelity.HiFi4):
-        config = ttnn.init_device_compute_kernel_config(device.arch(), math_fidelity=fidelity)
+        # A float32 Dst, so that the fidelity is the only error (a bfloat16 Dst rounds every partial sum)
+        config = ttnn.init_device_compute_kernel_config(device.arch(), math_fidelity=fidelity, fp32_dest_acc_en=True)
         out = ttnn.matmul(
             ttnn.from_torch(a, dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT, device=device),
             ttnn.from_torch(b, dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT, device=device),

@@ -67,7 +67,7 @@ def test_conv2d_lofi_loses_precision(device: ttnn.MeshDevice) -> None:
     ref = F.conv2d(round_bfloat16(x), round_bfloat16(w), None, 2, 1)
     errors = {}
     for fidelity in (ttnn.MathFidelity.LoFi, ttnn.MathFidelity.HiFi4):
-        config = ttnn.init_device_compute_kernel_config(device.arch(), math_fidelity=fidelity)
+        config = ttnn.init_device_compute_kernel_config(device.arch(), math_fidelity=fidelity, fp32_dest_acc_en=True)
         bf16_weights = ttnn.Conv2dConfig(weights_dtype=ttnn.bfloat16)
         out = _conv(
             device, x, ttnn.from_torch(w), None, compute_config=config, dtype=ttnn.float32, conv_config=bf16_weights
@@ -147,7 +147,9 @@ def test_matmul_shape_mismatch_reads_like_ttnn(device: ttnn.MeshDevice) -> None:
 
 def test_linear_adds_bias_and_activation(device: ttnn.MeshDevice) -> None:
     a, b, bias = torch.randn(32, 64), torch.randn(64, 32), torch.randn(1, 32)
-    config = ttnn.init_device_compute_kernel_config(device.arch(), math_fidelity=ttnn.MathFidelity.HiFi4)
+    config = ttnn.init_device_compute_kernel_config(
+        device.arch(), math_fidelity=ttnn.MathFidelity.HiFi4, fp32_dest_acc_en=True
+    )
     out = ttnn.linear(
         *(ttnn.from_torch(t, dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT, device=device) for t in (a, b)),
         bias=ttnn.from_torch(bias, dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT, device=device),
@@ -282,7 +284,7 @@ def test_matmul_reuses_prepared_weights_without_changing_results(device: ttnn.Me
     lhs, rhs = ttnn.to_torch(a), ttnn.to_torch(b).float()
     # one stored right operand, used plain and transposed, at every fidelity and again: each result as if fresh
     for fidelity in (ttnn.MathFidelity.LoFi, ttnn.MathFidelity.HiFi2, ttnn.MathFidelity.HiFi3, ttnn.MathFidelity.LoFi):
-        config = ttnn.init_device_compute_kernel_config(device.arch(), math_fidelity=fidelity)
+        config = ttnn.init_device_compute_kernel_config(device.arch(), math_fidelity=fidelity, fp32_dest_acc_en=True)
         for transpose_b in (False, True, False):
             out = ttnn.matmul(a, b, transpose_b=transpose_b, compute_kernel_config=config, dtype=ttnn.float32)
             right = rhs.t().contiguous() if transpose_b else rhs

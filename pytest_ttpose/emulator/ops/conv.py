@@ -18,8 +18,14 @@ from pytest_ttpose.devperf.descriptors import ConvWork
 
 from ..device import MeshDevice
 from ..dispatch import launch
+from ..matrix_unit import (
+    accumulate_bf16_dst,
+    column_ranges,
+    finish_in_dst,
+    fp32_dest_acc,
+)
 from ..memory import shard_not_tile_sized
-from ..numerics import fidelity_operands, math_operand, weights_hi
+from ..numerics import fidelity_operands, math_operand, pack_to_dtype, weights_hi
 from ..tensor import Tensor, host_tensor, store_values, to_device
 from ..types import (
     DRAM_MEMORY_CONFIG,
@@ -44,6 +50,8 @@ from .conv_programs import (
     SlidingWindow,
     build_sharded_conv_programs,
     is_l1_height_sharded,
+    matmul_partials_dtype,
+    uses_packer_l1_acc,
 )
 from .sliding_window_plans import (
     ParallelConfig,
@@ -161,6 +169,36 @@ def _conv_weights(
         oihw = math_operand(oihw.contiguous(memory_format=torch.channels_last), dtype)
         cached = (oihw, weights_hi(oihw))
         stored._emulator_conv_operands = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def default_conv_fp32_dest_acc(input_dtype: DataType, weights_dtype: DataType) -> bool:
+    """ttnn's conv default without a compute config (get_conv_default_compute_kernel_config): a float32 Dst when
+    the input and the weights are float32."""
+    return input_dtype == DataType.FLOAT32 and weights_dtype == DataType.FLOAT32
+
+
+def _kernel_row_weights(
+    stored: torch.Tensor, kernel: tuple[int, int], in_channels: int, out_channels: int, groups: int, dtype: DataType
+) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """The stored [1, 1, KH*KW*C/groups, OC] weights as one dense [KW*C, OC] matrix per kernel row (the K block a
+    conv program multiplies at a time; grouped weights block-diagonal, zero across groups), each with its SrcA high
+    part. Cached on the stored tensor, which a write replaces rather than modifies."""
+    cached = getattr(stored, "_emulator_conv_rows", None)
+    if cached is None:
+        kh, kw = kernel
+        per_group_in, per_group_out = in_channels // groups, out_channels // groups
+        grouped = math_operand(stored, dtype).reshape(kh, kw, per_group_in, out_channels)
+        if groups == 1:
+            dense = grouped
+        else:
+            dense = torch.zeros(kh, kw, in_channels, out_channels)
+            for g in range(groups):
+                outs = slice(g * per_group_out, (g + 1) * per_group_out)
+                dense[:, :, g * per_group_in : (g + 1) * per_group_in, outs] = grouped[:, :, :, outs]
+        rows = [dense[r].reshape(kw * in_channels, out_channels).contiguous() for r in range(kh)]
+        cached = [(w, weights_hi(w)) for w in rows]
+        stored._emulator_conv_rows = cached  # type: ignore[attr-defined]
     return cached
 
 
@@ -317,6 +355,85 @@ def conv2d(
     activation = conv_config.activation if conv_config is not None else None
     w_dtype = weight.dtype
     pad_symmetric = top == bottom and left == right
+    out_dtype = dtype or in_dtype
+    has_bias = bias is not None
+    dst_fp32 = fp32_dest_acc(compute_config, default_conv_fp32_dest_acc(in_dtype, w_dtype))
+    # A conv program multiplies one kernel row (KW*C of K) per block. Between blocks the partial sums stay in Dst's
+    # format with the packer's L1 accumulation, else they are packed to the output dtype and unpacked again.
+    l1_acc = uses_packer_l1_acc(compute_config, kernel[0], has_bias)
+    partials = matmul_partials_dtype(compute_config, kernel[0], has_bias, out_dtype, dst_fp32)
+    spill_rounds = kernel[0] > 1 and partials != (DataType.FLOAT32 if dst_fp32 else DataType.BFLOAT16)
+    rows_per_block = batch_size * out_h * out_w
+    k_channels = [k % in_channels for k in range(kernel[1] * in_channels)]
+    columns = column_ranges(in_channels, out_channels, groups, k_channels)
+
+    def finish(acc: torch.Tensor, v: list[torch.Tensor]) -> torch.Tensor:
+        """Bias and activation in Dst, then the [1, 1, rows, OC] result."""
+        if len(v) == 3:
+            acc = finish_in_dst(acc.add_(v[2].reshape(1, out_channels)), dst_fp32)
+        if activation is not None:
+            acc = finish_in_dst(apply_unary(acc, activation, inplace=True), dst_fp32)
+        return acc.reshape(1, 1, rows_per_block, out_channels)
+
+    def float32_dst_by_kernel_rows(x: torch.Tensor, v: list[torch.Tensor]) -> torch.Tensor:
+        """``compute_by_kernel_rows`` with a float32 Dst: each kernel row a (1, KW) convolution of the padded NHWC
+        input (summation order aside, the same float32 sums), the partials packed to their dtype between rows."""
+        x_nchw = x.permute(0, 3, 1, 2)  # channels-last strides, which torch's CPU convolution handles natively
+        w, w_hi = _conv_weights(v[1], kernel, out_channels, w_dtype)
+        dh, sh = dilation_hw[0], stride_hw[0]
+        acc = None
+        for r in range(kernel[0]):
+            rows_in = x_nchw[:, :, r * dh : r * dh + (out_h - 1) * sh + 1]
+            part = None
+            for act, wt in fidelity_operands(rows_in, w[:, :, r : r + 1], fidelity, w_hi[:, :, r : r + 1], in_dtype):
+                product = F.conv2d(act, wt, None, stride_hw, 0, dilation_hw, groups)
+                part = product if part is None else part.add_(product)
+            assert part is not None
+            part = part.permute(0, 2, 3, 1).reshape(rows_per_block, out_channels)
+            # Dst reloads the partials and accumulates on them, or the packer adds the block onto them in L1: in
+            # float32 both are one float32 sum
+            acc = part if acc is None else acc.add_(part)
+            if spill_rounds and r < kernel[0] - 1:
+                acc = pack_to_dtype(acc, partials, inplace=True)  # unpacked into Dst again exactly
+        assert acc is not None
+        return finish(acc, v)
+
+    def compute_by_kernel_rows(v: list[torch.Tensor]) -> torch.Tensor:
+        """The conv as its program runs it: kernel row by kernel row, each a matmul on the unit with the Dst
+        format, the partial sums carried between rows as the program carries them."""
+        x = v[0].reshape(-1, input_channels)[:rows, :in_channels]
+        x = math_operand(x.reshape(batch_size, input_height, input_width, in_channels), in_dtype)
+        if top or bottom or left or right:
+            x = F.pad(x, (0, 0, left, right, top, bottom))
+        (dh, dw), (sh, sw) = dilation_hw, stride_hw
+        if dst_fp32:
+            return float32_dst_by_kernel_rows(x, v)
+        if in_dtype == DataType.BFLOAT8_B:
+            x = x.to(torch.bfloat16)  # exact; the matrix unit takes bfloat8_b activations unmasked in any phase
+        row_weights = _kernel_row_weights(v[1], kernel, in_channels, out_channels, groups, w_dtype)
+        acc = torch.zeros(rows_per_block, out_channels)  # the partial sums between kernel rows
+        dst = torch.zeros(rows_per_block, out_channels, dtype=torch.bfloat16)
+        for r, (w_row, w_row_hi) in enumerate(row_weights):
+            taps = [
+                x[:, r * dh : r * dh + (out_h - 1) * sh + 1 : sh, c * dw : c * dw + (out_w - 1) * sw + 1 : sw, :]
+                for c in range(kernel[1])
+            ]
+            a_row = (taps[0] if len(taps) == 1 else torch.cat(taps, dim=-1)).reshape(rows_per_block, -1)
+            if r > 0:
+                # With L1 accumulation Dst starts empty and the packer adds the block onto the partials in L1; else
+                # Dst reloads the partials (exact: they hold Dst's format or a narrower one).
+                if l1_acc:
+                    dst.zero_()
+                else:
+                    dst.copy_(acc)
+            accumulate_bf16_dst(dst, a_row, w_row, fidelity, in_dtype, w_dtype, w_row_hi, columns)
+            if l1_acc and r > 0:
+                acc = finish_in_dst(acc.add_(dst), dst_fp32)
+            else:
+                acc.copy_(dst)
+                if spill_rounds and r < kernel[0] - 1:
+                    acc = pack_to_dtype(acc, partials, inplace=True)  # unpacked into Dst again exactly
+        return finish(acc, v)
 
     def compute(v: list[torch.Tensor]) -> torch.Tensor:
         # NHWC values viewed as NCHW keep channels-last strides, which torch's CPU convolution handles natively.
@@ -337,6 +454,8 @@ def conv2d(
         out = apply_unary(out, activation, inplace=True)
         return out.permute(0, 2, 3, 1).reshape(1, 1, batch_size * out_h * out_w, out_channels)
 
+    if not dst_fp32 or spill_rounds:
+        compute = compute_by_kernel_rows
     l1_sharded_input = is_l1_height_sharded(input_tensor)
     runs_as_matmul = (
         kernel == (1, 1)
@@ -348,7 +467,6 @@ def conv2d(
         batch_size, in_channels, out_channels, kernel, (out_h, out_w), groups, l1_sharded_input and not runs_as_matmul
     )
     output_layout = conv_config.output_layout if conv_config is not None else Layout.TILE
-    out_dtype = dtype or in_dtype
     inputs = [input_tensor, weight] + ([bias] if bias is not None else [])
     shard_layout = conv_config.shard_layout if conv_config is not None else None
     # ttnn runs a width-sharded 1x1 conv through its conv kernels, not as a matmul

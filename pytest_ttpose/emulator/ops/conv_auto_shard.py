@@ -22,7 +22,7 @@ from ..types import (
     WormholeComputeKernelConfig,
     tile_bytes,
 )
-from .conv_programs import L1_SCRATCHPAD_BYTES, SlidingWindow
+from .conv_programs import L1_SCRATCHPAD_BYTES, SlidingWindow, matmul_partials_dtype
 from .sliding_window_plans import (
     ROW_MAJOR_CHANNEL_ALIGNMENT,
     ParallelConfig,
@@ -111,10 +111,8 @@ def _estimate(conv: ConvPlanInput, scheme: TensorMemoryLayout, grid_size: tuple[
     if scheme == TensorMemoryLayout.BLOCK_SHARDED:
         blocks_w *= _round_up(conv.out_channels, TILE_SIZE) // TILE_SIZE // out_w_tiles
     compute = conv.compute
-    packer_l1_acc = compute is not None and compute.packer_l1_acc
-    packer_l1_acc = packer_l1_acc and ((conv.has_bias and blocks_w > 1) or blocks_w > 2)
     fp32_acc = compute is not None and compute.fp32_dest_acc_en
-    partial_dtype = (DataType.FLOAT32 if fp32_acc else DataType.BFLOAT16) if packer_l1_acc else conv.output_dtype
+    partial_dtype = matmul_partials_dtype(compute, blocks_w, conv.has_bias, conv.output_dtype, fp32_acc)
 
     weight_pages = out_w_tiles * block_w
     if scheme == TensorMemoryLayout.HEIGHT_SHARDED and out_h_tiles // block_h > 1:

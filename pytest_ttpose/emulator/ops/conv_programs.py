@@ -119,6 +119,24 @@ def _reject_unmodelled(conv_config: Conv2dConfig | None) -> None:
             )
 
 
+def uses_packer_l1_acc(compute: WormholeComputeKernelConfig | None, k_blocks: int, has_bias: bool) -> bool:
+    """Whether a conv program accumulates its partial sums in L1 by the packer: ttnn honours ``packer_l1_acc`` only
+    when there are more than two K blocks (a height-sharded conv's are its kernel rows), or more than one and a
+    bias."""
+    asked = compute is not None and compute.packer_l1_acc
+    return asked and ((has_bias and k_blocks > 1) or k_blocks > 2)
+
+
+def matmul_partials_dtype(
+    compute: WormholeComputeKernelConfig | None, k_blocks: int, has_bias: bool, output_dtype: DataType, fp32_acc: bool
+) -> DataType:
+    """The dtype a conv's partial sums take between K blocks: ``Dst``'s own with the packer's L1 accumulation, else
+    the output dtype (the partials are packed to the output format and unpacked again)."""
+    if uses_packer_l1_acc(compute, k_blocks, has_bias):
+        return DataType.FLOAT32 if fp32_acc else DataType.BFLOAT16
+    return output_dtype
+
+
 @dataclass(frozen=True)
 class ShardedConv:
     """One conv2d call as the circular-buffer model needs it."""
@@ -154,17 +172,14 @@ def conv_circular_buffers(conv: ShardedConv, tiles_per_core: int) -> list[Circul
     act_block_h = act_block_h_tiles(conv.conv_config, tiles_per_core)
     out_width_tiles = math.ceil(conv.out_channels / TILE_SIZE)
     act_blocks_h = tiles_per_core // act_block_h
-    act_blocks_w = kernel_h
 
     weight_pages = out_width_tiles * act_block_w
     if act_blocks_h > 1:
         weight_pages *= kernel_h  # the whole weight matrix stays in L1 across the activation blocks
     elif config.enable_weights_double_buffer:
         weight_pages *= 2
-    packer_l1_acc = compute is not None and compute.packer_l1_acc
-    packer_l1_acc = packer_l1_acc and ((conv.has_bias and act_blocks_w > 1) or act_blocks_w > 2)
     fp32_acc = compute is not None and compute.fp32_dest_acc_en
-    partial_dtype = (DataType.FLOAT32 if fp32_acc else DataType.BFLOAT16) if packer_l1_acc else conv.output_dtype
+    partial_dtype = matmul_partials_dtype(compute, kernel_h, conv.has_bias, conv.output_dtype, fp32_acc)
     untilize_out = conv.output_layout == Layout.ROW_MAJOR
     act_pages = act_block_h * act_block_w * (2 if config.enable_act_double_buffer else 1)
     return [
@@ -267,5 +282,7 @@ __all__ = [
     "act_block_h_tiles",
     "halo_circular_buffers",
     "is_l1_height_sharded",
+    "matmul_partials_dtype",
     "sharded_output_config",
+    "uses_packer_l1_acc",
 ]

@@ -9,7 +9,8 @@ import torch
 from pytest_ttpose.devperf.descriptors import MatmulWork
 
 from ..dispatch import launch
-from ..numerics import fidelity_product, math_operand, needs_weights_hi, weights_hi
+from ..matrix_unit import finish_in_dst, fp32_dest_acc, matrix_unit_product
+from ..numerics import math_operand, needs_weights_hi, weights_hi
 from ..tensor import Tensor
 from ..types import (
     DRAM_MEMORY_CONFIG,
@@ -42,6 +43,11 @@ def default_matmul_fidelity(a: Tensor, b: Tensor, arch: Arch, tuned: bool) -> Ma
     if tuned or (a.dtype in _BLOCK_FORMATS and b.dtype in _BLOCK_FORMATS):
         return MathFidelity.LoFi
     return MathFidelity.HiFi2
+
+
+def default_matmul_fp32_dest_acc(a: Tensor, b: Tensor) -> bool:
+    """tt-metal's matmul default without a compute config: a float32 Dst when both inputs are float32."""
+    return a.dtype == DataType.FLOAT32 and b.dtype == DataType.FLOAT32
 
 
 def _right_operand(
@@ -308,6 +314,7 @@ def _matmul(
     device = a.device()
     assert device is not None
     fidelity = math_fidelity(compute_kernel_config, default_matmul_fidelity(a, b, device.arch(), tuned))
+    dst_fp32 = fp32_dest_acc(compute_kernel_config, default_matmul_fp32_dest_acc(a, b))
     a_dtype, b_dtype = a.dtype, b.dtype
     inputs = [a, b] + ([bias] if bias is not None else [])
 
@@ -315,11 +322,13 @@ def _matmul(
         lhs = math_operand(v[0], a_dtype)
         if transpose_a:
             lhs = lhs.transpose(-1, -2)
-        rhs, w_hi = _right_operand(v[1], b_dtype, transpose_b, needs_weights_hi(fidelity))
-        out = fidelity_product(lhs.contiguous(), rhs, fidelity, torch.matmul, a_dtype, w_hi)
+        rhs, w_hi = _right_operand(v[1], b_dtype, transpose_b, needs_weights_hi(fidelity) or not dst_fp32)
+        out = matrix_unit_product(lhs.contiguous(), rhs, fidelity, a_dtype, b_dtype, dst_fp32, w_hi)
         if len(v) == 3:
-            out = out + v[2]
-        return apply_unary(out, activation)
+            out = finish_in_dst(out + v[2], dst_fp32)
+        if activation is None:
+            return out
+        return finish_in_dst(apply_unary(out, activation, inplace=True), dst_fp32)
 
     return launch(
         op,
