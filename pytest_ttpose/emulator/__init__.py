@@ -1,7 +1,8 @@
 """A ttnn-shaped CPU emulator of Tenstorrent devices: ``import pytest_ttpose.emulator as ttnn``.
 
 Every public name has ttnn 0.81's name, parameters and defaults. Tensors hold exactly the values a TT buffer stores
-(bfloat16/bfloat8_b rounding identical to ttnn's host conversion, matmul/conv math fidelity modelled), devices have
+(host conversions round as ttnn's host does, op outputs as the device packer does; matmul/conv math fidelity and the
+``Dst`` precision modelled), devices have
 ttnn's memory model (L1 / L1_SMALL / DRAM banks, out-of-memory errors, sharding checks), and traces and two command
 queues follow ttnn's rules. Emulator-only controls live in ``pytest_ttpose.emulator.machine``;
 ``ttnn.model_preprocessing`` is ``pytest_ttpose.emulator.model_preprocessing``.
@@ -15,8 +16,7 @@ Device numerics are modelled (``matrix_unit``, ``numerics``): a bfloat16 ``Dst``
 partial sums between kernel rows, the packer's bfloat8_b rounding. Not modelled (results are therefore a little
 optimistic): the SFPU's approximations of exp/sigmoid/silu (computed in float32, then rounded to the output dtype),
 and the circular buffers of every other op (ttnn slices a conv or pool on a DRAM
-input to fit the L1 it finds free), the auto-sharding planner of conv2d and max_pool2d on an interleaved input
-(ttnn may shard their default output; the emulator keeps the input's memory config), and reads of tile padding
+input to fit the L1 it finds free), and reads of tile padding
 (a TILE slice ending inside the padding is refused with NotImplementedError). Allocating during a trace capture is
 allowed, as on ttnn (the runner re-allocates its input inside the capture); host reads and writes during a capture
 raise.
