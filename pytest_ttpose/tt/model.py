@@ -194,9 +194,10 @@ def stem_context(ctx: ModelContext) -> ModelContext:
 
     Why: every later layer carries the stem's weight error. With bfloat8_b weights at LoFi (about 1.5% relative error
     per weight) the raw person-score PCC of the real n weights at 640x640 is 0.988-0.993 on bus and zidane (and their
-    mirror images) on the emulator; bfloat16 stem weights (HiFi2 after layer 0) give 0.992-0.994, for 11k of the 2.9M
-    weights and 2x math in 5 of the 96 convs. Keeping bfloat16 activations instead (head inputs, score branch) moved it
-    by < 0.0005. A context with bfloat16 weights at HiFi4 is unchanged.
+    mirror images) on the emulator with host numerics (measured before it modelled the device's); bfloat16 stem
+    weights (HiFi2 after layer 0) give 0.992-0.994, for 11k of the 2.9M weights and 2x math in 5 of the 96 convs.
+    Keeping bfloat16 activations instead (head inputs, score branch) moved it by < 0.0005.
+    A context with bfloat16 weights at HiFi4 is unchanged.
     """
     return replace(sensitive(ctx), weight_dtype=ctx.ttnn.bfloat16)
 
