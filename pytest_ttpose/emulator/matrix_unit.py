@@ -5,9 +5,9 @@ With ``fp32_dest_acc_en`` ``Dst`` holds float32, and a float32 matmul of the fid
 computes. Without it ``Dst`` holds bfloat16 and every ``MVMUL`` rounds into it (tt-isa-documentation,
 WormholeB0/TensixTile/TensixCoprocessor/MVMUL.md: ``Dst16b = WriteDstBF16(Multiplied + ReadDstBF16(Dst16b))``). One
 ``MVMUL`` multiplies a 16-wide K slice for one fidelity phase, so a 32x32 tile product is, per K tile, per fidelity
-phase (the outer loop, as Dst.md advises), per 16-wide half: ``Dst = round(Dst + slice product)``. The 16-term slice
-product itself is taken in float32 (the functional model's ``float x``). How the write rounds is not documented; see
-``round_dst_bfloat16_``.
+phase (the outer loop, as TensixCoprocessor/Dst.md advises), per 16-wide half: ``Dst = round(Dst + slice product)``. The
+16-term slice product itself is taken in float32 (the functional model's ``float x``). How the write rounds is not
+documented; see ``round_dst_bfloat16_``.
 """
 
 from __future__ import annotations

@@ -14,7 +14,8 @@ HiFi3 adds hiA*loB; HiFi4 is the exact bf16 product.
 
 The device side (what an op's output holds, unlike the host conversion above) follows tt-isa-documentation
 (WormholeB0/TensixTile/TensixCoprocessor): ``round_dst_bfloat16_`` is the BF16 ``Dst`` write of the matrix unit
-(MatrixUnit.md, MVMUL.md), ``pack_bfloat8_b`` the packer's conversion to BFP8 (Packers/FormatConversion.md).
+(TensixCoprocessor/MatrixUnit.md, TensixCoprocessor/MVMUL.md), ``pack_bfloat8_b`` the packer's conversion to
+BFP8 (Packers/FormatConversion.md).
 """
 
 from __future__ import annotations
@@ -178,9 +179,10 @@ def round_to_dtype(values: torch.Tensor, dtype: DataType, inplace: bool = False)
 def round_dst_bfloat16_(values: torch.Tensor) -> torch.Tensor:
     """Round float32 ``values`` in place to bfloat16 as a BF16 ``Dst`` write does: to nearest, ties to even.
 
-    MatrixUnit.md's ``WriteDstBF16`` says only that real hardware rounds, not how; the emulator takes round to nearest
-    even, which is also what torch's bfloat16 arithmetic does, so a BF16 accumulator can run as bfloat16 matmuls (a tie
-    needs the 16 dropped bits to be exactly 0x8000, rare in a sum of products). Works on any view."""
+    TensixCoprocessor/MatrixUnit.md's ``WriteDstBF16`` says only that real hardware rounds, not how; the emulator takes
+    round to nearest even, which is also what torch's bfloat16 arithmetic does, so a BF16 accumulator can run as
+    bfloat16 matmuls (a tie needs the 16 dropped bits to be exactly 0x8000, rare in a sum of products). Works on any
+    view."""
     return values.copy_(values.to(torch.bfloat16))
 
 
@@ -293,7 +295,7 @@ def fidelity_operands(
 _SRC_A_LO_REST_MASK = -0x7C001  # 0xfff83fff: everything but the five SrcA bits of an odd phase
 _SRC_B_LO_REST_MASK = -0x1E001  # 0xfffe1fff: everything but the four SrcB bits of phase 2 and 3
 
-# The fidelity phases each math fidelity runs (FidelityPhase 0 to 3 of MVMUL.md)
+# The fidelity phases each math fidelity runs (FidelityPhase 0 to 3 of TensixCoprocessor/MVMUL.md)
 _FIDELITY_PHASES = {MathFidelity.LoFi: 1, MathFidelity.HiFi2: 2, MathFidelity.HiFi3: 3, MathFidelity.HiFi4: 4}
 
 
@@ -308,7 +310,8 @@ def fidelity_phase_operands(
 
     Unlike ``fidelity_operands`` no two phases are merged: with a BF16 ``Dst`` every phase's product is rounded into
     ``Dst`` on its own. Phase p takes SrcA's high bits when p is even and its next five bits when odd, SrcB's high bits
-    when p < 2 and its next four bits otherwise (``SrcAFidelityBits`` / ``SrcBFidelityBits`` of MatrixUnit.md).
+    when p < 2 and its next four bits otherwise (``SrcAFidelityBits`` / ``SrcBFidelityBits`` of
+    TensixCoprocessor/MatrixUnit.md).
     ``activations_dtype=BFLOAT8_B`` (stored bfloat8_b values, which may come as a bfloat16 tensor) leaves out phases 2
     and 3, whose products are zero: adding zero to a BF16 ``Dst`` changes nothing.
     """

@@ -1,6 +1,6 @@
 """Device-side numerics against slow references written from tt-isa-documentation (WormholeB0/TensixTile/
-TensixCoprocessor): the BF16 ``Dst`` of MVMUL.md / MatrixUnit.md, a conv's partial sums between kernel rows, and the
-packer's bfloat8_b conversion of Packers/FormatConversion.md.
+TensixCoprocessor): the BF16 ``Dst`` of TensixCoprocessor/MVMUL.md and TensixCoprocessor/MatrixUnit.md, a conv's
+partial sums between kernel rows, and the packer's bfloat8_b conversion of Packers/FormatConversion.md.
 
 The references work on Python floats (float64, exact for every value here) one datum at a time, with no code shared
 with the emulator. Where a test compares bits, its inputs are small integers: every product and partial sum is then
@@ -42,7 +42,7 @@ def _round_ties_away(x: float, significant_bits: int) -> float:
 
 def ref_write_dst_bf16(x: float) -> float:
     """WriteDstBF16: float32 to BF16 (8 significant bits), to nearest, ties to even (the emulator's assumption;
-    MatrixUnit.md only says real hardware rounds)."""
+    TensixCoprocessor/MatrixUnit.md only says real hardware rounds)."""
     if x == 0.0:
         return 0.0
     ulp = 2.0 ** (math.frexp(x)[1] - 8)
@@ -50,14 +50,14 @@ def ref_write_dst_bf16(x: float) -> float:
 
 
 def ref_src_a_part(x: float, phase: int) -> float:
-    """SrcAFidelityBits of MatrixUnit.md."""
+    """SrcAFidelityBits of TensixCoprocessor/MatrixUnit.md."""
     if phase & 1 == 0:
         return _float(_bits(x) & 0xFFF80000)
     return x - _float(_bits(x) & 0xFFF83FFF)
 
 
 def ref_src_b_part(x: float, phase: int) -> float:
-    """SrcBFidelityBits of MatrixUnit.md."""
+    """SrcBFidelityBits of TensixCoprocessor/MatrixUnit.md."""
     if phase & 2 == 0:
         return _float(_bits(x) & 0xFFFE0000)
     return x - _float(_bits(x) & 0xFFFE1FFF)
