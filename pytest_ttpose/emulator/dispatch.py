@@ -17,7 +17,7 @@ from pytest_ttpose.devperf.descriptors import ConvWork, DeviceOp, MatmulWork, Op
 
 from . import perf_log
 from .device import Buffer, MeshDevice
-from .numerics import pack_to_dtype
+from .numerics import BfpPackPrecision, pack_to_dtype
 from .tensor import Tensor
 from .types import BufferType, DataType, Layout, MathFidelity, MemoryConfig, make_spec
 
@@ -49,6 +49,7 @@ class TracedOp:
     exact: bool
     fresh: bool = False
     perf: OpDesc | None = None  # what the performance model prices when the trace is replayed
+    pack_precision: BfpPackPrecision = "approximate"
 
 
 def device_of(op: str, tensors: Sequence[Tensor]) -> MeshDevice:
@@ -80,20 +81,23 @@ def launch(
     fidelity: MathFidelity | None = None,
     work: ConvWork | MatmulWork | None = None,
     padded_shape: Sequence[int] | None = None,
+    pack_precision: BfpPackPrecision = "approximate",
 ) -> Tensor:
     """Run ``compute`` per device and store its result as the packer does (``pack_to_dtype``; ``padded_shape``: the
     output's, when not the natural one of its shape, layout and memory config). ``exact`` says the result already holds
     values ``dtype`` stores unchanged (pure data movement that keeps bfloat8_b blocks intact), so rounding can be
     skipped. ``fresh`` says ``compute`` returns a new float32 tensor that shares memory with nothing, so rounding may
     overwrite it. ``fidelity`` and ``work`` (conv/matmul geometry) are what the performance model needs beyond the
-    specs."""
+    specs. ``pack_precision`` is how the op's packer converts to a block-float dtype (``numerics.BfpPackPrecision``)."""
     device = device_of(op, inputs)
     device.queues.check_cq(cq_id)
     buffers = [t._buffer for t in inputs]
     for buffer in buffers:
         assert buffer is not None
         buffer.require_allocated(op)
-    finish = (lambda values: values) if exact else (lambda values: pack_to_dtype(values, dtype, inplace=fresh))
+    finish = (
+        (lambda values: values) if exact else (lambda values: pack_to_dtype(values, dtype, fresh, pack_precision))
+    )
     results = [finish(compute([b.data[d] for b in buffers])) for d in range(device.get_num_devices())]  # type: ignore[union-attr]
     spec = make_spec(results[0].shape, dtype, layout, memory_config, padded_shape=padded_shape)
     device.queues.issue(cq_id)
@@ -124,7 +128,7 @@ def launch(
         cores = device._arch_spec.compute_grid[0] * device._arch_spec.compute_grid[1]
         refs = [BufferRef.of(b) for b in buffers]  # type: ignore[arg-type]
         device.capturing.record(
-            TracedOp(op, compute, refs, BufferRef.of(out_buffer), dtype, exact, fresh, described),
+            TracedOp(op, compute, refs, BufferRef.of(out_buffer), dtype, exact, fresh, described, pack_precision),
             TRACE_BYTES_PER_OP + TRACE_BYTES_PER_CORE * cores,
         )
     return result

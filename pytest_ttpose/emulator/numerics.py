@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Callable
+from typing import Literal
 
 import torch
 
@@ -241,10 +242,22 @@ def pack_bfloat8_b(values: torch.Tensor, inplace: bool = False) -> torch.Tensor:
     return result[..., :width] if pad else result
 
 
-def pack_to_dtype(values: torch.Tensor, dtype: DataType, inplace: bool = False) -> torch.Tensor:
-    """The float32 tensor holding what a device op's packer stores for ``values`` in a buffer of ``dtype``: the
-    packer's own bfloat8_b rounding (``pack_bfloat8_b``), the host rules (``round_to_dtype``) otherwise."""
-    if dtype == DataType.BFLOAT8_B:
+# How a device packer converts to a block-float format: tt-metal compiles each kernel with bfp8_pack_precise off
+# ("approximate": the early conversion rounds to the block format's mantissa first, so a value can round twice) or on
+# ("precise": one rounding). ttnn.typecast is the op that turns it on (tenstorrent/tt-metal issue 52155 measured
+# typecast rounding once where add, multiply, clone and matmul round twice).
+BfpPackPrecision = Literal["approximate", "precise"]
+
+
+def pack_to_dtype(
+    values: torch.Tensor, dtype: DataType, inplace: bool = False, precision: BfpPackPrecision = "approximate"
+) -> torch.Tensor:
+    """The float32 tensor holding what a device op's packer stores for ``values`` in a buffer of ``dtype``: for
+    bfloat8_b the packer's double rounding (``pack_bfloat8_b``), or with ``precision="precise"`` one rounding, which
+    the emulator takes to be the host's (issue 52155's typecast error matches it: mean absolute error 5.840e-3 on the
+    device, against 6.901e-3 rounded twice, the ratio ``pack_bfloat8_b`` reproduces); the host rules
+    (``round_to_dtype``) for every other dtype."""
+    if dtype == DataType.BFLOAT8_B and precision == "approximate":
         return pack_bfloat8_b(values, inplace)
     return round_to_dtype(values, dtype, inplace)
 

@@ -129,7 +129,7 @@ def execute_trace(
         inputs = [_read(mesh_device, ref, scratch, cq, op.name) for ref in op.inputs]
         results = [op.compute([values[d] for values in inputs]) for d in range(mesh_device.get_num_devices())]
         if not op.exact:
-            results = [pack_to_dtype(values, op.dtype, inplace=op.fresh) for values in results]
+            results = [pack_to_dtype(values, op.dtype, op.fresh, op.pack_precision) for values in results]
         key = (op.output.buffer_type, op.output.address)
         scratch[key] = results
         live = mesh_device.live_buffers.get(key)

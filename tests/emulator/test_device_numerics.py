@@ -286,3 +286,25 @@ def test_packer_double_rounding_costs_what_hardware_measured(device: ttnn.MeshDe
     single = round_bfloat8_b(x)
     ratio = (packed - x).abs().mean().item() / (single - x).abs().mean().item()
     assert ratio == pytest.approx(6.901 / 5.840, abs=0.02)
+
+
+def test_typecast_rounds_once_where_other_ops_round_twice(device: ttnn.MeshDevice) -> None:
+    """Issue 52155 again: ttnn.typecast to bfloat8_b rounds once (its kernel turns bfp8_pack_precise on; forcing it on
+    every kernel made add, multiply, clone and matmul bit-identical to typecast). Its error is the host's single
+    rounding's, add's is 6.901 / 5.840 times it, and a traced typecast replays the same rounding."""
+    generator = torch.Generator().manual_seed(1)
+    x = torch.randn(2048, 32, generator=generator).to(torch.bfloat16).float()
+    on_device = ttnn.from_torch(x, dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT, device=device)
+    cast = ttnn.to_torch(ttnn.typecast(on_device, ttnn.bfloat8_b)).float()
+    added = ttnn.to_torch(ttnn.add(on_device, 0.0, dtype=ttnn.bfloat8_b)).float()
+    assert torch.equal(cast, round_bfloat8_b(x))
+    assert not torch.equal(cast, added)
+    ratio = (added - x).abs().mean().item() / (cast - x).abs().mean().item()
+    assert ratio == pytest.approx(6.901 / 5.840, abs=0.02)
+
+    trace_id = ttnn.begin_trace_capture(device, cq_id=0)
+    traced = ttnn.typecast(on_device, ttnn.bfloat8_b)
+    ttnn.end_trace_capture(device, trace_id, cq_id=0)
+    ttnn.execute_trace(device, trace_id, cq_id=0, blocking=True)
+    assert torch.equal(ttnn.to_torch(traced).float(), cast)
+    ttnn.release_trace(device, trace_id)

@@ -369,6 +369,7 @@ def typecast(
         memory_config=config,
         output_tensor=output_tensor,
         exact=exact_copy(input_tensor.dtype, target, True),
+        pack_precision="precise",  # typecast's kernel is compiled with bfp8_pack_precise: it rounds once
     )
 
 
