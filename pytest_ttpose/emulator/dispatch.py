@@ -95,9 +95,7 @@ def launch(
     for buffer in buffers:
         assert buffer is not None
         buffer.require_allocated(op)
-    finish = (
-        (lambda values: values) if exact else (lambda values: pack_to_dtype(values, dtype, fresh, pack_precision))
-    )
+    finish = (lambda values: values) if exact else (lambda values: pack_to_dtype(values, dtype, fresh, pack_precision))
     results = [finish(compute([b.data[d] for b in buffers])) for d in range(device.get_num_devices())]  # type: ignore[union-attr]
     spec = make_spec(results[0].shape, dtype, layout, memory_config, padded_shape=padded_shape)
     device.queues.issue(cq_id)
