@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 import torch
 
@@ -17,6 +18,8 @@ from ..types import (
     UnaryWithParam,
     WormholeComputeKernelConfig,
 )
+
+ShardGridProgram = Literal["eltwise", "untilize"]  # the programs ttnn places on a sharded input's whole grid
 
 
 def output_memory_config(tensor: Tensor, out_shape: Sequence[int] | None = None) -> MemoryConfig:
@@ -111,13 +114,14 @@ def exact_copy(source: DataType, target: DataType, blocks_intact: bool) -> bool:
     return target in _WIDER.get(source, ())
 
 
-def check_program_on_shard_grid(tensor: Tensor) -> None:
+def check_program_on_shard_grid(tensor: Tensor, program: ShardGridProgram = "eltwise") -> None:
     """Refuse a program placed on every core of a sharded input's grid when that grid names cores the device lacks.
 
     A block sharded tensor may name a grid wider than the device while its shards sit on cores that exist (the
     allocator checks only those, ``memory.validate_memory_config``); an eltwise unary op with a sharded output still
     places its kernels on the whole grid, and ttnn 0.81.1 refuses it when it builds the program (measured on the
-    mocked n150: ``neg`` into the input's config is refused, ``exp`` into L1 interleaved accepted).
+    mocked n150: ``neg`` into the input's config is refused, ``exp`` into L1 interleaved accepted). Untilizing such
+    a tensor into shards or out of its tile padding is refused too; tilizing one is not (measured on the mocked n150).
     """
     config = tensor.memory_config()
     if not config.is_sharded() or config.buffer_type != BufferType.L1:
@@ -128,10 +132,17 @@ def check_program_on_shard_grid(tensor: Tensor) -> None:
     grid = device.compute_with_storage_grid_size()
     end = config.shard_spec.grid.bounding_box().end  # type: ignore[union-attr]
     if end.x >= grid.x or end.y >= grid.y:
-        node = f"{grid.x}-{config.shard_spec.grid.bounding_box().start.y}" if end.x >= grid.x else f"0-{grid.y}"  # type: ignore[union-attr]
+        start_y = config.shard_spec.grid.bounding_box().start.y  # type: ignore[union-attr]
+        x, y = (grid.x, start_y) if end.x >= grid.x else (0, grid.y)
+        ttnn_words = (
+            f"WorkUnitSpec 'main' targets node ({x},{y}), which is out of bounds. The compute worker grid on this "
+            f"device is {grid.x}x{grid.y}."
+            if program == "untilize"
+            else f"kernel_nodes.contains(node): Kernel 'reader' is setting runtime_arg_values for node {x}-{y}, but "
+            "the kernel does not run on that node."
+        )
         raise RuntimeError(
-            f"TT_FATAL: kernel_nodes.contains(node): Kernel 'reader' is setting runtime_arg_values for node {node}, "
-            "but the kernel does not run on that node. (The program runs on the input's whole shard grid, which "
-            f"reaches past the device's {grid.x}x{grid.y} compute grid: derive the shard grid from "
+            f"TT_FATAL: {ttnn_words} (The program runs on the input's whole shard grid, which reaches past the "
+            f"device's {grid.x}x{grid.y} compute grid: derive the shard grid from "
             "device.compute_with_storage_grid_size().)"
         )

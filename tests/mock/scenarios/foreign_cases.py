@@ -1391,3 +1391,114 @@ def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
     a = _device_tensor(ttnn, device, a_values, config=ttnn.L1_MEMORY_CONFIG)
     b = _device_tensor(ttnn, device, b_values, config=ttnn.DRAM_MEMORY_CONFIG)
     return ttnn.matmul(a, b, memory_config=_sharded(ttnn, "BLOCK", (2, 2), (64, 32))), a_values @ b_values
+
+
+# held-out differential seed 21: calls the emulator accepted and ttnn 0.81 refuses, and their accepted neighbours
+def _row_major_float32(ttnn: Any, device: Any, generator: Any, shape: tuple[int, ...]) -> tuple[Any, Any]:
+    values = _randn(generator, *shape)
+    tensor = ttnn.from_torch(
+        values, dtype=ttnn.float32, layout=ttnn.ROW_MAJOR_LAYOUT, device=device, memory_config=ttnn.L1_MEMORY_CONFIG
+    )
+    return values, tensor
+
+
+@case("reshape of ROW_MAJOR rows into width shards that pad the new rows")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    # ttnn moves the rows into the shards, padded to whole shards, then views them unpadded: refused
+    _, x = _row_major_float32(ttnn, device, generator, (1, 1, 31, 64))
+    return ttnn.reshape(x, (1, 1, 64, 31), memory_config=_sharded(ttnn, "WIDTH", (4, 2), (31, 8))), None
+
+
+@case("reshape of ROW_MAJOR rows into width shards that divide the new rows")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    values, x = _row_major_float32(ttnn, device, generator, (1, 1, 32, 64))
+    out = ttnn.reshape(x, (1, 1, 64, 32), memory_config=_sharded(ttnn, "WIDTH", (4, 2), (32, 8)))
+    return out, values.reshape(1, 1, 64, 32)
+
+
+@case("split of a height-sharded input into more than 64 equal pieces")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    # ttnn first cuts 64 pieces at once in the pieces' config, whose shard is one piece wide: refused
+    _, x = _sharded_input(
+        ttnn, device, generator, (1, 1, 8, 66), "ROW_MAJOR", _sharded(ttnn, "HEIGHT", (1, 1), (8, 66))
+    )
+    return ttnn.split(x, 1, 3)[0], None
+
+
+@case("split of a height-sharded input into 64 equal pieces")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    values, x = _sharded_input(
+        ttnn, device, generator, (1, 1, 8, 64), "ROW_MAJOR", _sharded(ttnn, "HEIGHT", (1, 1), (8, 64))
+    )
+    return ttnn.split(x, 1, 3)[5], values[..., 5:6]
+
+
+def _untilized_concat(ttnn: Any, device: Any, generator: Any, first: Any, second: Any, output: Any = None) -> Outcome:
+    """concat along a tile-padded height (5 rows, then 64), which ttnn untilizes the inputs for."""
+    import torch
+
+    a_values, a = _sharded_input(ttnn, device, generator, (1, 1, 5, 64), "TILE", first)
+    b_values, b = _sharded_input(ttnn, device, generator, (1, 1, 64, 64), "TILE", second)
+    return ttnn.concat([a, b], 2, memory_config=output or ttnn.DRAM_MEMORY_CONFIG), torch.cat([a_values, b_values], 2)
+
+
+@case("concat untilized: an interleaved first input and a width-sharded one")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    second = _sharded(ttnn, "WIDTH", (2, 1), (64, 32))
+    return _untilized_concat(ttnn, device, generator, ttnn.L1_MEMORY_CONFIG, second)
+
+
+@case("concat untilized: a height-sharded first input and a DRAM one")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    first = _sharded(ttnn, "HEIGHT", (1, 1), (32, 64))
+    return _untilized_concat(ttnn, device, generator, first, ttnn.DRAM_MEMORY_CONFIG)
+
+
+@case("concat untilized: a width-sharded first input and an L1-interleaved one")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    first = _sharded(ttnn, "WIDTH", (2, 1), (32, 32))
+    return _untilized_concat(ttnn, device, generator, first, ttnn.L1_MEMORY_CONFIG)
+
+
+@case("concat untilized: a width-sharded first input and a DRAM one")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    first = _sharded(ttnn, "WIDTH", (2, 1), (32, 32))
+    return _untilized_concat(ttnn, device, generator, first, ttnn.DRAM_MEMORY_CONFIG)
+
+
+@case("concat untilized: a width-sharded first input and a block-sharded one")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    first = _sharded(ttnn, "WIDTH", (2, 1), (32, 32))
+    second = _sharded(ttnn, "BLOCK", (2, 1), (64, 32))
+    return _untilized_concat(ttnn, device, generator, first, second)
+
+
+def _past_the_compute_grid(ttnn: Any, device: Any, generator: Any, shape: tuple[int, ...], layout: LayoutName) -> Any:
+    """A block-sharded tensor whose grid names cores past both chips' compute grids (its shards sit on cores that
+    exist)."""
+    return _sharded_input(ttnn, device, generator, shape, layout, _sharded(ttnn, "BLOCK", (14, 2), (32, 32)))
+
+
+@case("to_layout row-major of a block-sharded input on a grid past the compute grid, with tile padding")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    # stripping the padding runs on the input's whole shard grid: refused
+    _, x = _past_the_compute_grid(ttnn, device, generator, (1, 1, 33, 64), "TILE")
+    return ttnn.to_layout(x, ttnn.ROW_MAJOR_LAYOUT, memory_config=ttnn.DRAM_MEMORY_CONFIG), None
+
+
+@case("to_layout row-major of a block-sharded input on a grid past the compute grid, kept sharded")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    _, x = _past_the_compute_grid(ttnn, device, generator, (1, 1, 64, 64), "TILE")
+    return ttnn.to_layout(x, ttnn.ROW_MAJOR_LAYOUT), None
+
+
+@case("to_layout row-major of a block-sharded input on a grid past the compute grid, whole tiles into DRAM")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    values, x = _past_the_compute_grid(ttnn, device, generator, (1, 1, 64, 64), "TILE")
+    return ttnn.to_layout(x, ttnn.ROW_MAJOR_LAYOUT, memory_config=ttnn.DRAM_MEMORY_CONFIG), values
+
+
+@case("to_layout tile of a block-sharded input on a grid past the compute grid")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    values, x = _past_the_compute_grid(ttnn, device, generator, (1, 1, 64, 64), "ROW_MAJOR")
+    return ttnn.to_layout(x, ttnn.TILE_LAYOUT), values
