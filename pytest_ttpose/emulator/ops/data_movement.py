@@ -11,7 +11,7 @@ import torch
 
 from ..device import MeshDevice
 from ..dispatch import launch
-from ..memory import shard_not_tile_sized
+from ..memory import shard_not_tile_sized, validate_memory_config
 from ..tensor import Tensor, host_tensor, store_values
 from ..types import (
     DRAM_MEMORY_CONFIG,
@@ -1019,6 +1019,26 @@ def _check_concat_placement(
         )
 
 
+def _check_transposed_join(tensors: Sequence[Tensor], dtype: DataType, output: MemoryConfig) -> None:
+    """ttnn 0.81 joins last-dim rows that do not end on the buffer alignment through a WH transpose: it concatenates
+    the transposed ROW_MAJOR rows in the output's memory config, which must hold that [.., widths, height] tensor too
+    (measured on mocked n150 and p150: a block-sharded output short of grid rows for it is refused)."""
+    if not output.is_sharded():
+        return
+    shape = list(tensors[0].shape)
+    transposed = [*shape[:-2], sum(t.shape[-1] for t in tensors), shape[-2]]
+    arch = _device_of(tensors[0])._arch_spec
+    try:
+        validate_memory_config(
+            make_spec(transposed, dtype, Layout.ROW_MAJOR, output), arch.compute_grid, (arch.dram_banks, 1)
+        )
+    except RuntimeError as refusal:
+        raise RuntimeError(
+            f"{refusal} (concat joins rows that do not end on the alignment transposed, as {transposed}, in the "
+            "output's memory config: give the output a config that holds that too, or an interleaved one)"
+        ) from None
+
+
 def _check_untilized_concat_mix(configs: Sequence[MemoryConfig], joined_rows_aligned: bool) -> None:
     """The mixes ttnn 0.81 refuses among inputs it untilizes for concat: untilizing keeps each input's kind, and the
     row-major concat then takes sharded inputs only after a sharded first one, and no DRAM input after a
@@ -1093,6 +1113,8 @@ def concat(
     config = memory_config or DRAM_MEMORY_CONFIG  # ttnn's default, wherever the inputs are
     joined_rows_aligned = axis != rank - 1 or _rows_aligned(tensors, out_dtype)
     _check_concat_placement(tensors, retiled, config, joined_rows_aligned)
+    if not joined_rows_aligned:
+        _check_transposed_join(tensors, out_dtype, config)
     return launch(
         "concat",
         list(tensors),

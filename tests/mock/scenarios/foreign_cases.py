@@ -1502,3 +1502,24 @@ def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
 def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
     values, x = _past_the_compute_grid(ttnn, device, generator, (1, 1, 64, 64), "ROW_MAJOR")
     return ttnn.to_layout(x, ttnn.TILE_LAYOUT), values
+
+
+def _unaligned_rows_concat(ttnn: Any, device: Any, generator: Any, output: Any) -> Outcome:
+    """concat along the last dim of rows 32 and 7 wide (a 7-wide bfloat16 row does not end on the alignment)."""
+    import torch
+
+    a_values, b_values = _randn(generator, 1, 3, 5, 32), _randn(generator, 1, 3, 5, 7)
+    a = _device_tensor(ttnn, device, a_values, config=ttnn.DRAM_MEMORY_CONFIG)
+    b = _device_tensor(ttnn, device, b_values, config=ttnn.DRAM_MEMORY_CONFIG)
+    return ttnn.concat([a, b], -1, memory_config=output), torch.cat([a_values, b_values], -1)
+
+
+@case("concat of unaligned rows into a block-sharded output too short for the transposed rows")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    # joined transposed, as [1, 3, 39, 5] rows: 4 shards of 32 along a height the 3 grid rows cannot hold
+    return _unaligned_rows_concat(ttnn, device, generator, _sharded(ttnn, "BLOCK", (5, 3), (32, 32)))
+
+
+@case("concat of unaligned rows into a block-sharded output that holds the transposed rows")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    return _unaligned_rows_concat(ttnn, device, generator, _sharded(ttnn, "BLOCK", (2, 4), (32, 32)))
