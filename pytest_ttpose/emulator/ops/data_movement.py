@@ -32,6 +32,7 @@ from ..types import (
     padded_shape_for,
     reject_unsupported,
     spec_padded_shape,
+    tile_bytes,
 )
 from .common import check_program_on_shard_grid, dimension_in_range, exact_copy, index_in_rank, output_memory_config
 from .sharded_outputs import (
@@ -347,6 +348,24 @@ def _check_row_major_sharded_typecast(input_tensor: Tensor, output_config: Memor
     )
 
 
+def _check_sharded_typecast_cores(input_tensor: Tensor, dtype: DataType, output_config: MemoryConfig) -> None:
+    """ttnn 0.81 typecasts a sharded TILE tensor between dtypes of one tile size (uint32 and int32, say) shard by
+    shard, each core into its own output shard, so a sharded output must be spread over as many cores as the input
+    (typecast_sharded_program_factory.cpp:40); between tile sizes it takes another program, which does not ask
+    (measured on mocked n150 and p150)."""
+    input_shard, output_shard = input_tensor.memory_config().shard_spec, output_config.shard_spec
+    if input_tensor.layout != Layout.TILE or input_shard is None or output_shard is None:
+        return
+    if tile_bytes(input_tensor.dtype) != tile_bytes(dtype):
+        return
+    if output_shard.num_cores() != input_shard.num_cores():
+        raise RuntimeError(
+            f"TT_FATAL: typecast: Output tensor should have same number of cores {output_shard.num_cores()} as "
+            f"input tensor {input_shard.num_cores()} (give the output the input's shard grid, or typecast "
+            "into the input's memory config and reshard after)"
+        )
+
+
 def typecast(
     input_tensor: Tensor,
     dtype: DataType,
@@ -368,6 +387,7 @@ def typecast(
             f"{input_tensor.memory_config().memory_layout}, Output layout: {config.memory_layout}"
         )
     _check_row_major_sharded_typecast(input_tensor, config)
+    _check_sharded_typecast_cores(input_tensor, target, config)
     return launch(
         "typecast",
         [input_tensor],

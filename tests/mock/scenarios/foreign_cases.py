@@ -1523,3 +1523,38 @@ def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
 @case("concat of unaligned rows into a block-sharded output that holds the transposed rows")
 def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
     return _unaligned_rows_concat(ttnn, device, generator, _sharded(ttnn, "BLOCK", (2, 4), (32, 32)))
+
+
+def _sharded_typecast(ttnn: Any, device: Any, generator: Any, output: Any) -> Outcome:
+    """typecast of a height-sharded uint32 tile tensor (two cores) to int32 into a sharded ``output``."""
+    import torch
+
+    values = (_randn(generator, 1, 1, 64, 64).abs() * 10).to(torch.int32)
+    x = ttnn.from_torch(
+        values, dtype=ttnn.uint32, layout=ttnn.TILE_LAYOUT, device=device,
+        memory_config=_sharded(ttnn, "HEIGHT", (2, 1), (32, 64)),
+    )  # fmt: skip
+    return ttnn.typecast(x, ttnn.int32, memory_config=output), values
+
+
+@case("typecast of a sharded tile tensor into a sharded output on fewer cores")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    return _sharded_typecast(ttnn, device, generator, _sharded(ttnn, "HEIGHT", (1, 1), (64, 64)))
+
+
+@case("typecast of a sharded tile tensor into a sharded output on as many other cores")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    grid = ttnn.CoreRangeSet([ttnn.CoreRange(ttnn.CoreCoord(0, 1), ttnn.CoreCoord(1, 1))])
+    output = ttnn.MemoryConfig(
+        ttnn.TensorMemoryLayout.HEIGHT_SHARDED,
+        ttnn.BufferType.L1,
+        ttnn.ShardSpec(grid, [32, 64], ttnn.ShardOrientation.ROW_MAJOR),
+    )
+    return _sharded_typecast(ttnn, device, generator, output)
+
+
+@case("typecast of a sharded tile tensor to another tile size into a sharded output on fewer cores")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    values = _randn(generator, 1, 1, 64, 64)
+    x = _device_tensor(ttnn, device, values, config=_sharded(ttnn, "HEIGHT", (2, 1), (32, 64)))
+    return ttnn.typecast(x, ttnn.float32, memory_config=_sharded(ttnn, "HEIGHT", (1, 1), (64, 64))), values
