@@ -119,7 +119,7 @@ def to_layout(
     if layout == Layout.ROW_MAJOR and tensor.layout == Layout.TILE and not (interleaved_output and unpadded):
         # untilizing into shards, or stripping tile padding, runs on the input's shard grid; an interleaved untilize
         # of whole tiles runs on the compute grid (measured on the mocked n150)
-        check_program_on_shard_grid(tensor, "untilize")
+        check_program_on_shard_grid(tensor, tensor.memory_config(), "untilize")
     return launch(
         "to_layout",
         [tensor],

@@ -1558,3 +1558,45 @@ def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
     values = _randn(generator, 1, 1, 64, 64)
     x = _device_tensor(ttnn, device, values, config=_sharded(ttnn, "HEIGHT", (2, 1), (32, 64)))
     return ttnn.typecast(x, ttnn.float32, memory_config=_sharded(ttnn, "HEIGHT", (1, 1), (64, 64))), values
+
+
+def _block_on_wide_grid(
+    ttnn: Any, device: Any, generator: Any, box: tuple[int, int], orientation: str
+) -> tuple[Any, Any]:
+    """A 64x64 tile tensor block sharded on a grid of ``box`` cores, which may name cores past the compute grid (its
+    four shards sit on cores that exist)."""
+    config = _sharded(ttnn, "BLOCK", box, (32, 32), orientation)
+    return _sharded_input(ttnn, device, generator, (1, 1, 64, 64), "TILE", config)
+
+
+# runtime args go to the grid's cores in shard orientation order, as many as the compute grid has (n150 8x8,
+# p150 13x10): past the compute grid among them, ttnn refuses (a binary op's refusal names an uninitialised count,
+# or the process crashes: no case records it)
+@case("neg of a block-sharded input on a 14x2 row-major grid")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    values, x = _block_on_wide_grid(ttnn, device, generator, (14, 2), "ROW_MAJOR")
+    return ttnn.neg(x), -values
+
+
+@case("neg of a block-sharded input on a 10x8 column-major grid")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    values, x = _block_on_wide_grid(ttnn, device, generator, (10, 8), "COL_MAJOR")
+    return ttnn.neg(x), -values
+
+
+@case("neg of a block-sharded input on an 8x10 column-major grid")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    values, x = _block_on_wide_grid(ttnn, device, generator, (8, 10), "COL_MAJOR")
+    return ttnn.neg(x), -values
+
+
+@case("neg of a block-sharded input on a 14x2 row-major grid into an interleaved output")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    values, x = _block_on_wide_grid(ttnn, device, generator, (14, 2), "ROW_MAJOR")
+    return ttnn.neg(x, memory_config=ttnn.L1_MEMORY_CONFIG), -values
+
+
+@case("subtract a scalar from a block-sharded input on a 10x8 column-major grid")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    values, x = _block_on_wide_grid(ttnn, device, generator, (10, 8), "COL_MAJOR")
+    return ttnn.subtract(x, 2.0), values - 2.0
