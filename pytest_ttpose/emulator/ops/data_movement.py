@@ -994,8 +994,11 @@ def _check_concat_placement(
     follow an L1-sharded first one while every interleaved one is in L1; a sharded output must lie on the first
     input's grid. Untilized first (a tile-padded concat dim), width- and block-sharded inputs mix with interleaved
     ones, height-sharded ones only when rows are joined through a transpose (unaligned rows on the last dim), a
-    block-sharded input must hold a single matrix and all-sharded inputs must share their grid."""
+    block-sharded input must hold a single matrix and all-sharded inputs must share their grid. ROW_MAJOR rows
+    joined through a transpose are mixed as the transposes leave them (``_transposed_configs``)."""
     configs = [t.memory_config() for t in tensors]
+    if not retiled and not joined_rows_aligned:
+        configs = _transposed_configs(tensors)
     sharded = [c.is_sharded() for c in configs]
     if retiled:
         _check_untilized_concat_mix(configs, joined_rows_aligned)
@@ -1037,6 +1040,20 @@ def _check_concat_placement(
             f"TT_FATAL: concat: the output's shard grid {out_shard.grid} must be the first input's "
             f"{first_shard.grid} (give the output the inputs' grid)"
         )
+
+
+def _transposed_configs(tensors: Sequence[Tensor]) -> list[MemoryConfig]:
+    """The configs of the inputs as ttnn 0.81 transposes (WH) last-dim rows that do not end on the alignment before
+    joining them: a sharded 4-D input takes the config its transpose gives it (which may be interleaved: a
+    width-sharded row becomes an interleaved column), the others keep theirs (measured on mocked n150 and p150)."""
+    device = _device_of(tensors[0])
+    grid = device.compute_with_storage_grid_size()
+    return [
+        transposed_output_config(list(t.shape), t.layout, t.memory_config(), (2, 3), grid)
+        if t.memory_config().is_sharded() and len(t.shape) == 4
+        else t.memory_config()
+        for t in tensors
+    ]
 
 
 def _check_transposed_join(tensors: Sequence[Tensor], dtype: DataType, output: MemoryConfig) -> None:

@@ -1600,3 +1600,29 @@ def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
 def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
     values, x = _block_on_wide_grid(ttnn, device, generator, (10, 8), "COL_MAJOR")
     return ttnn.subtract(x, 2.0), values - 2.0
+
+
+@case("concat of unaligned ROW_MAJOR rows: a width-sharded row and a DRAM one")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    # joined through transposes, which leave the width-sharded row an interleaved column: no mix left
+    import torch
+
+    grid = ttnn.CoreRangeSet([ttnn.CoreRange(ttnn.CoreCoord(0, 0), ttnn.CoreCoord(0, 7))])
+    config = ttnn.MemoryConfig(
+        ttnn.TensorMemoryLayout.WIDTH_SHARDED,
+        ttnn.BufferType.L1,
+        ttnn.ShardSpec(grid, [1, 4], ttnn.ShardOrientation.COL_MAJOR),
+    )
+    a_values, a = _sharded_input(ttnn, device, generator, (1, 1, 1, 31), "ROW_MAJOR", config)
+    b_values, b = _sharded_input(ttnn, device, generator, (1, 1, 1, 1), "ROW_MAJOR", ttnn.DRAM_MEMORY_CONFIG)
+    return ttnn.concat([a, b], -1), torch.cat([a_values, b_values], -1)
+
+
+@case("concat of unaligned ROW_MAJOR rows: a block-sharded input and a height-sharded one")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    # the transposes leave the first interleaved and the second height sharded: refused
+    a_config = _sharded(ttnn, "BLOCK", (8, 1), (75, 7), "COL_MAJOR")
+    b_config = _sharded(ttnn, "HEIGHT", (4, 2), (75, 1))
+    _, a = _sharded_input(ttnn, device, generator, (2, 3, 100, 7), "ROW_MAJOR", a_config)
+    _, b = _sharded_input(ttnn, device, generator, (2, 3, 100, 1), "ROW_MAJOR", b_config)
+    return ttnn.concat([a, b], 3), None
