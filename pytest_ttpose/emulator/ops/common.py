@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import itertools
+from collections.abc import Iterator, Sequence
+from typing import Literal
 
 import torch
 
@@ -12,11 +14,15 @@ from ..types import (
     DataType,
     MathFidelity,
     MemoryConfig,
+    ShardOrientation,
+    ShardSpec,
     TensorMemoryLayout,
     UnaryOpType,
     UnaryWithParam,
     WormholeComputeKernelConfig,
 )
+
+ShardGridProgram = Literal["eltwise", "binary", "untilize"]  # the programs ttnn places on a sharded input's whole grid
 
 
 def output_memory_config(tensor: Tensor, out_shape: Sequence[int] | None = None) -> MemoryConfig:
@@ -111,27 +117,69 @@ def exact_copy(source: DataType, target: DataType, blocks_intact: bool) -> bool:
     return target in _WIDER.get(source, ())
 
 
-def check_program_on_shard_grid(tensor: Tensor) -> None:
-    """Refuse a program placed on every core of a sharded input's grid when that grid names cores the device lacks.
+def check_program_on_shard_grid(tensor: Tensor, config: MemoryConfig, program: ShardGridProgram) -> None:
+    """Refuse a program on ``tensor``'s device that a sharded ``config``'s grid places on cores the device lacks.
 
     A block sharded tensor may name a grid wider than the device while its shards sit on cores that exist (the
-    allocator checks only those, ``memory.validate_memory_config``); an eltwise unary op with a sharded output still
-    places its kernels on the whole grid, and ttnn 0.81.1 refuses it when it builds the program (measured on the
-    mocked n150: ``neg`` into the input's config is refused, ``exp`` into L1 interleaved accepted).
+    allocator checks only those, ``memory.validate_memory_config``). Programs built on that grid then reach past the
+    compute grid, and ttnn 0.81.1 refuses them when it builds them (measured on the mocked n150 and p150):
+
+    * ``eltwise``/``binary`` (``config`` the sharded output's): runtime arguments go to the grid's cores in shard
+      orientation order, as many as the compute grid has (a 10x8 ROW_MAJOR grid reaches core (8,0), a COL_MAJOR one
+      does not); the binary program then crashes the process or refuses;
+    * ``untilize`` (``config`` the input's, untilized into shards or out of its tile padding): the work unit spans
+      the whole grid.
     """
-    config = tensor.memory_config()
-    if not config.is_sharded() or config.buffer_type != BufferType.L1:
+    if not config.is_sharded() or config.buffer_type != BufferType.L1 or config.shard_spec is None:
         return
     device = tensor.device()
     if device is None:  # a host tensor runs no program
         return
     grid = device.compute_with_storage_grid_size()
-    end = config.shard_spec.grid.bounding_box().end  # type: ignore[union-attr]
-    if end.x >= grid.x or end.y >= grid.y:
-        node = f"{grid.x}-{config.shard_spec.grid.bounding_box().start.y}" if end.x >= grid.x else f"0-{grid.y}"  # type: ignore[union-attr]
-        raise RuntimeError(
-            f"TT_FATAL: kernel_nodes.contains(node): Kernel 'reader' is setting runtime_arg_values for node {node}, "
-            "but the kernel does not run on that node. (The program runs on the input's whole shard grid, which "
-            f"reaches past the device's {grid.x}x{grid.y} compute grid: derive the shard grid from "
-            "device.compute_with_storage_grid_size().)"
+    node = _first_core_outside(config.shard_spec, grid.x, grid.y, whole_grid=program == "untilize")
+    if node is None:
+        return
+    x, y = node
+    if program == "untilize":
+        ttnn_words = (
+            f"WorkUnitSpec 'main' targets node ({x},{y}), which is out of bounds. The compute worker grid on this "
+            f"device is {grid.x}x{grid.y}."
         )
+    elif program == "binary":
+        ttnn_words = (
+            f"user_arg_count == runtime_args.size(): Illegal Runtime Args on {x}-{y} (the binary program sets "
+            "runtime args on a node past the compute grid; ttnn 0.81 refuses it there, or crashes)"
+        )
+    else:
+        ttnn_words = (
+            f"kernel_nodes.contains(node): Kernel 'reader' is setting runtime_arg_values for node {x}-{y}, but the "
+            "kernel does not run on that node."
+        )
+    raise RuntimeError(
+        f"TT_FATAL: {ttnn_words} (The program runs on the input's shard grid, which reaches past the device's "
+        f"{grid.x}x{grid.y} compute grid: derive the shard grid from device.compute_with_storage_grid_size().)"
+    )
+
+
+def _first_core_outside(shard: ShardSpec, width: int, height: int, *, whole_grid: bool) -> tuple[int, int] | None:
+    """The first core of ``shard``'s grid a program reaches outside a ``width`` x ``height`` compute grid, or None:
+    over the whole grid's bounding box, or the grid's cores in shard orientation order up to the compute grid's
+    core count."""
+    box = shard.grid.bounding_box()
+    if whole_grid:
+        if box.end.x >= width:
+            return width, box.start.y
+        return (0, height) if box.end.y >= height else None
+    reached = itertools.islice(_cores_in_order(shard), width * height)
+    return next(((x, y) for x, y in reached if x >= width or y >= height), None)
+
+
+def _cores_in_order(shard: ShardSpec) -> Iterator[tuple[int, int]]:
+    """The cores of ``shard``'s grid, range by range, along rows (ROW_MAJOR) or columns (COL_MAJOR)."""
+    for core_range in shard.grid.ranges():
+        xs = range(core_range.start.x, core_range.end.x + 1)
+        ys = range(core_range.start.y, core_range.end.y + 1)
+        if shard.orientation == ShardOrientation.ROW_MAJOR:
+            yield from ((x, y) for y in ys for x in xs)
+        else:
+            yield from ((x, y) for x in xs for y in ys)

@@ -11,7 +11,7 @@ import torch
 
 from ..device import MeshDevice
 from ..dispatch import launch
-from ..memory import shard_not_tile_sized
+from ..memory import shard_not_tile_sized, validate_memory_config
 from ..tensor import Tensor, host_tensor, store_values
 from ..types import (
     DRAM_MEMORY_CONFIG,
@@ -28,10 +28,13 @@ from ..types import (
     TensorMemoryLayout,
     TileReshapeMapMode,
     element_bytes,
+    make_spec,
     padded_shape_for,
     reject_unsupported,
+    spec_padded_shape,
+    tile_bytes,
 )
-from .common import dimension_in_range, exact_copy, index_in_rank, output_memory_config
+from .common import check_program_on_shard_grid, dimension_in_range, exact_copy, index_in_rank, output_memory_config
 from .sharded_outputs import (
     padded_output_config,
     rescaled_output_config,
@@ -43,6 +46,7 @@ from .sharded_outputs import (
 from .transposed_outputs import permuted_output_config, transposed_output_config
 
 _BLOCK_FORMATS = (DataType.BFLOAT8_B, DataType.BFLOAT4_B)
+SPLIT_BATCH = 64  # ttnn 0.81's split cuts an equal split into more pieces than this in batches of this many
 
 
 def _same_values(values: list[torch.Tensor]) -> torch.Tensor:
@@ -111,6 +115,11 @@ def to_layout(
                 "To untilize into a sharded memory_config, give it tile-multiple shards, or untilize first and "
                 "then move the result with ttnn.to_memory_config"
             )
+    unpadded = list(tensor.shape) == list(tensor.padded_shape)
+    if layout == Layout.ROW_MAJOR and tensor.layout == Layout.TILE and not (interleaved_output and unpadded):
+        # untilizing into shards, or stripping tile padding, runs on the input's shard grid; an interleaved untilize
+        # of whole tiles runs on the compute grid (measured on the mocked n150)
+        check_program_on_shard_grid(tensor, tensor.memory_config(), "untilize")
     return launch(
         "to_layout",
         [tensor],
@@ -339,6 +348,24 @@ def _check_row_major_sharded_typecast(input_tensor: Tensor, output_config: Memor
     )
 
 
+def _check_sharded_typecast_cores(input_tensor: Tensor, dtype: DataType, output_config: MemoryConfig) -> None:
+    """ttnn 0.81 typecasts a sharded TILE tensor between dtypes of one tile size (uint32 and int32, say) shard by
+    shard, each core into its own output shard, so a sharded output must be spread over as many cores as the input
+    (typecast_sharded_program_factory.cpp:40); between tile sizes it takes another program, which does not ask
+    (measured on mocked n150 and p150)."""
+    input_shard, output_shard = input_tensor.memory_config().shard_spec, output_config.shard_spec
+    if input_tensor.layout != Layout.TILE or input_shard is None or output_shard is None:
+        return
+    if tile_bytes(input_tensor.dtype) != tile_bytes(dtype):
+        return
+    if output_shard.num_cores() != input_shard.num_cores():
+        raise RuntimeError(
+            f"TT_FATAL: typecast: Output tensor should have same number of cores {output_shard.num_cores()} as "
+            f"input tensor {input_shard.num_cores()} (give the output the input's shard grid, or typecast "
+            "into the input's memory config and reshard after)"
+        )
+
+
 def typecast(
     input_tensor: Tensor,
     dtype: DataType,
@@ -360,6 +387,7 @@ def typecast(
             f"{input_tensor.memory_config().memory_layout}, Output layout: {config.memory_layout}"
         )
     _check_row_major_sharded_typecast(input_tensor, config)
+    _check_sharded_typecast_cores(input_tensor, target, config)
     return launch(
         "typecast",
         [input_tensor],
@@ -472,7 +500,13 @@ def _reshape_on_device(
     so a view of a ROW_MAJOR tensor padded to whole shards stays possible."""
     target = memory_config or input_tensor.memory_config()
     if reshape_is_view(input_tensor, dims, target):
-        output_config = input_tensor.memory_config() if keeps_padded_rows else _view_config(input_tensor, dims)
+        output_config = (
+            input_tensor.memory_config()
+            if keeps_padded_rows
+            else _view_config(
+                input_tensor.memory_config(), input_tensor.padded_shape, input_tensor.dtype, input_tensor.layout, dims
+            )
+        )
     else:
         # a reshape that moves data copies a sharded input out of its shards and the result into its own
         _require_aligned_row_major_shards(
@@ -488,6 +522,13 @@ def _reshape_on_device(
             output_config,
             ttnn_words="Shard page size must currently have L1 aligned page size: ",
         )
+        if input_tensor.layout == Layout.ROW_MAJOR and output_config.is_sharded():
+            # ttnn moves ROW_MAJOR data as [rows, width] into the target config, whose rows it pads to whole
+            # shards, then views that as the asked shape with unpadded rows
+            moved_shape = [math.prod(dims[:-1]), dims[-1]]
+            moved_spec = make_spec(moved_shape, input_tensor.dtype, Layout.ROW_MAJOR, output_config)
+            moved_padded = spec_padded_shape(moved_spec)
+            output_config = _view_config(output_config, moved_padded, input_tensor.dtype, Layout.ROW_MAJOR, dims)
     return launch(
         "reshape",
         [input_tensor],
@@ -499,24 +540,25 @@ def _reshape_on_device(
     )
 
 
-def _view_config(tensor: Tensor, dims: Sequence[int]) -> MemoryConfig:
-    """The config of a view of ``tensor`` as ``dims``: the input's, unless its padded rows change (a ROW_MAJOR
-    tensor's rows are padded to whole shards, a view's are not). ttnn 0.81 then refuses unless one shard holds a
-    whole padded row, and views that shard as rows of the new width, keeping its size: the buffer must read as
-    whole rows of the new width, and a width-sharded shard's new height must still be the tensor's height (measured
-    on mocked n150/p150)."""
-    config = tensor.memory_config()
+def _view_config(
+    config: MemoryConfig, padded_shape: Sequence[int], dtype: DataType, layout: Layout, dims: Sequence[int]
+) -> MemoryConfig:
+    """The config of a view as ``dims`` of a tensor in ``config`` padded to ``padded_shape``: ``config``, unless its
+    padded rows change (a ROW_MAJOR tensor's rows are padded to whole shards, a view's are not). ttnn 0.81 then
+    refuses unless one shard holds a whole padded row, and views that shard as rows of the new width, keeping its
+    size: the buffer must read as whole rows of the new width, and a width-sharded shard's new height must still be
+    the tensor's height (measured on mocked n150/p150)."""
     shard = config.shard_spec
-    padded_width = tensor.padded_shape[-1]
-    width = padded_shape_for(dims, tensor.layout)[-1]
+    padded_width = padded_shape[-1]
+    width = padded_shape_for(dims, layout)[-1]
     if shard is None or padded_width == width:
         return config
     if shard.shape[1] != padded_width:
         raise RuntimeError(
             "TT_FATAL: Changing the last dimension of a sharded tensor is not supported unless the shard width "
-            f"matches the input last dimension. Input shape: Shape({list(tensor.padded_shape)}), New shape: "
+            f"matches the input last dimension. Input shape: Shape({list(padded_shape)}), New shape: "
             f"Shape({list(dims)}), Shard width: {shard.shape[1]} (a view cannot keep the rows padded to whole shards; "
-            f"choose a shard width that divides {tensor.shape[-1]})"
+            f"choose shards {width} wide, or a width that divides into them)"
         )
     fix = f"(the view drops the padding of rows {padded_width} wide to {width}; choose a shard width of {width})"
     shard_height = shard.shape[0] * padded_width // width
@@ -527,7 +569,7 @@ def _view_config(tensor: Tensor, dims: Sequence[int]) -> MemoryConfig:
                 f"TT_FATAL: Shard height {shard_height} must match physical height {height} for width sharded {fix}"
             )
     else:
-        size, page = math.prod(tensor.padded_shape) * element_bytes(tensor.dtype), width * element_bytes(tensor.dtype)
+        size, page = math.prod(padded_shape) * element_bytes(dtype), width * element_bytes(dtype)
         if size % page:
             raise RuntimeError(
                 f"TT_FATAL: For valid non-interleaved buffers page size {page} must equal buffer size {size}. For "
@@ -953,10 +995,14 @@ def _check_concat_placement(
     follow an L1-sharded first one while every interleaved one is in L1; a sharded output must lie on the first
     input's grid. Untilized first (a tile-padded concat dim), width- and block-sharded inputs mix with interleaved
     ones, height-sharded ones only when rows are joined through a transpose (unaligned rows on the last dim), a
-    block-sharded input must hold a single matrix and all-sharded inputs must share their grid."""
+    block-sharded input must hold a single matrix and all-sharded inputs must share their grid. ROW_MAJOR rows
+    joined through a transpose are mixed as the transposes leave them (``_transposed_configs``)."""
     configs = [t.memory_config() for t in tensors]
+    if not retiled and not joined_rows_aligned:
+        configs = _transposed_configs(tensors)
     sharded = [c.is_sharded() for c in configs]
     if retiled:
+        _check_untilized_concat_mix(configs, joined_rows_aligned)
         layouts = {c.memory_layout for c in configs}
         mixed_height = TensorMemoryLayout.HEIGHT_SHARDED in layouts and TensorMemoryLayout.INTERLEAVED in layouts
         if mixed_height and joined_rows_aligned:
@@ -994,6 +1040,76 @@ def _check_concat_placement(
         raise RuntimeError(
             f"TT_FATAL: concat: the output's shard grid {out_shard.grid} must be the first input's "
             f"{first_shard.grid} (give the output the inputs' grid)"
+        )
+
+
+def _transposed_configs(tensors: Sequence[Tensor]) -> list[MemoryConfig]:
+    """The configs of the inputs as ttnn 0.81 transposes (WH) last-dim rows that do not end on the alignment before
+    joining them: a sharded 4-D input takes the config its transpose gives it (which may be interleaved: a
+    width-sharded row becomes an interleaved column), the others keep theirs (measured on mocked n150 and p150)."""
+    device = _device_of(tensors[0])
+    grid = device.compute_with_storage_grid_size()
+    return [
+        transposed_output_config(list(t.shape), t.layout, t.memory_config(), (2, 3), grid)
+        if t.memory_config().is_sharded() and len(t.shape) == 4
+        else t.memory_config()
+        for t in tensors
+    ]
+
+
+def _check_transposed_join(tensors: Sequence[Tensor], dtype: DataType, output: MemoryConfig) -> None:
+    """ttnn 0.81 joins last-dim rows that do not end on the buffer alignment through a WH transpose: it concatenates
+    the transposed ROW_MAJOR rows in the output's memory config, which must hold that [.., widths, height] tensor too
+    (measured on mocked n150 and p150: a block-sharded output short of grid rows for it is refused)."""
+    if not output.is_sharded():
+        return
+    shape = list(tensors[0].shape)
+    transposed = [*shape[:-2], sum(t.shape[-1] for t in tensors), shape[-2]]
+    arch = _device_of(tensors[0])._arch_spec
+    try:
+        validate_memory_config(
+            make_spec(transposed, dtype, Layout.ROW_MAJOR, output), arch.compute_grid, (arch.dram_banks, 1)
+        )
+    except RuntimeError as refusal:
+        raise RuntimeError(
+            f"{refusal} (concat joins rows that do not end on the alignment transposed, as {transposed}, in the "
+            "output's memory config: give the output a config that holds that too, or an interleaved one)"
+        ) from None
+
+
+def _check_untilized_concat_mix(configs: Sequence[MemoryConfig], joined_rows_aligned: bool) -> None:
+    """The mixes ttnn 0.81 refuses among inputs it untilizes for concat: untilizing keeps each input's kind, and the
+    row-major concat then takes sharded inputs only after a sharded first one, and no DRAM input after a
+    height-sharded first one. After a width- or block-sharded first one, when every input is in L1 and the rows are
+    joined as they are (not through a transpose), no input may be L1-interleaved or sharded the other of those two
+    ways (measured on mocked n150 and p150)."""
+    first = configs[0]
+    if not first.is_sharded() and any(c.is_sharded() for c in configs):
+        raise RuntimeError(
+            "TT_FATAL: concat: All tensors must be sharded or all must be interleaved (the first input is "
+            "interleaved and the inputs are untilized as they are: move the sharded ones to interleaved memory, or "
+            "put a sharded input first)"
+        )
+    if first.memory_layout == TensorMemoryLayout.HEIGHT_SHARDED and any(
+        c.buffer_type == BufferType.DRAM for c in configs
+    ):
+        raise RuntimeError(
+            "TT_FATAL: concat: All tensors must be sharded or all must be interleaved (after a height-sharded first "
+            "input, only L1 inputs are taken: move the DRAM ones to L1)"
+        )
+    wide = (TensorMemoryLayout.WIDTH_SHARDED, TensorMemoryLayout.BLOCK_SHARDED)
+    in_l1 = all(c.buffer_type == BufferType.L1 for c in configs)
+    if first.memory_layout not in wide or not in_l1 or not joined_rows_aligned:
+        return
+    if any(not c.is_sharded() and c.buffer_type == BufferType.L1 for c in configs):
+        raise RuntimeError(
+            f"TT_FATAL: concat: bad optional access (an untilized {first.memory_layout.name} first input "
+            "concatenated with an L1-interleaved one: move that one to DRAM or shard it the same way)"
+        )
+    if any(c.memory_layout in wide and c.memory_layout != first.memory_layout for c in configs):
+        raise RuntimeError(
+            "TT_FATAL: concat: Sharded tensors must have the same memory layout. (Shard every input "
+            f"{first.memory_layout.name} like the first)"
         )
 
 
@@ -1035,6 +1151,8 @@ def concat(
     config = memory_config or DRAM_MEMORY_CONFIG  # ttnn's default, wherever the inputs are
     joined_rows_aligned = axis != rank - 1 or _rows_aligned(tensors, out_dtype)
     _check_concat_placement(tensors, retiled, config, joined_rows_aligned)
+    if not joined_rows_aligned:
+        _check_transposed_join(tensors, out_dtype, config)
     return launch(
         "concat",
         list(tensors),
@@ -1064,6 +1182,28 @@ def split(
     _check_two_piece_split(input_tensor, sizes, axis)
     if memory_config is None:
         memory_config = split_output_config(input_tensor, sizes, axis)
+    equal = isinstance(split_size, int) or len(set(sizes)) == 1
+    if equal and len(sizes) > SPLIT_BATCH:
+        # ttnn 0.81 cuts an equal split into more pieces than a batch in two levels: each batch of pieces is first
+        # sliced out in the pieces' own config (which must then hold the batch: a height-sharded piece config's
+        # shard is one piece wide, the batch many), and the pieces are cut from it (measured on mocked n150/p150)
+        pieces = []
+        for first in range(0, len(sizes), SPLIT_BATCH):
+            batch = sizes[first : first + SPLIT_BATCH]
+            offset = sum(sizes[:first])
+            start, end = [0] * rank, list(input_tensor.shape)
+            start[axis], end[axis] = offset, offset + sum(batch)
+            batch_tensor = _slice(input_tensor, start, end, [1] * rank, memory_config, None)
+            pieces.extend(_split_into(batch_tensor, batch, axis, memory_config))
+        return pieces
+    return _split_into(input_tensor, sizes, axis, memory_config)
+
+
+def _split_into(
+    input_tensor: Tensor, sizes: Sequence[int], axis: int, memory_config: MemoryConfig | None
+) -> list[Tensor]:
+    """The pieces of ``sizes`` along ``axis``, each sliced out in ``memory_config``."""
+    rank = len(input_tensor.shape)
     pieces, offset = [], 0
     for size in sizes:
         start = [0] * rank

@@ -115,6 +115,16 @@ _NO_MIXED_KERNEL = {
 }  # op -> its BinaryOpType
 
 
+def _alike(a: Tensor, b: Tensor, config: MemoryConfig) -> bool:
+    """Whether two operands share shape and dtype and both sit in ``config``."""
+    return (
+        list(a.shape) == list(b.shape)
+        and a.dtype == b.dtype
+        and a.memory_config() == config
+        and b.memory_config() == config
+    )
+
+
 def _binary(
     op: str,
     fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
@@ -176,6 +186,11 @@ def _binary(
         def compute(v: list[torch.Tensor]) -> torch.Tensor:
             return finish(fn(v[0], torch.tensor(scalar, dtype=torch.float32)))
 
+    output_config = memory_config or (output_tensor or input_tensor_a).memory_config()
+    if not isinstance(input_tensor_b, Tensor) or _alike(input_tensor_a, input_tensor_b, output_config):
+        # measured for a scalar operand and for alike operands in the output's config; broadcasts, mixed dtypes or
+        # configs take programs that ttnn 0.81 places otherwise
+        check_program_on_shard_grid(input_tensor_a, output_config, "binary")
     return launch(
         op,
         inputs,
@@ -184,7 +199,7 @@ def _binary(
         layout=_output_layout(inputs),
         # with neither memory_config nor output_tensor a scalar op keeps the input's config; ttnn writes into a given
         # output_tensor's own config
-        memory_config=memory_config or (output_tensor or input_tensor_a).memory_config(),
+        memory_config=output_config,
         output_tensor=output_tensor,
         fresh=True,
     )
@@ -331,8 +346,7 @@ def _launch_unary(
     keeps the input's padded shape (a ROW_MAJOR input padded to whole shards stays padded); a sharded one is padded
     for its own shards (measured on mocked n150 and p150 chips)."""
     config = memory_config or output_memory_config(input_tensor)
-    if config.is_sharded():  # the sharded program factory; an interleaved output runs on the compute grid
-        check_program_on_shard_grid(input_tensor)
+    check_program_on_shard_grid(input_tensor, config, "eltwise")  # an interleaved output runs on the compute grid
     return launch(
         op,
         [input_tensor],
