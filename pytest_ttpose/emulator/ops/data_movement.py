@@ -987,7 +987,7 @@ def _rows_aligned(tensors: Sequence[Tensor], dtype: DataType) -> bool:
 
 
 def _check_concat_placement(
-    tensors: Sequence[Tensor], retiled: bool, output: MemoryConfig, joined_rows_aligned: bool
+    tensors: Sequence[Tensor], retiled: bool, output: MemoryConfig, joined_rows_aligned: bool, last_dim_rows: bool
 ) -> None:
     """Which mixes of sharded and interleaved inputs ttnn 0.81's concat takes (measured on mocked n150 and p150).
 
@@ -1023,6 +1023,8 @@ def _check_concat_placement(
             )
         return
     first = configs[0]
+    if joined_rows_aligned and last_dim_rows:
+        _check_sharded_first_row_join(tensors, configs, output)
     follows_first = (
         not output.is_sharded()
         and first.is_sharded()
@@ -1041,6 +1043,40 @@ def _check_concat_placement(
             f"TT_FATAL: concat: the output's shard grid {out_shard.grid} must be the first input's "
             f"{first_shard.grid} (give the output the inputs' grid)"
         )
+
+
+def _check_sharded_first_row_join(
+    tensors: Sequence[Tensor], configs: Sequence[MemoryConfig], output: MemoryConfig
+) -> None:
+    """ROW_MAJOR rows joined as they are on the last dim after a sharded first input, with L1-interleaved inputs among
+    them (measured on mocked n150 and p150): after a height- or block-sharded first one ttnn 0.81 refuses them (the
+    shard spec the interleaved one lacks is read); after a width-sharded first one each L1-interleaved row must end
+    on the alignment of the output's buffer (a 16-byte row into DRAM is refused on both arches, a 32-byte one on
+    p150, whose DRAM alignment is 64 bytes)."""
+    first = configs[0]
+    if not first.is_sharded():
+        return
+    interleaved_l1 = [
+        t for t, c in zip(tensors, configs, strict=True) if not c.is_sharded() and c.buffer_type == BufferType.L1
+    ]
+    if not interleaved_l1:
+        return
+    if first.memory_layout in (TensorMemoryLayout.HEIGHT_SHARDED, TensorMemoryLayout.BLOCK_SHARDED):
+        raise RuntimeError(
+            f"TT_FATAL: concat: bad optional access (ROW_MAJOR rows after a {first.memory_layout.name} first input "
+            "joined with an L1-interleaved one: shard that one like the first, or move it to DRAM)"
+        )
+    arch = _device_of(tensors[0])._arch_spec
+    alignment = arch.dram_alignment if output.buffer_type == BufferType.DRAM else arch.l1_alignment
+    for tensor in interleaved_l1:
+        row_bytes = tensor.shape[-1] * tensor.element_size()
+        if row_bytes % alignment:
+            raise RuntimeError(
+                "TT_FATAL: concat: Current concat implementation requires aligned last dim when concatting on last "
+                f"dim (an L1-interleaved row of {row_bytes} bytes after a width-sharded first input, into a "
+                f"{output.buffer_type.name} output whose alignment is {alignment} bytes: make the rows a multiple of "
+                f"{alignment} bytes, or put that input in DRAM)"
+            )
 
 
 def _transposed_configs(tensors: Sequence[Tensor]) -> list[MemoryConfig]:
@@ -1150,7 +1186,8 @@ def concat(
     out_dtype = _concat_dtype(tensors, Layout.ROW_MAJOR if retiled else layout)
     config = memory_config or DRAM_MEMORY_CONFIG  # ttnn's default, wherever the inputs are
     joined_rows_aligned = axis != rank - 1 or _rows_aligned(tensors, out_dtype)
-    _check_concat_placement(tensors, retiled, config, joined_rows_aligned)
+    last_dim_rows = axis == rank - 1 and all(t.layout == Layout.ROW_MAJOR for t in tensors)
+    _check_concat_placement(tensors, retiled, config, joined_rows_aligned, last_dim_rows)
     if not joined_rows_aligned:
         _check_transposed_join(tensors, out_dtype, config)
     return launch(

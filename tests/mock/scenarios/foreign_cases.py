@@ -1626,3 +1626,41 @@ def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
     _, a = _sharded_input(ttnn, device, generator, (2, 3, 100, 7), "ROW_MAJOR", a_config)
     _, b = _sharded_input(ttnn, device, generator, (2, 3, 100, 1), "ROW_MAJOR", b_config)
     return ttnn.concat([a, b], 3), None
+
+
+def _row_join_after_sharded_first(
+    ttnn: Any, device: Any, generator: Any, kind: str, second_width: int, output: str
+) -> Outcome:
+    """ROW_MAJOR rows of a 1x1x64x64 ``kind``-sharded input on two cores joined on the last dim with an L1-interleaved
+    one of ``second_width`` (aligned rows: joined as they are) into an ``output`` (DRAM or L1) interleaved tensor."""
+    import torch
+
+    shard = {"HEIGHT": (32, 64), "WIDTH": (64, 32)}[kind]
+    a_values, a = _sharded_input(
+        ttnn, device, generator, (1, 1, 64, 64), "ROW_MAJOR", _sharded(ttnn, kind, (2, 1), shard)
+    )
+    b_values, b = _sharded_input(ttnn, device, generator, (1, 1, 64, second_width), "ROW_MAJOR", ttnn.L1_MEMORY_CONFIG)
+    config = getattr(ttnn, f"{output}_MEMORY_CONFIG")
+    return ttnn.concat([a, b], -1, memory_config=config), torch.cat([a_values, b_values], -1)
+
+
+# after a height-sharded first input ttnn reads the L1-interleaved one's (absent) shard spec; after a width-sharded one
+# an L1-interleaved row must end on the output buffer's alignment (DRAM: 32 bytes on n150, 64 on p150)
+@case("concat of ROW_MAJOR rows: height-sharded first, L1-interleaved 16-byte rows")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    return _row_join_after_sharded_first(ttnn, device, generator, "HEIGHT", 8, "DRAM")
+
+
+@case("concat of ROW_MAJOR rows: width-sharded first, L1-interleaved 16-byte rows into DRAM")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    return _row_join_after_sharded_first(ttnn, device, generator, "WIDTH", 8, "DRAM")
+
+
+@case("concat of ROW_MAJOR rows: width-sharded first, L1-interleaved 32-byte rows into DRAM")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    return _row_join_after_sharded_first(ttnn, device, generator, "WIDTH", 16, "DRAM")
+
+
+@case("concat of ROW_MAJOR rows: width-sharded first, L1-interleaved 16-byte rows into L1")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    return _row_join_after_sharded_first(ttnn, device, generator, "WIDTH", 8, "L1")
