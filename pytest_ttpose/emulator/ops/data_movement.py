@@ -971,9 +971,9 @@ def _concat_layout(tensors: Sequence[Tensor]) -> Layout:
     return Layout.TILE if whole_tiles else Layout.ROW_MAJOR
 
 
-def _rows_aligned(tensors: Sequence[Tensor], dtype: DataType) -> bool:
-    """Whether every input's ROW_MAJOR row of ``dtype`` ends on its buffer's alignment; ttnn transposes a last-dim
-    concat of rows that do not before joining them."""
+def _rows_aligned(tensors: Sequence[Tensor], dtype: DataType, padded: bool = False) -> bool:
+    """Whether every input's ROW_MAJOR row of ``dtype`` (its logical width, or its ``padded`` one) ends on its buffer's
+    alignment; ttnn transposes a last-dim concat of rows that do not before joining them."""
     device = tensors[0].device()
     assert device is not None
     arch = device._arch_spec
@@ -983,7 +983,22 @@ def _rows_aligned(tensors: Sequence[Tensor], dtype: DataType) -> bool:
         dram = tensor.memory_config().buffer_type == BufferType.DRAM
         return arch.dram_alignment if dram else arch.l1_alignment
 
-    return all(t.shape[-1] * size % alignment(t) == 0 for t in tensors)
+    return all((t.padded_shape if padded else t.shape)[-1] * size % alignment(t) == 0 for t in tensors)
+
+
+def _check_shard_padded_rows(tensors: Sequence[Tensor], dtype: DataType) -> None:
+    """ttnn 0.81 chooses between joining last-dim rows as they are and through a transpose on the inputs' padded
+    widths, then requires every row it joins as it is to end on the alignment: a sharded ROW_MAJOR input whose shards
+    pad its rows to an aligned width while its own rows are not is refused (measured on mocked n150 and p150)."""
+    if not _rows_aligned(tensors, dtype, padded=True) or _rows_aligned(tensors, dtype):
+        return
+    padded = next(t for t in tensors if t.shape[-1] != t.padded_shape[-1])
+    raise RuntimeError(
+        "TT_FATAL: concat: Current concat implementation requires aligned last dim when concatting on last dim "
+        f"(an input of width {padded.shape[-1]} is sharded into shards padding it to {padded.padded_shape[-1]}, so "
+        "ttnn joins the rows as they are, and its own rows do not end on the alignment: give it shards that tile "
+        "its width exactly)"
+    )
 
 
 def _check_concat_placement(
@@ -1187,6 +1202,8 @@ def concat(
     config = memory_config or DRAM_MEMORY_CONFIG  # ttnn's default, wherever the inputs are
     joined_rows_aligned = axis != rank - 1 or _rows_aligned(tensors, out_dtype)
     last_dim_rows = axis == rank - 1 and all(t.layout == Layout.ROW_MAJOR for t in tensors)
+    if last_dim_rows:
+        _check_shard_padded_rows(tensors, out_dtype)
     _check_concat_placement(tensors, retiled, config, joined_rows_aligned, last_dim_rows)
     if not joined_rows_aligned:
         _check_transposed_join(tensors, out_dtype, config)

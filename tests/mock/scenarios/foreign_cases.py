@@ -1664,3 +1664,33 @@ def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
 @case("concat of ROW_MAJOR rows: width-sharded first, L1-interleaved 16-byte rows into L1")
 def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
     return _row_join_after_sharded_first(ttnn, device, generator, "WIDTH", 8, "L1")
+
+
+def _shard_padded_row_join(
+    ttnn: Any, device: Any, generator: Any, width: int, cores: int, second_width: int
+) -> Outcome:
+    """A 1x1x1x``width`` ROW_MAJOR row width-sharded in 4-value shards over ``cores`` cores (shard-padded when
+    4 * cores > width) joined on the last dim with a DRAM row of ``second_width``."""
+    import torch
+
+    a_values, a = _sharded_input(
+        ttnn, device, generator, (1, 1, 1, width), "ROW_MAJOR", _sharded(ttnn, "WIDTH", (cores, 1), (1, 4))
+    )
+    b_values, b = _sharded_input(ttnn, device, generator, (1, 1, 1, second_width), "ROW_MAJOR", ttnn.DRAM_MEMORY_CONFIG)
+    return ttnn.concat([a, b], -1), torch.cat([a_values, b_values], -1)
+
+
+# ttnn picks the join on the padded widths: 31 values padded to 32 by the shards look aligned, and are then refused
+@case("concat of a shard-padded width-sharded row (31 of 32) and an aligned DRAM row")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    return _shard_padded_row_join(ttnn, device, generator, 31, 8, 64)
+
+
+@case("concat of an exactly width-sharded row (28 of 28) and an aligned DRAM row")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    return _shard_padded_row_join(ttnn, device, generator, 28, 7, 64)
+
+
+@case("concat of a shard-padded width-sharded row (31 of 32) and an unaligned DRAM row")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    return _shard_padded_row_join(ttnn, device, generator, 31, 8, 3)
