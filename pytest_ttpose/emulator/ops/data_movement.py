@@ -1038,8 +1038,8 @@ def _check_concat_placement(
             )
         return
     first = configs[0]
-    if joined_rows_aligned and last_dim_rows:
-        _check_sharded_first_row_join(tensors, configs, output)
+    if last_dim_rows:
+        _check_sharded_first_row_join(tensors, configs, output, joined_rows_aligned)
     follows_first = (
         not output.is_sharded()
         and first.is_sharded()
@@ -1061,13 +1061,14 @@ def _check_concat_placement(
 
 
 def _check_sharded_first_row_join(
-    tensors: Sequence[Tensor], configs: Sequence[MemoryConfig], output: MemoryConfig
+    tensors: Sequence[Tensor], configs: Sequence[MemoryConfig], output: MemoryConfig, joined_rows_aligned: bool
 ) -> None:
-    """ROW_MAJOR rows joined as they are on the last dim after a sharded first input, with L1-interleaved inputs among
-    them (measured on mocked n150 and p150): after a height- or block-sharded first one ttnn 0.81 refuses them (the
-    shard spec the interleaved one lacks is read); after a width-sharded first one each L1-interleaved row must end
-    on the alignment of the output's buffer (a 16-byte row into DRAM is refused on both arches, a 32-byte one on
-    p150, whose DRAM alignment is 64 bytes)."""
+    """ROW_MAJOR rows joined on the last dim after a sharded first input (as the transposes leave it, when the rows are
+    joined through them), with L1-interleaved inputs among them (measured on mocked n150 and p150): after a height-
+    or block-sharded first one ttnn 0.81 refuses them (the shard spec the interleaved one lacks is read); after a
+    width-sharded first one, rows joined as they are must each end on the alignment of the output's buffer when
+    L1-interleaved (a 16-byte row into DRAM is refused on both arches, a 32-byte one on p150, whose DRAM alignment is
+    64 bytes)."""
     first = configs[0]
     if not first.is_sharded():
         return
@@ -1081,6 +1082,8 @@ def _check_sharded_first_row_join(
             f"TT_FATAL: concat: bad optional access (ROW_MAJOR rows after a {first.memory_layout.name} first input "
             "joined with an L1-interleaved one: shard that one like the first, or move it to DRAM)"
         )
+    if not joined_rows_aligned:
+        return
     arch = _device_of(tensors[0])._arch_spec
     alignment = arch.dram_alignment if output.buffer_type == BufferType.DRAM else arch.l1_alignment
     for tensor in interleaved_l1:

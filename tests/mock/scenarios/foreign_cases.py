@@ -1694,3 +1694,26 @@ def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
 @case("concat of a shard-padded width-sharded row (31 of 32) and an unaligned DRAM row")
 def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
     return _shard_padded_row_join(ttnn, device, generator, 31, 8, 3)
+
+
+def _block_row_join_through_transposes(ttnn: Any, device: Any, generator: Any, width: int) -> Outcome:
+    """A 1x1x64x``width`` ROW_MAJOR input block-sharded on 2x2 cores joined on the last dim with an L1-interleaved row
+    of 3 values: unaligned rows, joined through transposes."""
+    import torch
+
+    config = _sharded(ttnn, "BLOCK", (2, 2), (32, width // 2))
+    a_values, a = _sharded_input(ttnn, device, generator, (1, 1, 64, width), "ROW_MAJOR", config)
+    b_values, b = _sharded_input(ttnn, device, generator, (1, 1, 64, 3), "ROW_MAJOR", ttnn.L1_MEMORY_CONFIG)
+    return ttnn.concat([a, b], -1), torch.cat([a_values, b_values], -1)
+
+
+# transposed, a 64x64 block-sharded input stays block sharded (refused next to an L1-interleaved one), a 64x62 one
+# becomes interleaved (taken)
+@case("concat through transposes of a block-sharded 64x64 input and an L1-interleaved row")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    return _block_row_join_through_transposes(ttnn, device, generator, 64)
+
+
+@case("concat through transposes of a block-sharded 64x62 input and an L1-interleaved row")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    return _block_row_join_through_transposes(ttnn, device, generator, 62)
