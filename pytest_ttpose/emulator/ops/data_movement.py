@@ -879,6 +879,8 @@ def _slice(
         if strided:
             raise RuntimeError("TT_FATAL: Strided slice is not supported for BFLOAT8 tensors; typecast to bfloat16")
         out_dtype = DataType.BFLOAT16
+    if memory_config is not None and input_tensor.layout == Layout.ROW_MAJOR:
+        _check_sliced_row_pages(out_shape, out_dtype, memory_config)
     return launch(
         "slice",
         [input_tensor],
@@ -891,6 +893,26 @@ def _slice(
         output_tensor=output_tensor,
         exact=exact_copy(input_tensor.dtype, input_tensor.dtype, int(slice_start[-1]) % 16 == 0 and steps[-1] == 1),
     )
+
+
+def _check_sliced_row_pages(out_shape: Sequence[int], dtype: DataType, config: MemoryConfig) -> None:
+    """ttnn 0.81 makes a ROW_MAJOR slice's height-sharded output buffer of its rows at the shard width, in pages of
+    the sliced width: the pages must divide that buffer (measured on mocked n150 and p150: 64 rows sliced to 65 of
+    80 values into [32, 80] shards are refused, to 20 of them taken; width- and block-sharded outputs are taken)."""
+    if config.memory_layout != TensorMemoryLayout.HEIGHT_SHARDED or config.shard_spec is None:
+        return
+    shard_width = config.shard_spec.shape[1]
+    if shard_width <= out_shape[-1]:
+        return  # narrower shards are the tensor spec's refusal (shard width must match the physical width)
+    size = math.prod(out_shape[:-1]) * shard_width * element_bytes(dtype)
+    page = out_shape[-1] * element_bytes(dtype)
+    if size % page:
+        raise RuntimeError(
+            f"TT_FATAL: For valid non-interleaved buffers page size {page} must equal buffer size {size}. For "
+            "interleaved-buffers, buffer size should be divisible by the page size (a ROW_MAJOR slice "
+            f"{out_shape[-1]} values wide into height shards {shard_width} wide: give the output shards as wide as "
+            "the slice)"
+        )
 
 
 def getitem(input_tensor: Tensor, index: object) -> Tensor:

@@ -1717,3 +1717,22 @@ def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
 @case("concat through transposes of a block-sharded 64x62 input and an L1-interleaved row")
 def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
     return _block_row_join_through_transposes(ttnn, device, generator, 62)
+
+
+def _row_slice_into_height_shards(ttnn: Any, device: Any, generator: Any, width: int) -> Outcome:
+    """The first ``width`` values of the rows of a 1x1x64x80 ROW_MAJOR input height-sharded in [32, 80] shards,
+    sliced into that same config."""
+    config = _sharded(ttnn, "HEIGHT", (2, 1), (32, 80))
+    values, x = _sharded_input(ttnn, device, generator, (1, 1, 64, 80), "ROW_MAJOR", config)
+    return ttnn.slice(x, [0, 0, 0, 0], [1, 1, 64, width], memory_config=config), values[..., :width]
+
+
+# the output buffer holds the rows at the shard width (64 x 80 values) in pages of the sliced width
+@case("slice 65 of 80 ROW_MAJOR values into [32, 80] height shards")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    return _row_slice_into_height_shards(ttnn, device, generator, 65)
+
+
+@case("slice 20 of 80 ROW_MAJOR values into [32, 80] height shards")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    return _row_slice_into_height_shards(ttnn, device, generator, 20)
