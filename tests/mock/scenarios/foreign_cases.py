@@ -1736,3 +1736,40 @@ def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
 @case("slice 20 of 80 ROW_MAJOR values into [32, 80] height shards")
 def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
     return _row_slice_into_height_shards(ttnn, device, generator, 20)
+
+
+def _bilinear_of_height_sharded_tiles(
+    ttnn: Any, device: Any, generator: Any, shape: tuple[int, int, int, int], cores: int
+) -> Outcome:
+    """Bilinear upsample (x2) of a TILE [N, H, W, 32] input height-sharded over ``cores`` cores of one row."""
+    n, h, w, c = shape
+    padded_rows = n * h * -(-w // 32) * 32
+    config = _sharded(ttnn, "HEIGHT", (cores, 1), (padded_rows // cores, c))
+    _, x = _sharded_input(ttnn, device, generator, shape, "TILE", config)
+    return ttnn.upsample(x, 2, mode="bilinear"), None
+
+
+# a tile-padded width with several image rows: the halo's shards cannot span its output (on one core ttnn crashes)
+@case("bilinear upsample of a tile-padded [2, 1, 4, 32] TILE input on 2 cores")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    return _bilinear_of_height_sharded_tiles(ttnn, device, generator, (2, 1, 4, 32), 2)
+
+
+@case("bilinear upsample of a tile-padded [1, 1, 4, 32] TILE input on 1 core")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    return _bilinear_of_height_sharded_tiles(ttnn, device, generator, (1, 1, 4, 32), 1)
+
+
+@case("bilinear upsample of a whole-tile [2, 1, 32, 32] TILE input on 2 cores")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    return _bilinear_of_height_sharded_tiles(ttnn, device, generator, (2, 1, 32, 32), 2)
+
+
+@case("bilinear upsample of a [1, 2, 16, 32] TILE input (half its padded width) on 2 cores")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    return _bilinear_of_height_sharded_tiles(ttnn, device, generator, (1, 2, 16, 32), 2)
+
+
+@case("bilinear upsample of a [1, 2, 17, 32] TILE input (over half its padded width) on 2 cores")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    return _bilinear_of_height_sharded_tiles(ttnn, device, generator, (1, 2, 17, 32), 2)
