@@ -879,6 +879,8 @@ def _slice(
         if strided:
             raise RuntimeError("TT_FATAL: Strided slice is not supported for BFLOAT8 tensors; typecast to bfloat16")
         out_dtype = DataType.BFLOAT16
+    if memory_config is not None and input_tensor.layout == Layout.ROW_MAJOR:
+        _check_sliced_row_pages(out_shape, out_dtype, memory_config)
     return launch(
         "slice",
         [input_tensor],
@@ -891,6 +893,26 @@ def _slice(
         output_tensor=output_tensor,
         exact=exact_copy(input_tensor.dtype, input_tensor.dtype, int(slice_start[-1]) % 16 == 0 and steps[-1] == 1),
     )
+
+
+def _check_sliced_row_pages(out_shape: Sequence[int], dtype: DataType, config: MemoryConfig) -> None:
+    """ttnn 0.81 makes a ROW_MAJOR slice's height-sharded output buffer of its rows at the shard width, in pages of
+    the sliced width: the pages must divide that buffer (measured on mocked n150 and p150: 64 rows sliced to 65 of
+    80 values into [32, 80] shards are refused, to 20 of them taken; width- and block-sharded outputs are taken)."""
+    if config.memory_layout != TensorMemoryLayout.HEIGHT_SHARDED or config.shard_spec is None:
+        return
+    shard_width = config.shard_spec.shape[1]
+    if shard_width <= out_shape[-1]:
+        return  # narrower shards are the tensor spec's refusal (shard width must match the physical width)
+    size = math.prod(out_shape[:-1]) * shard_width * element_bytes(dtype)
+    page = out_shape[-1] * element_bytes(dtype)
+    if size % page:
+        raise RuntimeError(
+            f"TT_FATAL: For valid non-interleaved buffers page size {page} must equal buffer size {size}. For "
+            "interleaved-buffers, buffer size should be divisible by the page size (a ROW_MAJOR slice "
+            f"{out_shape[-1]} values wide into height shards {shard_width} wide: give the output shards as wide as "
+            "the slice)"
+        )
 
 
 def getitem(input_tensor: Tensor, index: object) -> Tensor:
@@ -971,9 +993,9 @@ def _concat_layout(tensors: Sequence[Tensor]) -> Layout:
     return Layout.TILE if whole_tiles else Layout.ROW_MAJOR
 
 
-def _rows_aligned(tensors: Sequence[Tensor], dtype: DataType) -> bool:
-    """Whether every input's ROW_MAJOR row of ``dtype`` ends on its buffer's alignment; ttnn transposes a last-dim
-    concat of rows that do not before joining them."""
+def _rows_aligned(tensors: Sequence[Tensor], dtype: DataType, padded: bool = False) -> bool:
+    """Whether every input's ROW_MAJOR row of ``dtype`` (its logical width, or its ``padded`` one) ends on its buffer's
+    alignment; ttnn transposes a last-dim concat of rows that do not before joining them."""
     device = tensors[0].device()
     assert device is not None
     arch = device._arch_spec
@@ -983,11 +1005,26 @@ def _rows_aligned(tensors: Sequence[Tensor], dtype: DataType) -> bool:
         dram = tensor.memory_config().buffer_type == BufferType.DRAM
         return arch.dram_alignment if dram else arch.l1_alignment
 
-    return all(t.shape[-1] * size % alignment(t) == 0 for t in tensors)
+    return all((t.padded_shape if padded else t.shape)[-1] * size % alignment(t) == 0 for t in tensors)
+
+
+def _check_shard_padded_rows(tensors: Sequence[Tensor], dtype: DataType) -> None:
+    """ttnn 0.81 chooses between joining last-dim rows as they are and through a transpose on the inputs' padded
+    widths, then requires every row it joins as it is to end on the alignment: a sharded ROW_MAJOR input whose shards
+    pad its rows to an aligned width while its own rows are not is refused (measured on mocked n150 and p150)."""
+    if not _rows_aligned(tensors, dtype, padded=True) or _rows_aligned(tensors, dtype):
+        return
+    padded = next(t for t in tensors if t.shape[-1] != t.padded_shape[-1])
+    raise RuntimeError(
+        "TT_FATAL: concat: Current concat implementation requires aligned last dim when concatting on last dim "
+        f"(an input of width {padded.shape[-1]} is sharded into shards padding it to {padded.padded_shape[-1]}, so "
+        "ttnn joins the rows as they are, and its own rows do not end on the alignment: give it shards that tile "
+        "its width exactly)"
+    )
 
 
 def _check_concat_placement(
-    tensors: Sequence[Tensor], retiled: bool, output: MemoryConfig, joined_rows_aligned: bool
+    tensors: Sequence[Tensor], retiled: bool, output: MemoryConfig, joined_rows_aligned: bool, last_dim_rows: bool
 ) -> None:
     """Which mixes of sharded and interleaved inputs ttnn 0.81's concat takes (measured on mocked n150 and p150).
 
@@ -1023,6 +1060,8 @@ def _check_concat_placement(
             )
         return
     first = configs[0]
+    if last_dim_rows:
+        _check_sharded_first_row_join(tensors, configs, output, joined_rows_aligned)
     follows_first = (
         not output.is_sharded()
         and first.is_sharded()
@@ -1041,6 +1080,43 @@ def _check_concat_placement(
             f"TT_FATAL: concat: the output's shard grid {out_shard.grid} must be the first input's "
             f"{first_shard.grid} (give the output the inputs' grid)"
         )
+
+
+def _check_sharded_first_row_join(
+    tensors: Sequence[Tensor], configs: Sequence[MemoryConfig], output: MemoryConfig, joined_rows_aligned: bool
+) -> None:
+    """ROW_MAJOR rows joined on the last dim after a sharded first input (as the transposes leave it, when the rows are
+    joined through them), with L1-interleaved inputs among them (measured on mocked n150 and p150): after a height-
+    or block-sharded first one ttnn 0.81 refuses them (the shard spec the interleaved one lacks is read); after a
+    width-sharded first one, rows joined as they are must each end on the alignment of the output's buffer when
+    L1-interleaved (a 16-byte row into DRAM is refused on both arches, a 32-byte one on p150, whose DRAM alignment is
+    64 bytes)."""
+    first = configs[0]
+    if not first.is_sharded():
+        return
+    interleaved_l1 = [
+        t for t, c in zip(tensors, configs, strict=True) if not c.is_sharded() and c.buffer_type == BufferType.L1
+    ]
+    if not interleaved_l1:
+        return
+    if first.memory_layout in (TensorMemoryLayout.HEIGHT_SHARDED, TensorMemoryLayout.BLOCK_SHARDED):
+        raise RuntimeError(
+            f"TT_FATAL: concat: bad optional access (ROW_MAJOR rows after a {first.memory_layout.name} first input "
+            "joined with an L1-interleaved one: shard that one like the first, or move it to DRAM)"
+        )
+    if not joined_rows_aligned:
+        return
+    arch = _device_of(tensors[0])._arch_spec
+    alignment = arch.dram_alignment if output.buffer_type == BufferType.DRAM else arch.l1_alignment
+    for tensor in interleaved_l1:
+        row_bytes = tensor.shape[-1] * tensor.element_size()
+        if row_bytes % alignment:
+            raise RuntimeError(
+                "TT_FATAL: concat: Current concat implementation requires aligned last dim when concatting on last "
+                f"dim (an L1-interleaved row of {row_bytes} bytes after a width-sharded first input, into a "
+                f"{output.buffer_type.name} output whose alignment is {alignment} bytes: make the rows a multiple of "
+                f"{alignment} bytes, or put that input in DRAM)"
+            )
 
 
 def _transposed_configs(tensors: Sequence[Tensor]) -> list[MemoryConfig]:
@@ -1150,7 +1226,10 @@ def concat(
     out_dtype = _concat_dtype(tensors, Layout.ROW_MAJOR if retiled else layout)
     config = memory_config or DRAM_MEMORY_CONFIG  # ttnn's default, wherever the inputs are
     joined_rows_aligned = axis != rank - 1 or _rows_aligned(tensors, out_dtype)
-    _check_concat_placement(tensors, retiled, config, joined_rows_aligned)
+    last_dim_rows = axis == rank - 1 and all(t.layout == Layout.ROW_MAJOR for t in tensors)
+    if last_dim_rows:
+        _check_shard_padded_rows(tensors, out_dtype)
+    _check_concat_placement(tensors, retiled, config, joined_rows_aligned, last_dim_rows)
     if not joined_rows_aligned:
         _check_transposed_join(tensors, out_dtype, config)
     return launch(

@@ -159,6 +159,31 @@ def _check_upsample_output(input_tensor: Tensor, memory_config: MemoryConfig) ->
     )
 
 
+def _refuse_padded_bilinear_halo(input_tensor: Tensor) -> None:
+    """ttnn 0.81 cannot halo a tile-padded height-sharded TILE input of several image rows for bilinear (measured on
+    mocked n150 and p150, for widths at most half their padded one: 4 or 16 of 32 are refused, 17 or 20 of 32 taken,
+    as are a single image row and a width of whole tiles): the halo's shard must span its whole output, so on several
+    cores the spec is refused and on one core the process crashes. With a shard per core, each core's rows with their
+    halo, (rows + 2) x (padded width + 2), make that shard."""
+    shard = input_tensor.memory_config().shard_spec
+    assert shard is not None
+    width = input_tensor.padded_shape[2]
+    cores = shard.grid.num_cores()
+    shards = -(-math.prod(input_tensor.padded_shape[:-1]) // shard.shape[0])
+    fix = (
+        f"(bilinear upsample of a TILE input {list(input_tensor.shape)} whose width is tile-padded to {width}: convert "
+        "it to ROW_MAJOR first)"
+    )
+    if cores == 1:
+        raise RuntimeError(f"upsample: ttnn 0.81 crashes the process (segmentation fault) here {fix}")
+    if shards != cores:
+        raise RuntimeError(f"TT_FATAL: the halo's shard height must match its physical height for width sharded {fix}")
+    halo_shard = (shard.shape[0] // width + 2) * (width + 2)
+    raise RuntimeError(
+        f"TT_FATAL: Shard height {halo_shard} must match physical height {halo_shard * cores} for width sharded {fix}"
+    )
+
+
 def upsample(
     input_tensor: Tensor,
     scale_factor: int | float | Sequence[int] | Sequence[float],
@@ -209,6 +234,8 @@ def upsample(
             f"shape {list(input_tensor.shape)}: convert it to ROW_MAJOR first"
         )
     n, h, w, c = input_tensor.padded_shape if padding_kept else input_tensor.shape
+    if padding_kept and 2 * input_tensor.shape[2] <= w and n * h > 1:
+        _refuse_padded_bilinear_halo(input_tensor)
     out_shape = [n, int(h * scale_h), int(w * scale_w), c]
 
     def compute(v: list[torch.Tensor]) -> torch.Tensor:

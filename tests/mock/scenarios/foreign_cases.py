@@ -1626,3 +1626,150 @@ def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
     _, a = _sharded_input(ttnn, device, generator, (2, 3, 100, 7), "ROW_MAJOR", a_config)
     _, b = _sharded_input(ttnn, device, generator, (2, 3, 100, 1), "ROW_MAJOR", b_config)
     return ttnn.concat([a, b], 3), None
+
+
+def _row_join_after_sharded_first(
+    ttnn: Any, device: Any, generator: Any, kind: str, second_width: int, output: str
+) -> Outcome:
+    """ROW_MAJOR rows of a 1x1x64x64 ``kind``-sharded input on two cores joined on the last dim with an L1-interleaved
+    one of ``second_width`` (aligned rows: joined as they are) into an ``output`` (DRAM or L1) interleaved tensor."""
+    import torch
+
+    shard = {"HEIGHT": (32, 64), "WIDTH": (64, 32)}[kind]
+    a_values, a = _sharded_input(
+        ttnn, device, generator, (1, 1, 64, 64), "ROW_MAJOR", _sharded(ttnn, kind, (2, 1), shard)
+    )
+    b_values, b = _sharded_input(ttnn, device, generator, (1, 1, 64, second_width), "ROW_MAJOR", ttnn.L1_MEMORY_CONFIG)
+    config = getattr(ttnn, f"{output}_MEMORY_CONFIG")
+    return ttnn.concat([a, b], -1, memory_config=config), torch.cat([a_values, b_values], -1)
+
+
+# after a height-sharded first input ttnn reads the L1-interleaved one's (absent) shard spec; after a width-sharded one
+# an L1-interleaved row must end on the output buffer's alignment (DRAM: 32 bytes on n150, 64 on p150)
+@case("concat of ROW_MAJOR rows: height-sharded first, L1-interleaved 16-byte rows")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    return _row_join_after_sharded_first(ttnn, device, generator, "HEIGHT", 8, "DRAM")
+
+
+@case("concat of ROW_MAJOR rows: width-sharded first, L1-interleaved 16-byte rows into DRAM")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    return _row_join_after_sharded_first(ttnn, device, generator, "WIDTH", 8, "DRAM")
+
+
+@case("concat of ROW_MAJOR rows: width-sharded first, L1-interleaved 32-byte rows into DRAM")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    return _row_join_after_sharded_first(ttnn, device, generator, "WIDTH", 16, "DRAM")
+
+
+@case("concat of ROW_MAJOR rows: width-sharded first, L1-interleaved 16-byte rows into L1")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    return _row_join_after_sharded_first(ttnn, device, generator, "WIDTH", 8, "L1")
+
+
+def _shard_padded_row_join(
+    ttnn: Any, device: Any, generator: Any, width: int, cores: int, second_width: int
+) -> Outcome:
+    """A 1x1x1x``width`` ROW_MAJOR row width-sharded in 4-value shards over ``cores`` cores (shard-padded when
+    4 * cores > width) joined on the last dim with a DRAM row of ``second_width``."""
+    import torch
+
+    a_values, a = _sharded_input(
+        ttnn, device, generator, (1, 1, 1, width), "ROW_MAJOR", _sharded(ttnn, "WIDTH", (cores, 1), (1, 4))
+    )
+    b_values, b = _sharded_input(ttnn, device, generator, (1, 1, 1, second_width), "ROW_MAJOR", ttnn.DRAM_MEMORY_CONFIG)
+    return ttnn.concat([a, b], -1), torch.cat([a_values, b_values], -1)
+
+
+# ttnn picks the join on the padded widths: 31 values padded to 32 by the shards look aligned, and are then refused
+@case("concat of a shard-padded width-sharded row (31 of 32) and an aligned DRAM row")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    return _shard_padded_row_join(ttnn, device, generator, 31, 8, 64)
+
+
+@case("concat of an exactly width-sharded row (28 of 28) and an aligned DRAM row")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    return _shard_padded_row_join(ttnn, device, generator, 28, 7, 64)
+
+
+@case("concat of a shard-padded width-sharded row (31 of 32) and an unaligned DRAM row")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    return _shard_padded_row_join(ttnn, device, generator, 31, 8, 3)
+
+
+def _block_row_join_through_transposes(ttnn: Any, device: Any, generator: Any, width: int) -> Outcome:
+    """A 1x1x64x``width`` ROW_MAJOR input block-sharded on 2x2 cores joined on the last dim with an L1-interleaved row
+    of 3 values: unaligned rows, joined through transposes."""
+    import torch
+
+    config = _sharded(ttnn, "BLOCK", (2, 2), (32, width // 2))
+    a_values, a = _sharded_input(ttnn, device, generator, (1, 1, 64, width), "ROW_MAJOR", config)
+    b_values, b = _sharded_input(ttnn, device, generator, (1, 1, 64, 3), "ROW_MAJOR", ttnn.L1_MEMORY_CONFIG)
+    return ttnn.concat([a, b], -1), torch.cat([a_values, b_values], -1)
+
+
+# transposed, a 64x64 block-sharded input stays block sharded (refused next to an L1-interleaved one), a 64x62 one
+# becomes interleaved (taken)
+@case("concat through transposes of a block-sharded 64x64 input and an L1-interleaved row")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    return _block_row_join_through_transposes(ttnn, device, generator, 64)
+
+
+@case("concat through transposes of a block-sharded 64x62 input and an L1-interleaved row")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    return _block_row_join_through_transposes(ttnn, device, generator, 62)
+
+
+def _row_slice_into_height_shards(ttnn: Any, device: Any, generator: Any, width: int) -> Outcome:
+    """The first ``width`` values of the rows of a 1x1x64x80 ROW_MAJOR input height-sharded in [32, 80] shards,
+    sliced into that same config."""
+    config = _sharded(ttnn, "HEIGHT", (2, 1), (32, 80))
+    values, x = _sharded_input(ttnn, device, generator, (1, 1, 64, 80), "ROW_MAJOR", config)
+    return ttnn.slice(x, [0, 0, 0, 0], [1, 1, 64, width], memory_config=config), values[..., :width]
+
+
+# the output buffer holds the rows at the shard width (64 x 80 values) in pages of the sliced width
+@case("slice 65 of 80 ROW_MAJOR values into [32, 80] height shards")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    return _row_slice_into_height_shards(ttnn, device, generator, 65)
+
+
+@case("slice 20 of 80 ROW_MAJOR values into [32, 80] height shards")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    return _row_slice_into_height_shards(ttnn, device, generator, 20)
+
+
+def _bilinear_of_height_sharded_tiles(
+    ttnn: Any, device: Any, generator: Any, shape: tuple[int, int, int, int], cores: int
+) -> Outcome:
+    """Bilinear upsample (x2) of a TILE [N, H, W, 32] input height-sharded over ``cores`` cores of one row."""
+    n, h, w, c = shape
+    padded_rows = n * h * -(-w // 32) * 32
+    config = _sharded(ttnn, "HEIGHT", (cores, 1), (padded_rows // cores, c))
+    _, x = _sharded_input(ttnn, device, generator, shape, "TILE", config)
+    return ttnn.upsample(x, 2, mode="bilinear"), None
+
+
+# a tile-padded width with several image rows: the halo's shards cannot span its output (on one core ttnn crashes)
+@case("bilinear upsample of a tile-padded [2, 1, 4, 32] TILE input on 2 cores")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    return _bilinear_of_height_sharded_tiles(ttnn, device, generator, (2, 1, 4, 32), 2)
+
+
+@case("bilinear upsample of a tile-padded [1, 1, 4, 32] TILE input on 1 core")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    return _bilinear_of_height_sharded_tiles(ttnn, device, generator, (1, 1, 4, 32), 1)
+
+
+@case("bilinear upsample of a whole-tile [2, 1, 32, 32] TILE input on 2 cores")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    return _bilinear_of_height_sharded_tiles(ttnn, device, generator, (2, 1, 32, 32), 2)
+
+
+@case("bilinear upsample of a [1, 2, 16, 32] TILE input (half its padded width) on 2 cores")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    return _bilinear_of_height_sharded_tiles(ttnn, device, generator, (1, 2, 16, 32), 2)
+
+
+@case("bilinear upsample of a [1, 2, 17, 32] TILE input (over half its padded width) on 2 cores")
+def _(ttnn: Any, device: Any, generator: Any) -> Outcome:
+    return _bilinear_of_height_sharded_tiles(ttnn, device, generator, (1, 2, 17, 32), 2)
