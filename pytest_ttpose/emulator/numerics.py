@@ -44,6 +44,17 @@ def round_bfloat16(values: torch.Tensor, canonical_nan: bool = True) -> torch.Te
     return rounded
 
 
+def _as_blocks(x: torch.Tensor, owned: bool) -> tuple[torch.Tensor, int, bool]:
+    """The float32 tensor ``x`` as contiguous [n, 16] blocks along its last dimension, padded with zeros to a multiple
+    of 16: (blocks, the zeros padded per row, whether the blocks are a copy of our own or ``owned`` already was)."""
+    pad = (-x.shape[-1]) % BFP_BLOCK
+    if pad:
+        x, owned = torch.nn.functional.pad(x, (0, pad)), True
+    if not x.is_contiguous():
+        x, owned = x.contiguous(), True
+    return x.view(-1, BFP_BLOCK), pad, owned
+
+
 def round_bfloat8_b(values: torch.Tensor, unsigned_zero: bool = True, inplace: bool = False) -> torch.Tensor:
     """Round to bfloat8_b: 16-value blocks along the last dimension (padded with zeros to a multiple of 16).
 
@@ -57,12 +68,7 @@ def round_bfloat8_b(values: torch.Tensor, unsigned_zero: bool = True, inplace: b
     owned = inplace or x is not values  # a conversion is a copy of our own
     shape = x.shape
     width = shape[-1]
-    pad = (-width) % BFP_BLOCK
-    if pad:
-        x, owned = torch.nn.functional.pad(x, (0, pad)), True
-    if not x.is_contiguous():
-        x, owned = x.contiguous(), True
-    blocks = x.view(-1, BFP_BLOCK)
+    blocks, pad, owned = _as_blocks(x, owned)
     result = _round_common_blocks(blocks, owned) if blocks.numel() else None
     if result is None:
         result = _round_any_blocks(blocks, unsigned_zero)
@@ -211,17 +217,11 @@ def pack_bfloat8_b(values: torch.Tensor, inplace: bool = False) -> torch.Tensor:
     x = values.to(torch.float32)
     if x.dim() == 0:
         return pack_bfloat8_b(x.reshape(1)).reshape(())
-    owned = inplace or x is not values
     shape = x.shape
     width = shape[-1]
-    pad = (-width) % BFP_BLOCK
-    if pad:
-        x, owned = torch.nn.functional.pad(x, (0, pad)), True
-    if not x.is_contiguous():
-        x, owned = x.contiguous(), True
+    blocks, pad, owned = _as_blocks(x, inplace or x is not values)
     if not owned:
-        x = x.clone()
-    blocks = x.view(-1, BFP_BLOCK)
+        blocks = blocks.clone()
     if not blocks.numel():
         return values.to(torch.float32)
     bits = blocks.view(torch.int32)
@@ -232,7 +232,7 @@ def pack_bfloat8_b(values: torch.Tensor, inplace: bool = False) -> torch.Tensor:
     tiny = lowest < _COMMON_MIN_BITS and bool(((max_bits > 0) & (max_bits < _COMMON_MIN_BITS)).any())
     if highest >= _INF_BITS or tiny:
         # inf, NaN, or a block below 2^-103: the late conversion by the host's block rule
-        early = x.view(*shape[:-1], width + pad)
+        early = blocks.view(*shape[:-1], width + pad)
         return round_bfloat8_b(early[..., :width] if pad else early, unsigned_zero=False)
     max_bits.clamp_(min=_COMMON_MIN_BITS)  # only all-zero blocks are below: they stay zero at any scale
     shared = max_bits & _INF_BITS
